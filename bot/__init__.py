@@ -1,0 +1,1 @@
+"""Spinebot's Slack layer and command-line entry point."""

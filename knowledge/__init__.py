@@ -1,0 +1,1 @@
+"""Knowledge: ingest documents, index them, retrieve passages and write cited answers."""

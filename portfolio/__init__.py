@@ -1,0 +1,1 @@
+"""Portfolio: use cases, votes, weekly metrics, audit trail, trends and digest data."""
