@@ -1,0 +1,1 @@
+"""Pure Block Kit builders: dicts in, dicts out, no Slack calls."""
