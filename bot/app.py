@@ -1,0 +1,66 @@
+"""Builds the Bolt ``App``: middleware, listeners, error handler. Nothing runs here; the
+transports (HTTP server, Socket Mode, console) take the app and serve it."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from bot.dedupe import EventDeduper
+from bot.deps import Deps
+from bot.listeners import register_listeners
+from bot.slack_client import make_client
+from spinebot.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def build_app(
+    settings: Settings | None = None,
+    *,
+    deps: Deps | None = None,
+    client: WebClient | None = None,
+    console: bool = False,
+    deduper: EventDeduper | None = None,
+) -> App:
+    """The Slack app. ``console=True`` dispatches in-process: no signatures, listeners run
+    to completion before ``dispatch`` returns, so the terminal shows replies in order."""
+    settings = settings or get_settings()
+    deps = deps or Deps.create(settings, inline=console)
+    app = App(
+        token=settings.slack_bot_token or "xoxb-console",
+        signing_secret=settings.slack_signing_secret or "console-only",
+        client=client or make_client(settings),
+        token_verification_enabled=False,
+        request_verification_enabled=not console,
+        process_before_response=console,
+        # Listeners only ack and hand off (see Deps.run), so this pool stays free for acks.
+        listener_executor=ThreadPoolExecutor(
+            max_workers=settings.web_threads, thread_name_prefix="spinebot-listener"
+        ),
+    )
+    deduper = deduper or EventDeduper()
+
+    @app.middleware
+    def drop_duplicate_events(body, next, logger):  # type: ignore[no-untyped-def]  # noqa: A002
+        """Answer Slack's retries and repeated deliveries once, by ``event_id``."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not deduper.first_time(event_id):
+            logger.info("duplicate delivery of %s ignored", event_id)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    @app.error
+    def on_error(error, body, logger):  # type: ignore[no-untyped-def]
+        logger.error("listener failed for a %s request", body.get("type", "?"), exc_info=error)
+
+    register_listeners(app, deps)
+    app._spinebot_deps = deps  # type: ignore[attr-defined]  # the transports shut it down
+    return app
+
+
+def app_deps(app: App) -> Deps:
+    return app._spinebot_deps  # type: ignore[attr-defined, no-any-return]

@@ -1,0 +1,83 @@
+"""Safe text for Block Kit: escaping, truncation, number formatting.
+
+User text is stored as typed and escaped only here, at render time, so ``<!channel>``
+typed into a title shows literally instead of pinging a channel.
+"""
+
+from __future__ import annotations
+
+SECTION_MAX = 3000
+HEADER_MAX = 150
+CONTEXT_MAX = 2000
+BUTTON_TEXT_MAX = 75
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return "—"
+    sign = "−" if value < 0 else ""
+    return f"{sign}${abs(value):,.0f}"
+
+
+def section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_MAX)}}
+
+
+def context(*texts: str) -> dict:
+    elements = [{"type": "mrkdwn", "text": truncate(t, CONTEXT_MAX)} for t in texts if t]
+    return {"type": "context", "elements": elements[:10]}
+
+
+def header(text: str) -> dict:
+    return {"type": "header", "text": {"type": "plain_text", "text": truncate(text, HEADER_MAX)}}
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
+    element = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": truncate(text, BUTTON_TEXT_MAX), "emoji": True},
+        "action_id": action_id,
+        "value": value[:2000],
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def actions(*elements: dict, block_id: str | None = None) -> dict:
+    block: dict = {"type": "actions", "elements": list(elements)[:25]}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def divider() -> dict:
+    return {"type": "divider"}
+
+
+def error_blocks(message: str, usage: str | None = None) -> list[dict]:
+    """A friendly ephemeral error: what was wrong, then the right usage."""
+    blocks = [section(f":warning: {escape(message)}")]
+    if usage:
+        blocks.append(context(f"Usage: `{escape(usage)}`"))
+    return blocks
+
+
+def plain(blocks: list[dict]) -> str:
+    """A notification fallback text from the first text block."""
+    for block in blocks:
+        text = block.get("text")
+        if isinstance(text, dict) and text.get("text"):
+            return truncate(str(text["text"]), 300)
+    return "Spinebot"

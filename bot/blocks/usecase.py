@@ -1,0 +1,307 @@
+"""Block Kit for the use-case portfolio: cards, lists, history, help and the modal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot.blocks.text import (
+    actions,
+    button,
+    context,
+    divider,
+    escape,
+    header,
+    money,
+    section,
+    truncate,
+)
+from bot.constants import (
+    ACTION_USECASE_CANCEL_REGISTER,
+    ACTION_USECASE_CONFIRM_REGISTER,
+    ACTION_USECASE_SHOW,
+    ACTION_USECASE_UNVOTE,
+    ACTION_USECASE_VOTE,
+    VIEW_USECASE_REGISTER,
+)
+from portfolio.models import DESCRIPTION_MAX, TITLE_MAX, UNIT_MAX, RiskTier
+
+if TYPE_CHECKING:
+    from portfolio.service import AuditEntry, UseCaseCard, WeekValue
+
+LIST_MAX_ITEMS = 20  # 2 blocks per item + header/footer stays far below Slack's 50
+
+TREND_EMOJI = {
+    "new": ":seedling:",
+    "growing": ":chart_with_upwards_trend:",
+    "ready_to_scale": ":rocket:",
+    "steady": ":large_blue_circle:",
+    "stalling": ":zzz:",
+    "drop_candidate": ":warning:",
+}
+
+
+def trend_label(kind: str | None) -> str:
+    if not kind:
+        return "—"
+    return f"{TREND_EMOJI.get(kind, '')} {kind.replace('_', ' ')}".strip()
+
+
+def _vote_button(card: UseCaseCard) -> dict:
+    if card.voted:
+        return button("Unvote", ACTION_USECASE_UNVOTE, str(card.id))
+    return button(f":ballot_box_with_check: Vote ({card.votes})", ACTION_USECASE_VOTE, str(card.id))
+
+
+def _weeks_table(weeks: Sequence[WeekValue]) -> str:
+    if not weeks:
+        return "_No value reported yet._"
+    lines = ["week      net value   hours  cost saved  revenue  LLM cost"]
+    for w in weeks:
+        lines.append(
+            f"{w.week}  {money(w.net_value):>9}  {_num(w.hours_saved):>5}  "
+            f"{money(w.cost_saved):>10}  {money(w.revenue):>7}  {money(w.llm_cost):>8}"
+        )
+    return "```" + "\n".join(lines) + "```"
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+def build_card_blocks(card: UseCaseCard, *, note: str | None = None) -> list[dict]:
+    status = card.phase if card.status == "active" else f"dropped ({card.phase})"
+    blocks: list[dict] = []
+    if note:
+        blocks.append(section(note))
+    blocks += [
+        header(f"{card.ref} · {card.title}"),
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*Phase*\n{status}"},
+                {"type": "mrkdwn", "text": f"*Owner*\n<@{escape(card.owner_id)}>"},
+                {"type": "mrkdwn", "text": f"*Units*\n{escape(', '.join(card.units) or '—')}"},
+                {"type": "mrkdwn", "text": f"*Votes*\n{card.votes}"},
+                {"type": "mrkdwn", "text": f"*Risk tier*\n{card.risk_tier}"},
+                {"type": "mrkdwn", "text": f"*Trend*\n{trend_label(card.trend)}"},
+            ],
+        },
+    ]
+    if card.description:
+        blocks.append(section(escape(card.description)))
+    if card.drop_reason and card.status == "dropped":
+        blocks.append(section(f"*Dropped because:* {escape(card.drop_reason)}"))
+    blocks.append(section("*Last 4 weeks*\n" + _weeks_table(card.weeks)))
+    if card.trend_rule:
+        blocks.append(context(escape(card.trend_rule)))
+    if card.status == "active":
+        blocks.append(actions(_vote_button(card), block_id=f"usecase_card_{card.id}"))
+    return blocks
+
+
+def build_list_blocks(cards: Sequence[UseCaseCard], *, title: str, more_hint: str = "") -> list:
+    if not cards:
+        return [
+            section(
+                f"*{escape(title)}*\nNo use cases match. Register one with `/usecase register`."
+            )
+        ]
+    blocks: list[dict] = [header(title)]
+    for card in cards[:LIST_MAX_ITEMS]:
+        value = "no value yet" if card.net_value_latest is None else money(card.net_value_latest)
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": truncate(
+                        f"*{card.ref}* {escape(card.title)}\n{card.phase} · {card.status} · "
+                        f"{card.votes} vote(s) · {value} · {trend_label(card.trend)}",
+                        3000,
+                    ),
+                },
+                "accessory": button("Show", ACTION_USECASE_SHOW, str(card.id)),
+            }
+        )
+    if len(cards) > LIST_MAX_ITEMS:
+        blocks.append(context(f"…and {len(cards) - LIST_MAX_ITEMS} more. {more_hint}".strip()))
+    return blocks
+
+
+def build_history_blocks(ref: str, entries: Sequence[AuditEntry]) -> list[dict]:
+    if not entries:
+        return [section(f"*{ref}* has no recorded changes.")]
+    lines = []
+    for e in entries:
+        mark = "" if e.allowed else " _(refused)_"
+        detail = f" — {escape(truncate(e.detail, 120))}" if e.detail else ""
+        change = _change_summary(e.before, e.after)
+        lines.append(
+            f"• {e.at:%Y-%m-%d %H:%M} <@{escape(e.actor_id)}> *{e.action}*{mark}{change}{detail}"
+        )
+    blocks = [header(f"History of {ref}")]
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in chunk) + len(line) > 2900:
+            blocks.append(section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    return blocks[:50]
+
+
+def _change_summary(before: dict | None, after: dict | None) -> str:
+    if not before or not after:
+        return ""
+    changed = [k for k in after if before.get(k) != after.get(k)]
+    parts = [f"{k}: {escape(str(before.get(k)))} → {escape(str(after.get(k)))}" for k in changed]
+    return (" (" + truncate("; ".join(parts), 200) + ")") if parts else ""
+
+
+def build_help_blocks(help_text: str) -> list[dict]:
+    return [
+        section("*`/usecase` — the AI use-case portfolio*"),
+        section("```" + escape(help_text) + "```"),
+        context("Anyone can register, vote and list. Owners and spine admins change the rest."),
+    ]
+
+
+def build_duplicate_blocks(
+    title: str, description: str, similar: Sequence[tuple[UseCaseCard, float]]
+) -> list[dict]:
+    """Similar use cases exist: ask before registering another."""
+    lines = [
+        f"• *{c.ref}* {escape(c.title)} · {c.phase} · {round(score * 100)}% similar"
+        for c, score in similar
+    ]
+    pending = json.dumps({"t": title, "d": description}, ensure_ascii=False)
+    blocks = [
+        section(
+            f"Before I register *{escape(title)}*: these look similar. Vote for one of them "
+            "instead, or register anyway.\n" + "\n".join(lines)
+        )
+    ]
+    buttons = []
+    if len(pending) <= 2000:
+        buttons.append(
+            button("Register anyway", ACTION_USECASE_CONFIRM_REGISTER, pending, style="primary")
+        )
+    buttons.append(button("Cancel", ACTION_USECASE_CANCEL_REGISTER, "cancel"))
+    blocks.append(actions(*buttons, block_id="usecase_duplicates"))
+    for card, _ in similar[:3]:
+        blocks.append(
+            actions(
+                button(f"Show {card.ref}", ACTION_USECASE_SHOW, str(card.id)),
+                button(f"Vote for {card.ref}", ACTION_USECASE_VOTE, str(card.id)),
+                block_id=f"usecase_similar_{card.id}",
+            )
+        )
+    return blocks
+
+
+def build_registered_blocks(card: UseCaseCard, actor: str) -> list[dict]:
+    return [
+        section(
+            f":new: <@{escape(actor)}> registered *{card.ref}* {escape(card.title)} "
+            f"({card.phase}). Vote with `/usecase vote {card.id}`."
+        )
+    ]
+
+
+def build_register_modal(
+    *, channel_id: str = "", title: str = "", description: str = "", confirmed: bool = False
+) -> dict:
+    risk_options = [
+        {"text": {"type": "plain_text", "text": tier.value}, "value": tier.value}
+        for tier in RiskTier
+    ]
+    title_input: dict = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "max_length": TITLE_MAX,
+        "placeholder": {"type": "plain_text", "text": "e.g. Claims e-mail triage"},
+    }
+    if title:
+        title_input["initial_value"] = title
+    description_input: dict = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "multiline": True,
+        "max_length": DESCRIPTION_MAX,
+    }
+    if description:
+        description_input["initial_value"] = description
+    return {
+        "type": "modal",
+        "callback_id": VIEW_USECASE_REGISTER,
+        "private_metadata": json.dumps({"channel": channel_id, "confirmed": confirmed}),
+        "title": {"type": "plain_text", "text": "Register a use case"},
+        "submit": {"type": "plain_text", "text": "Register anyway" if confirmed else "Register"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {"type": "input", "block_id": "title", "label": _pt("Title"), "element": title_input},
+            {
+                "type": "input",
+                "block_id": "description",
+                "label": _pt("Problem and how AI helps"),
+                "element": description_input,
+            },
+            {
+                "type": "input",
+                "block_id": "units",
+                "optional": True,
+                "label": _pt("Business units (comma-separated)"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "max_length": UNIT_MAX * 5,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "processes",
+                "optional": True,
+                "label": _pt("Processes touched (comma-separated)"),
+                "element": {"type": "plain_text_input", "action_id": "value", "max_length": 500},
+            },
+            {
+                "type": "input",
+                "block_id": "risk_tier",
+                "label": _pt("Risk tier"),
+                "hint": _pt(
+                    "High: public services, healthcare, defence, financial decisions about people."
+                ),
+                "element": {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "options": risk_options,
+                    "initial_option": risk_options[0],
+                },
+            },
+        ],
+    }
+
+
+def build_duplicate_modal(
+    similar: Sequence[tuple[UseCaseCard, float]], *, channel_id: str, title: str, description: str
+) -> dict:
+    """The registration modal again, with the similar use cases listed above it."""
+    view = build_register_modal(
+        channel_id=channel_id, title=title, description=description, confirmed=True
+    )
+    lines = "\n".join(
+        f"• *{c.ref}* {escape(c.title)} · {round(s * 100)}% similar" for c, s in similar
+    )
+    view["blocks"] = [
+        section(":mag: These use cases look similar; consider voting for one instead:\n" + lines),
+        divider(),
+        *view["blocks"],
+    ]
+    return view
+
+
+def _pt(text: str) -> dict:
+    return {"type": "plain_text", "text": text}

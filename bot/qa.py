@@ -1,0 +1,141 @@
+"""The question-answering flow shared by mentions, DMs, thread follow-ups, `/ask`, the
+Home tab's Ask button and the console.
+
+Progress first (a placeholder message), then the answer replaces it; a failure replaces
+it with an apology carrying a reference id. Every question is logged with its answer and
+sources (abstentions too: the digest reports them as knowledge gaps).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.blocks.answer import (
+    THINKING_TEXT,
+    answer_fallback,
+    build_answer_blocks,
+    build_apology_blocks,
+    build_thinking_blocks,
+)
+from bot.deps import Deps
+from bot.threads import remember_thread
+
+log = logging.getLogger(__name__)
+
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+HISTORY_LIMIT = 10
+
+
+def clean_question(text: str) -> str:
+    """The question without the bot mention and surrounding whitespace."""
+    return _MENTION.sub("", text or "").strip()
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    user_id: str
+    channel_id: str
+    surface: str  # mention, dm, thread, ask, home, console
+    thread_ts: str | None = None  # the thread to answer in (None: top level, e.g. a DM)
+    in_thread: bool = False  # the question was asked inside an existing thread
+
+
+def thread_history(client: WebClient, channel: str, thread_ts: str, current_ts: str) -> list[str]:
+    """Earlier people's messages of a thread, oldest first, as context for a follow-up."""
+    try:
+        response = client.conversations_replies(channel=channel, ts=thread_ts, limit=50)
+    except Exception:
+        log.warning("could not read thread history", exc_info=True)
+        return []
+    texts = []
+    for message in response.get("messages", []):
+        if message.get("ts") == current_ts or message.get("bot_id"):
+            continue
+        text = clean_question(message.get("text", ""))
+        if text:
+            texts.append(text)
+    return texts[-HISTORY_LIMIT:]
+
+
+def compose_answer(deps: Deps, question: Question, history: list[str]) -> tuple[list[dict], str]:
+    """Ask the knowledge base, log the question, and render the answer's blocks."""
+    from knowledge.qa_log import record_question
+
+    answer = deps.knowledge.ask(question.text, history=history)
+    question_id = record_question(
+        answer=answer,
+        user_id=question.user_id,
+        channel_id=question.channel_id,
+        thread_ts=question.thread_ts,
+        surface=question.surface,
+    )
+    try:
+        cards = deps.portfolio.mentioned_in(question.text)
+    except Exception:
+        log.warning("could not look up related use cases", exc_info=True)
+        cards = []
+    blocks = build_answer_blocks(answer, question_id=question_id, use_cases=cards)
+    return blocks, answer_fallback(answer)
+
+
+def answer_in_conversation(
+    deps: Deps, client: WebClient, question: Question, *, current_ts: str | None = None
+) -> None:
+    """Post a placeholder, then replace it with the cited answer (or an apology)."""
+    placeholder = client.chat_postMessage(
+        channel=question.channel_id,
+        thread_ts=question.thread_ts,
+        blocks=build_thinking_blocks(),
+        text=THINKING_TEXT,
+    )
+    channel = placeholder["channel"]
+    ts = placeholder["ts"]
+    try:
+        history: list[str] = []
+        if question.in_thread and question.thread_ts and current_ts:
+            history = thread_history(client, channel, question.thread_ts, current_ts)
+        blocks, text = compose_answer(deps, question, history)
+    except Exception:
+        from bot.deps import new_reference
+
+        ref = new_reference()
+        log.exception("answering failed (ref %s)", ref)
+        client.chat_update(
+            channel=channel, ts=ts, blocks=build_apology_blocks(ref), text="Sorry, that failed."
+        )
+        return
+    client.chat_update(channel=channel, ts=ts, blocks=blocks, text=text)
+    if question.thread_ts and not channel.startswith("D"):
+        remember_thread(channel, question.thread_ts)
+
+
+def answer_by_response_url(deps: Deps, respond: Callable[..., Any], question: Question) -> None:
+    """`/ask`: the answer goes back through the command's response_url, visible to all."""
+    try:
+        blocks, text = compose_answer(deps, question, [])
+    except Exception:
+        from bot.deps import new_reference
+
+        ref = new_reference()
+        log.exception("answering /ask failed (ref %s)", ref)
+        respond(blocks=build_apology_blocks(ref), text="Sorry, that failed.", replace_original=True)
+        return
+    quoted = {"type": "context", "elements": [{"type": "mrkdwn", "text": _quote(question)}]}
+    try:  # the ephemeral "looking that up" note goes; the answer takes its place
+        respond(delete_original=True)
+    except Exception:
+        log.info("could not delete the /ask progress note", exc_info=True)
+    respond(blocks=[quoted, *blocks], text=text, response_type="in_channel")
+
+
+def _quote(question: Question) -> str:
+    from bot.blocks.text import escape, truncate
+
+    return truncate(f"<@{question.user_id}> asked: _{escape(question.text)}_", 2000)

@@ -1,0 +1,121 @@
+"""Commands that run the bot: `run` (what is configured), `console`, `serve`, `socket`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+log = logging.getLogger(__name__)
+
+
+def _ensure_index(quiet: bool = False) -> None:
+    """On a fresh machine the index is empty: build it from the bundled corpus first."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from knowledge.service import get_knowledge
+
+    service = get_knowledge()
+    if service.chunk_count() > 0:
+        return
+    console = Console(stderr=True)
+    console.print("First run: indexing the bundled knowledge corpus (offline, about a minute)…")
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as progress:
+        task = progress.add_task("indexing", total=None)
+
+        def on_progress(done: int, total: int, name: str) -> None:
+            progress.update(task, completed=done, total=total, description=name[-40:])
+
+        report = service.ingest(progress=on_progress)
+    console.print(report.summary())
+
+
+def console_command() -> None:
+    """Talk to the bot in this terminal: questions, /ask, /usecase, buttons by number."""
+    from bot.cli import prepare
+    from bot.console import ConsoleSession
+    from spinebot.settings import get_settings
+
+    prepare()
+    settings = get_settings()
+    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+    _ensure_index()
+
+    def factory(client):  # type: ignore[no-untyped-def]
+        from bot.app import build_app
+
+        return build_app(settings, client=client, console=True)
+
+    ConsoleSession(factory).loop()
+
+
+def serve_command(
+    port: Annotated[int | None, typer.Option(help="Port (default: $PORT or 3000).")] = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
+) -> None:
+    """HTTP mode: the Slack Events API endpoint at /slack/events and GET /healthz."""
+    from bot.app import app_deps, build_app
+    from bot.cli import fail, prepare
+    from bot.server import Server
+    from spinebot.settings import get_settings
+
+    prepare()
+    settings = get_settings()
+    if not settings.has_slack_http:
+        raise fail("HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see .env.example).")
+    app = build_app(settings)
+    server = Server(app, host=host, port=port or settings.port, threads=settings.web_threads)
+    log.info("serving Slack events on http://%s:%s/slack/events", host, server.port)
+    typer.echo(f"Spinebot listening on http://{host}:{server.port}/slack/events")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app_deps(app).shutdown()
+
+
+def socket_command() -> None:
+    """Socket Mode: no public URL needed (SLACK_APP_TOKEN and SLACK_BOT_TOKEN)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import app_deps, build_app
+    from bot.cli import fail, prepare
+    from spinebot.settings import get_settings
+
+    prepare()
+    settings = get_settings()
+    if not settings.has_slack_socket:
+        raise fail("Socket Mode needs SLACK_APP_TOKEN (xapp-…) and SLACK_BOT_TOKEN.")
+    app = build_app(settings)
+    typer.echo("Spinebot connected over Socket Mode. Ctrl-C stops it.")
+    try:
+        SocketModeHandler(app, settings.slack_app_token).start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app_deps(app).shutdown()
+
+
+def run_command() -> None:
+    """Start the bot on what is configured: Socket Mode, HTTP, or the local console."""
+    from spinebot.settings import get_settings
+
+    settings = get_settings()
+    if settings.has_slack_socket:
+        socket_command()
+    elif settings.has_slack_http:
+        serve_command()
+    else:
+        console_command()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run_command)
+    app.command("console")(console_command)
+    app.command("serve")(serve_command)
+    app.command("socket")(socket_command)

@@ -1,0 +1,111 @@
+"""HTTP mode: the Events API endpoint and a health check, served by waitress.
+
+``POST /slack/events`` carries commands, events, actions and view submissions (Bolt
+verifies the signature and timestamp, answering 401 otherwise); ``GET /healthz`` reports
+the database and the index, 200 when both are usable and 503 when not.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+
+
+def health(check_index: bool = True) -> tuple[bool, dict[str, str]]:
+    from spinebot.db import check_health
+
+    db_ok, db_detail = check_health()
+    report = {"database": db_detail}
+    ok = db_ok
+    if check_index:
+        try:
+            from knowledge.service import get_knowledge
+
+            index_ok, index_detail = get_knowledge().health()
+        except Exception as exc:  # an index that cannot open is unhealthy, not a crash
+            index_ok, index_detail = False, f"index unavailable: {type(exc).__name__}"
+        report["index"] = index_detail
+        ok = ok and index_ok
+    return ok, report
+
+
+def make_wsgi_app(app: App, *, check_index: bool = True) -> Callable[..., Iterable[bytes]]:
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
+            ok, report = health(check_index)
+            body = json.dumps({"ok": ok, **report}).encode()
+            status = "200 OK" if ok else "503 Service Unavailable"
+            start_response(status, [("Content-Type", "application/json")])
+            return [body]
+        if path == EVENTS_PATH:
+            return slack(environ, start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found"]
+
+    return wsgi
+
+
+class Server:
+    """A waitress server in a background thread (tests, benchmarks) or the foreground."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = 32,
+        check_index: bool = True,
+    ) -> None:
+        from waitress.server import create_server
+
+        self._server = create_server(
+            make_wsgi_app(app, check_index=check_index),
+            host=host,
+            port=port,
+            threads=threads,
+            ident="spinebot",
+            channel_timeout=30,
+            connection_limit=1000,
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)  # type: ignore[union-attr]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Server:
+        self._thread = threading.Thread(target=self._server.run, name="waitress", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.run()
+
+    def stop(self) -> None:
+        self._server.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
