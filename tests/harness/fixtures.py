@@ -1,0 +1,36 @@
+"""Pytest fixtures of the Slack harness; loaded with
+``pytest_plugins = ["tests.harness.fixtures"]`` in ``tests/conftest.py``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.harness.fake_slack import FakeSlack
+
+FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+
+SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
+BOT_TOKEN = "xoxb-test-token"
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    """A running fake Slack Web API; point ``SLACK_API_URL`` at ``fake_slack.api_url``."""
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def slack_fixture() -> Callable[[str], Any]:
+    """Load a recorded Slack payload from ``tests/fixtures`` (JSON parsed, else text)."""
+
+    def load(name: str) -> Any:
+        text = (FIXTURES_DIR / name).read_text(encoding="utf-8")
+        return json.loads(text) if name.endswith(".json") else text.strip()
+
+    return load
