@@ -1,0 +1,301 @@
+"""Slash-command ack latency over real HTTP: ``python -m bench.ack_bench``.
+
+Slack gives an app 3 seconds to acknowledge a request, and Spinebot promises far better:
+an ack is never delayed by slow work, even with answers being written. This script
+measures the round trip of signed slash commands (client send → full response read),
+with 1 and with 20 concurrent clients, against each *target*:
+
+* ``bare``: a Bolt app whose only listener acks, served the same way as Spinebot
+  (``bot.server.Server``: waitress). It is the floor the real app is compared with.
+* ``spinebot``: the real app (``bot.app.build_app``) on the same server, its Web API
+  client pointed at the fake Slack, while 10 Q&A answers are kept in flight (each one
+  finished is replaced by a new mention).
+
+Targets are plain functions returning a :class:`Target`; add one to ``TARGETS``.
+The issue's goal: spinebot's p99 ≤ 1.5 × bare's, and no ack slower than 500 ms.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.harness import payloads
+from tests.harness.fake_slack import FakeSlack
+from tests.harness.signing import SlackRequester
+
+SECRET = "bench-signing-secret"
+TOKEN = "xoxb-bench"
+CONCURRENCY = (1, 20)
+REQUESTS_PER_CLIENT = {1: 200, 20: 20}
+WARMUP = 20
+IN_FLIGHT = 10
+TARGET_RATIO = 1.5
+TARGET_MAX_MS = 500.0
+
+
+@dataclass
+class Target:
+    """Something to measure: ``serve(fake)`` is a context manager yielding its base URL
+    while it runs; ``load`` (optional) runs in a thread during the measurement until
+    its stop event is set (e.g. keeping answers in flight); ``command``/``text`` is the
+    slash command whose ack is timed."""
+
+    name: str
+    serve: Callable[[FakeSlack], AbstractContextManager[str]]
+    command: str = "/ask"
+    text: str = "what is a phase gate?"
+    load: Callable[[SlackRequester, FakeSlack, threading.Event], None] | None = None
+    note: str = ""
+
+
+class ErrorCounter(logging.Handler):
+    """Counts the errors the app logs during a run (instead of printing tracebacks)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+@dataclass
+class Result:
+    target: str
+    clients: int
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    background: int = 0  # answers finished during the measurement
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return float("nan")
+        index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))
+        return ordered[index] * 1000
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies) * 1000 if self.latencies else float("nan")
+
+    @property
+    def p99(self) -> float:
+        return self.pct(99)
+
+    @property
+    def max(self) -> float:
+        return max(self.latencies) * 1000 if self.latencies else float("nan")
+
+
+# ---------------------------------------------------------------------- targets
+
+
+def bare_target() -> Target:
+    """A Bolt app that only acks, on the production server."""
+
+    @contextmanager
+    def serve(fake: FakeSlack) -> Iterator[str]:
+        from slack_bolt import App
+        from slack_sdk import WebClient
+
+        from bot.server import Server
+
+        app = App(
+            signing_secret=SECRET,
+            client=WebClient(token=TOKEN, base_url=fake.api_url),
+            token_verification_enabled=False,
+        )
+
+        @app.command("/ask")
+        def ask(ack) -> None:  # type: ignore[no-untyped-def]
+            ack(text="Looking that up…")
+
+        with Server(app, check_index=False) as server:
+            yield server.url
+
+    return Target("bare", serve, note="Bolt app that only acks")
+
+
+def spinebot_target() -> Target:
+    """The real app, with ``IN_FLIGHT`` mention answers being written throughout."""
+
+    @contextmanager
+    def serve(fake: FakeSlack) -> Iterator[str]:
+        from bot.app import build_app
+        from bot.server import Server
+        from spinebot import db
+        from spinebot.settings import Settings, get_settings
+
+        with tempfile.TemporaryDirectory(prefix="spinebot-ackbench-") as tmp:
+            env = {
+                "SPINEBOT_DATA_DIR": str(Path(tmp) / "data"),
+                "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}",
+                "SLACK_BOT_TOKEN": TOKEN,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": fake.api_url,
+            }
+            saved = {name: os.environ.get(name) for name in env}
+            os.environ.update(env)
+            get_settings.cache_clear()
+            try:
+                settings = Settings()
+                db.upgrade(settings.sqlalchemy_url)
+                app = build_app(settings)
+                with Server(app, threads=settings.web_threads, check_index=False) as server:
+                    yield server.url
+            finally:
+                for name, value in saved.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value
+                get_settings.cache_clear()
+                db.dispose_engines()
+
+    return Target(
+        "spinebot",
+        serve,
+        command="/usecase",
+        text="help",
+        load=keep_answers_in_flight,
+        note=f"real app, {IN_FLIGHT} answers in flight",
+    )
+
+
+def keep_answers_in_flight(slack: SlackRequester, fake: FakeSlack, stop: threading.Event) -> None:
+    """Mention the bot so that ``IN_FLIGHT`` answers are always being written: an answer
+    is finished when its placeholder message has been updated (answer or apology)."""
+    sent = [0]
+
+    def room() -> bool:
+        return sent[0] - len(fake.calls_to("chat.update")) < IN_FLIGHT
+
+    while not stop.is_set():
+        if room():
+            slack.event(payloads.app_mention_event(f"question {sent[0]}: how do gates work?"))
+            sent[0] += 1
+            continue
+        with suppress(AssertionError):  # no answer finished within the wait: look again
+            fake.wait_until(lambda: stop.is_set() or room(), 0.5)
+
+
+TARGETS: tuple[Callable[[], Target], ...] = (bare_target, spinebot_target)
+
+
+# ---------------------------------------------------------------------- measurement
+
+
+def measure(slack: SlackRequester, target: Target, clients: int, per_client: int) -> Result:
+    result = Result(target.name, clients)
+    lock = threading.Lock()
+    start = threading.Barrier(clients)
+
+    def client() -> None:
+        start.wait()
+        for _ in range(per_client):
+            try:
+                response = slack.command(target.command, target.text)
+                ok = response.status == 200
+            except OSError:
+                ok, response = False, None
+            with lock:
+                if ok and response is not None:
+                    result.latencies.append(response.latency)
+                else:
+                    result.errors += 1
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return result
+
+
+def run_target(target: Target) -> tuple[list[Result], int]:
+    """Measure every concurrency level; also return how many errors the app logged."""
+    results: list[Result] = []
+    counter = ErrorCounter()
+    root = logging.getLogger()
+    root.addHandler(counter)
+    with ExitStack() as stack:
+        stack.callback(root.removeHandler, counter)
+        fake = stack.enter_context(FakeSlack())
+        url = stack.enter_context(target.serve(fake))
+        slack = SlackRequester(url, SECRET, response_url=fake.response_url)
+        for _ in range(WARMUP):
+            slack.command(target.command, target.text)
+        stop = threading.Event()
+        loader = None
+        if target.load is not None:
+            loader = threading.Thread(target=target.load, args=(slack, fake, stop), daemon=True)
+            loader.start()
+            fake.wait_for("chat.postMessage", count=IN_FLIGHT, timeout=30)
+        try:
+            for clients in CONCURRENCY:
+                before = len(fake.calls_to("chat.update"))
+                result = measure(slack, target, clients, REQUESTS_PER_CLIENT[clients])
+                result.background = len(fake.calls_to("chat.update")) - before
+                results.append(result)
+        finally:
+            stop.set()
+            if loader is not None:
+                loader.join(timeout=10)
+    return results, counter.count
+
+
+def main() -> int:
+    print(f"slash-command ack latency over HTTP on 127.0.0.1 ({os.cpu_count()} CPUs)")
+    header = (
+        f"{'target':<10} {'clients':>7} {'requests':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'max ms':>8} {'errors':>6} {'answers':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    all_results: dict[tuple[str, int], Result] = {}
+    failed = False
+    for make_target in TARGETS:
+        target = make_target()
+        started = time.perf_counter()
+        try:
+            results, logged_errors = run_target(target)
+        except ModuleNotFoundError as exc:
+            print(f"{target.name:<10} (not ready: {exc})")
+            continue
+        for r in results:
+            all_results[(r.target, r.clients)] = r
+            failed = failed or r.errors > 0
+            answers = str(r.background) if target.load else "-"
+            print(
+                f"{r.target:<10} {r.clients:>7} {len(r.latencies) + r.errors:>8} "
+                f"{r.p50:>8.1f} {r.p99:>8.1f} {r.max:>8.1f} {r.errors:>6} {answers:>7}"
+            )
+        print(
+            f"{'':<10} ({target.note}; {logged_errors} errors logged by the app; "
+            f"{time.perf_counter() - started:.1f} s)"
+        )
+    for clients in CONCURRENCY:
+        bare, real = all_results.get(("bare", clients)), all_results.get(("spinebot", clients))
+        if bare and real:
+            ratio = real.p99 / bare.p99
+            verdict = "met" if ratio <= TARGET_RATIO and real.max <= TARGET_MAX_MS else "MISSED"
+            print(
+                f"{clients} client(s): spinebot p99 = {ratio:.2f} x bare "
+                f"(goal <= {TARGET_RATIO}), max {real.max:.0f} ms (goal <= "
+                f"{TARGET_MAX_MS:.0f}): {verdict}"
+            )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
