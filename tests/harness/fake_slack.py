@@ -57,7 +57,9 @@ class Call:
 
     ``method`` is the Web API method (``"chat.postMessage"``), ``"response_url"`` for a
     post to a response URL, or ``"upload"`` for the file bytes sent to an upload URL.
-    ``status`` and ``error`` say how the fake answered (429, 500, ``channel_not_found``).
+    ``status`` and ``error`` say how the fake answered (429, 500, ``channel_not_found``);
+    ``response`` is the JSON it answered with (e.g. ``["message"]`` of a posted message,
+    ready to be the ``message`` of a button press on it).
     """
 
     method: str
@@ -65,6 +67,7 @@ class Call:
     token: str | None
     status: int = 200
     error: str | None = None
+    response: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     at: float = field(default_factory=time.monotonic, compare=False)
 
     @property
@@ -121,9 +124,9 @@ class FakeSlack:
             "conversations.history": self._conversations_history,
             "conversations.open": self._conversations_open,
             "users.info": self._users_info,
-            "assistant.threads.setStatus": self._ok,
-            "assistant.threads.setSuggestedPrompts": self._ok,
-            "assistant.threads.setTitle": self._ok,
+            "assistant.threads.setStatus": self._assistant_thread,
+            "assistant.threads.setSuggestedPrompts": self._assistant_thread,
+            "assistant.threads.setTitle": self._assistant_thread,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
         }
@@ -320,6 +323,13 @@ class FakeSlack:
         with self._cond:
             return [c for c in self.calls if c.method == method]
 
+    def last_call(self, method: str) -> Call:
+        """The latest call to ``method`` (fails the test if there was none)."""
+        calls = self.calls_to(method)
+        if not calls:
+            raise AssertionError(f"no call to {method}; calls seen: {self.methods_called()}")
+        return calls[-1]
+
     def methods_called(self) -> list[str]:
         with self._cond:
             return [c.method for c in self.calls]
@@ -391,8 +401,8 @@ class FakeSlack:
         """Answer one Web API call: (status, extra headers, JSON body). Records it."""
         injected = self._take_injected(method)
         if injected is not None:
-            self._record(Call(method, args, token, injected.status, injected.error))
             body = {"ok": False, "error": injected.error}
+            self._record(Call(method, args, token, injected.status, injected.error, body))
             return injected.status, dict(injected.headers), body
         with self._cond:
             handler = self._overrides.get(method) or self._methods.get(method)
@@ -407,7 +417,7 @@ class FakeSlack:
             except ApiError as exc:
                 result = {"ok": False, "error": exc.error}
         error = None if result.get("ok") else str(result.get("error"))
-        self._record(Call(method, args, token, 200, error))
+        self._record(Call(method, args, token, 200, error, copy.deepcopy(result)))
         return 200, {}, result
 
     def handle_response_url(self, response_id: str, body: dict[str, Any]) -> None:
@@ -425,8 +435,9 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ methods
 
-    @staticmethod
-    def _ok(args: dict[str, Any]) -> dict[str, Any]:
+    def _assistant_thread(self, args: dict[str, Any]) -> dict[str, Any]:
+        self._require(args, "channel_id", error="channel_not_found")
+        self._require(args, "thread_ts", error="invalid_arguments")
         return {"ok": True}
 
     def _api_test(self, args: dict[str, Any]) -> dict[str, Any]:

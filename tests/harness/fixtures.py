@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from spinebot.settings import get_settings
 from tests.harness.fake_slack import FakeSlack
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
@@ -23,6 +24,17 @@ def fake_slack() -> Iterator[FakeSlack]:
     """A running fake Slack Web API; point ``SLACK_API_URL`` at ``fake_slack.api_url``."""
     with FakeSlack() as fake:
         yield fake
+
+
+@pytest.fixture
+def slack_env(fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> FakeSlack:
+    """Settings for HTTP mode against the fake: ``SLACK_API_URL`` is the fake, with the
+    test bot token and signing secret (``get_settings()`` re-reads them)."""
+    monkeypatch.setenv("SLACK_API_URL", fake_slack.api_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    get_settings.cache_clear()
+    return fake_slack
 
 
 @pytest.fixture

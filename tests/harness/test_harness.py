@@ -32,6 +32,7 @@ Loader = Callable[[str], Any]
 # Until tests/conftest.py loads ``tests.harness.fixtures`` as a plugin, take its fixtures.
 fake_slack = harness_fixtures.fake_slack
 slack_fixture = harness_fixtures.slack_fixture
+slack_env = harness_fixtures.slack_env
 
 
 @pytest.fixture
@@ -175,6 +176,9 @@ def test_users_info_returns_seeded_profiles_and_a_generated_one_otherwise(client
 
 
 def test_assistant_thread_methods_are_accepted_and_recorded(client, fake_slack):
+    with pytest.raises(SlackApiError):
+        client.assistant_threads_setStatus(channel_id="D111", thread_ts="", status="x")
+    fake_slack.reset()
     client.assistant_threads_setStatus(channel_id="D111", thread_ts="1.1", status="is thinking…")
     client.assistant_threads_setSuggestedPrompts(
         channel_id="D111", thread_ts="1.1", prompts=[{"title": "Phases", "message": "Phases?"}]
@@ -323,6 +327,15 @@ def test_the_spinebot_client_points_at_the_fake_and_survives_a_429(fake_slack):
     fake_slack.rate_limit("chat.postMessage", times=1, retry_after=0)
     assert client.chat_postMessage(channel="C111", text="hello")["ok"]
     assert [c.status for c in fake_slack.calls_to("chat.postMessage")] == [429, 200]
+
+
+def test_slack_env_points_the_configured_client_at_the_fake(slack_env):
+    posted = make_client().chat_postMessage(channel="C111", text="configured")
+    call = slack_env.last_call("chat.postMessage")
+    assert call.token == BOT_TOKEN and call.args["text"] == "configured"
+    assert call.response["message"]["ts"] == posted["ts"]
+    with pytest.raises(AssertionError, match="no call to chat.update"):
+        slack_env.last_call("chat.update")
 
 
 # ---------------------------------------------------------------------- signing
