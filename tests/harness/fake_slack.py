@@ -34,6 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.harness import payloads
+
 log = logging.getLogger(__name__)
 
 BOT_USER_ID = "UBOT"
@@ -195,15 +197,12 @@ class FakeSlack:
             self.files: dict[str, dict[str, Any]] = {}
             self._injected: dict[str, list[_Injected]] = {}
             self._overrides = {}
-            self._ts = itertools.count(1)
             self._ids = itertools.count(1)
-            self._ts_base = int(time.time())
 
     def next_ts(self) -> str:
-        """A message timestamp, unique and increasing for the life of this fake."""
-        with self._cond:
-            n = next(self._ts)
-        return f"{self._ts_base + n // 1_000_000}.{n % 1_000_000:06d}"
+        """A message timestamp from the clock, unique and increasing across the process
+        (shared with the payload builders, so a reply sorts after its question)."""
+        return payloads.next_ts()
 
     def _next_id(self, prefix: str) -> str:
         with self._cond:

@@ -11,7 +11,6 @@ Defaults name a plausible workspace: team ``T111``, app ``A111``, user ``U111``,
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 import time
@@ -28,15 +27,19 @@ BOT_USER_ID = "UBOT"
 VERIFICATION_TOKEN = "verification_token"
 DEFAULT_RESPONSE_URL = "https://hooks.slack.com/commands/T111/111/xxxxx"
 
-_counter = itertools.count(1)
-_counter_lock = threading.Lock()
+_ts_lock = threading.Lock()
+_last_ts_micros = 0
 
 
 def next_ts() -> str:
-    """A Slack-style ``"seconds.micros"`` timestamp, unique within this process."""
-    with _counter_lock:
-        n = next(_counter)
-    return f"{int(time.time())}.{n % 1_000_000:06d}"
+    """A Slack-style ``"seconds.micros"`` timestamp from the clock, strictly increasing
+    across this process: messages built here and those the fake Slack posts sort in the
+    order they were made, as in a real conversation."""
+    global _last_ts_micros
+    with _ts_lock:
+        _last_ts_micros = max(time.time_ns() // 1000, _last_ts_micros + 1)
+        micros = _last_ts_micros
+    return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
 
 def new_event_id() -> str:

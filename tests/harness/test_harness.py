@@ -122,6 +122,15 @@ def test_thread_replies_list_seeded_and_posted_messages_oldest_first(client, fak
     assert replies["messages"][0]["thread_ts"] == question["ts"]
 
 
+def test_a_reply_the_app_posts_sorts_after_the_question_built_just_before(client, fake_slack):
+    question = payloads.message_event("what is a phase gate?", channel="D111")
+    fake_slack.add_message("D111", question["text"], ts=question["ts"])
+    reply = client.chat_postMessage(channel="D111", text="An answer", thread_ts=question["ts"])
+    assert _ts(question["ts"]) < _ts(reply["ts"])
+    texts = [m["text"] for m in fake_slack.thread("D111", question["ts"])]
+    assert texts == ["what is a phase gate?", "An answer"]
+
+
 def test_replies_of_an_unknown_thread_fail_with_thread_not_found(client):
     with pytest.raises(SlackApiError) as err:
         client.conversations_replies(channel="C111", ts="1.000001")
