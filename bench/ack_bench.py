@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -33,6 +34,7 @@ from tests.harness import payloads
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.signing import SlackRequester
 
+ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench"
 CONCURRENCY = (1, 20)
@@ -45,17 +47,23 @@ TARGET_MAX_MS = 500.0
 
 @dataclass
 class Target:
-    """Something to measure: ``serve(fake)`` is a context manager yielding its base URL
-    while it runs; ``load`` (optional) runs in a thread during the measurement until
-    its stop event is set (e.g. keeping answers in flight); ``command``/``text`` is the
-    slash command whose ack is timed."""
+    """Something to measure.
+
+    ``serve(api_url)`` runs in its own server process (like production, where the app
+    does not share an interpreter with its clients): a context manager yielding the base
+    URL while the app runs, its Web API client pointed at ``api_url``. ``env(api_url,
+    tmp_dir)`` adds environment variables for that process. ``load`` (optional) runs in
+    a thread of the bench process during the measurement until its stop event is set
+    (e.g. keeping answers in flight). ``command``/``text`` is the slash command timed.
+    """
 
     name: str
-    serve: Callable[[FakeSlack], AbstractContextManager[str]]
+    serve: Callable[[str], AbstractContextManager[str]]
     command: str = "/ask"
     text: str = "what is a phase gate?"
     load: Callable[[SlackRequester, FakeSlack, threading.Event], None] | None = None
     note: str = ""
+    env: Callable[[str, str], dict[str, str]] | None = None
 
 
 class ErrorCounter(logging.Handler):
@@ -104,7 +112,7 @@ def bare_target() -> Target:
     """A Bolt app that only acks, on the production server."""
 
     @contextmanager
-    def serve(fake: FakeSlack) -> Iterator[str]:
+    def serve(api_url: str) -> Iterator[str]:
         from slack_bolt import App
         from slack_sdk import WebClient
 
@@ -112,7 +120,7 @@ def bare_target() -> Target:
 
         app = App(
             signing_secret=SECRET,
-            client=WebClient(token=TOKEN, base_url=fake.api_url),
+            client=WebClient(token=TOKEN, base_url=api_url),
             token_verification_enabled=False,
         )
 
@@ -127,40 +135,23 @@ def bare_target() -> Target:
 
 
 def spinebot_target() -> Target:
-    """The real app, with ``IN_FLIGHT`` mention answers being written throughout."""
+    """The real app, with ``IN_FLIGHT`` mention answers being written throughout.
+
+    Its settings come from the environment the parent gives the server process (a
+    temporary data dir and SQLite file, the fake's URL, the bench token and secret)."""
 
     @contextmanager
-    def serve(fake: FakeSlack) -> Iterator[str]:
+    def serve(api_url: str) -> Iterator[str]:
         from bot.app import build_app
         from bot.server import Server
         from spinebot import db
-        from spinebot.settings import Settings, get_settings
+        from spinebot.settings import get_settings
 
-        with tempfile.TemporaryDirectory(prefix="spinebot-ackbench-") as tmp:
-            env = {
-                "SPINEBOT_DATA_DIR": str(Path(tmp) / "data"),
-                "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}",
-                "SLACK_BOT_TOKEN": TOKEN,
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_URL": fake.api_url,
-            }
-            saved = {name: os.environ.get(name) for name in env}
-            os.environ.update(env)
-            get_settings.cache_clear()
-            try:
-                settings = Settings()
-                db.upgrade(settings.sqlalchemy_url)
-                app = build_app(settings)
-                with Server(app, threads=settings.web_threads, check_index=False) as server:
-                    yield server.url
-            finally:
-                for name, value in saved.items():
-                    if value is None:
-                        os.environ.pop(name, None)
-                    else:
-                        os.environ[name] = value
-                get_settings.cache_clear()
-                db.dispose_engines()
+        settings = get_settings()
+        db.upgrade(settings.sqlalchemy_url)
+        app = build_app(settings)
+        with Server(app, threads=settings.web_threads, check_index=False) as server:
+            yield server.url
 
     return Target(
         "spinebot",
@@ -169,6 +160,13 @@ def spinebot_target() -> Target:
         text="help",
         load=keep_answers_in_flight,
         note=f"real app, {IN_FLIGHT} answers in flight",
+        env=lambda api_url, tmp: {
+            "SPINEBOT_DATA_DIR": str(Path(tmp) / "data"),
+            "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}",
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": api_url,
+        },
     )
 
 
@@ -222,16 +220,55 @@ def measure(slack: SlackRequester, target: Target, clients: int, per_client: int
     return result
 
 
+@contextmanager
+def server_process(target: Target, api_url: str) -> Iterator[tuple[str, list[int]]]:
+    """Start ``target`` in a child process; yield its URL and, once it has stopped, the
+    number of errors it logged (in the one-item list)."""
+    logged_errors: list[int] = []
+    with tempfile.TemporaryDirectory(prefix="spinebot-ackbench-") as tmp:
+        env = dict(os.environ)
+        env.update(target.env(api_url, tmp) if target.env else {})
+        child = subprocess.Popen(
+            [sys.executable, "-m", "bench.ack_bench", "--serve", target.name, api_url],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdin is not None and child.stdout is not None
+        try:
+            line = child.stdout.readline().strip()
+            if not line.startswith("READY "):
+                raise RuntimeError(f"{target.name} server did not start: {line!r}")
+            yield line.split(" ", 1)[1], logged_errors
+        finally:
+            child.stdin.close()  # the child stops when its stdin closes
+            rest = child.stdout.read()
+            child.wait(timeout=30)
+            for out in rest.splitlines():
+                if out.startswith("ERRORS "):
+                    logged_errors.append(int(out.split()[1]))
+
+
+def serve_child(name: str, api_url: str) -> int:
+    """The server process: run the target until stdin closes, then report its errors."""
+    counter = ErrorCounter()
+    logging.getLogger().addHandler(counter)
+    target = {t.name: t for t in (make() for make in TARGETS)}[name]
+    with target.serve(api_url) as url:
+        print(f"READY {url}", flush=True)
+        sys.stdin.read()
+    print(f"ERRORS {counter.count}", flush=True)
+    return 0
+
+
 def run_target(target: Target) -> tuple[list[Result], int]:
     """Measure every concurrency level; also return how many errors the app logged."""
     results: list[Result] = []
-    counter = ErrorCounter()
-    root = logging.getLogger()
-    root.addHandler(counter)
     with ExitStack() as stack:
-        stack.callback(root.removeHandler, counter)
         fake = stack.enter_context(FakeSlack())
-        url = stack.enter_context(target.serve(fake))
+        url, logged_errors = stack.enter_context(server_process(target, fake.api_url))
         slack = SlackRequester(url, SECRET, response_url=fake.response_url)
         for _ in range(WARMUP):
             slack.command(target.command, target.text)
@@ -251,10 +288,13 @@ def run_target(target: Target) -> tuple[list[Result], int]:
             stop.set()
             if loader is not None:
                 loader.join(timeout=10)
-    return results, counter.count
+    return results, sum(logged_errors)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--serve"]:
+        return serve_child(argv[1], argv[2])
     print(f"slash-command ack latency over HTTP on 127.0.0.1 ({os.cpu_count()} CPUs)")
     header = (
         f"{'target':<10} {'clients':>7} {'requests':>8} {'p50 ms':>8} {'p99 ms':>8} "
@@ -269,8 +309,9 @@ def main() -> int:
         started = time.perf_counter()
         try:
             results, logged_errors = run_target(target)
-        except ModuleNotFoundError as exc:
-            print(f"{target.name:<10} (not ready: {exc})")
+        except RuntimeError as exc:
+            print(f"{target.name:<10} (could not run: {exc})")
+            failed = True
             continue
         for r in results:
             all_results[(r.target, r.clients)] = r
