@@ -456,9 +456,10 @@ class FakeSlack:
         }
 
     def _bot_message(self, args: dict[str, Any], ts: str) -> dict[str, Any]:
+        """A message as Slack stores one the bot posted (``bot_id`` set: the app's own
+        listeners use it to ignore their messages)."""
         message: dict[str, Any] = {
             "type": "message",
-            "subtype": "bot_message" if args.get("username") else None,
             "user": self.bot_user_id,
             "bot_id": BOT_ID,
             "app_id": APP_ID,
@@ -466,8 +467,6 @@ class FakeSlack:
             "ts": ts,
             "team": self.team_id,
         }
-        if message["subtype"] is None:
-            del message["subtype"]
         for key in ("blocks", "attachments", "metadata", "thread_ts", "files"):
             if args.get(key):
                 message[key] = args[key]
