@@ -12,6 +12,8 @@ into a miss. This script catches that before the numbers are trusted:
   Markdown source (blank-line separated, front matter excluded), or inside one line of a
   ``.txt`` seed (seed text is hard-wrapped, so a phrase across a line break could be
   split by the chunker);
+* the optional ``also`` list (other ``{source, contains}`` pairs that count as a hit,
+  e.g. the research note that summarises a seed passage) passes the same checks;
 * the set is big enough: at least 48 answerable and 12 abstain questions.
 
 Usage: ``python bench/eval/check_questions.py [--seeds DIR ...] [--questions FILE]``.
@@ -94,6 +96,29 @@ def load_questions(path: Path = QUESTIONS) -> list[dict]:
     return items
 
 
+SKIPPED = "skipped"
+
+
+def _check_target(
+    source: str, phrase: str, seed_dirs: list[Path], cache: dict[Path, list[str]]
+) -> str | None:
+    """One (source, phrase) pair: None when fine, SKIPPED, or the problem in words."""
+    words = len(phrase.split())
+    if not MIN_WORDS <= words <= MAX_WORDS:
+        return f"{phrase!r} has {words} words ({MIN_WORDS}-{MAX_WORDS})"
+    path = resolve(source, seed_dirs)
+    if path is None:
+        if source.endswith(".txt") and "/" not in source:
+            return SKIPPED
+        return f"source {source} not found under {CORPUS}"
+    if path not in cache:
+        cache[path] = units(path)
+    if not any(normalize(phrase) in unit for unit in cache[path]):
+        span = "paragraph" if path.suffix == ".md" else "line"
+        return f"{phrase!r} is not inside one {span} of {source}"
+    return None
+
+
 def check(items: list[dict], seed_dirs: list[Path]) -> Report:
     """Validate every question; collect all problems rather than stopping at the first."""
     report = Report()
@@ -117,22 +142,23 @@ def check(items: list[dict], seed_dirs: list[Path]) -> Report:
             continue
         report.answerable += 1
         report.by_source[source] += 1
-        words = len(phrase.split())
-        if not MIN_WORDS <= words <= MAX_WORDS:
-            report.errors.append(f"{qid}: 'contains' has {words} words ({MIN_WORDS}-{MAX_WORDS})")
-        path = resolve(source, seed_dirs)
-        if path is None:
-            if source.endswith(".txt") and "/" not in source:
-                report.skipped.append(f"{qid}: seed {source} not available")
-            else:
-                report.errors.append(f"{qid}: source {source} not found under {CORPUS}")
-            continue
-        if path not in cache:
-            cache[path] = units(path)
-        needle = normalize(phrase)
-        if not any(needle in unit for unit in cache[path]):
-            span = "paragraph" if path.suffix == ".md" else "line"
-            report.errors.append(f"{qid}: {phrase!r} is not inside one {span} of {source}")
+        targets = [(source, phrase)]
+        also = item.get("also", [])
+        if not isinstance(also, list) or not all(
+            isinstance(a, dict)
+            and isinstance(a.get("source"), str)
+            and isinstance(a.get("contains"), str)
+            for a in also
+        ):
+            report.errors.append(f"{qid}: 'also' must be a list of {{source, contains}} objects")
+            also = []
+        targets += [(a["source"], a["contains"]) for a in also]
+        for target, text in targets:
+            problem = _check_target(target, text, seed_dirs, cache)
+            if problem == SKIPPED:
+                report.skipped.append(f"{qid}: seed {target} not available")
+            elif problem:
+                report.errors.append(f"{qid}: {problem}")
     if report.answerable < MIN_ANSWERABLE:
         report.errors.append(f"only {report.answerable} answerable questions (>= {MIN_ANSWERABLE})")
     if report.abstain < MIN_ABSTAIN:
