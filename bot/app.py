@@ -7,6 +7,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.dedupe import EventDeduper
@@ -30,10 +31,14 @@ def build_app(
     to completion before ``dispatch`` returns, so the terminal shows replies in order."""
     settings = settings or get_settings()
     deps = deps or Deps.create(settings, inline=console)
+    client = client or make_client(settings)
+    auth: dict = {"token": settings.slack_bot_token or None}
+    if console:
+        auth = {"authorize": _console_authorize}
     app = App(
-        token=settings.slack_bot_token or "xoxb-console",
+        **auth,
         signing_secret=settings.slack_signing_secret or "console-only",
-        client=client or make_client(settings),
+        client=client,
         token_verification_enabled=False,
         request_verification_enabled=not console,
         process_before_response=console,
@@ -53,6 +58,14 @@ def build_app(
             return BoltResponse(status=200, body="")
         return next()
 
+    if console:
+
+        @app.middleware
+        def use_console_client(context, next):  # type: ignore[no-untyped-def]  # noqa: A002
+            """Bolt builds a fresh HTTP client per request; the console renders instead."""
+            context["client"] = client
+            return next()
+
     @app.error
     def on_error(error, body, logger):  # type: ignore[no-untyped-def]
         logger.error("listener failed for a %s request", body.get("type", "?"), exc_info=error)
@@ -60,6 +73,18 @@ def build_app(
     register_listeners(app, deps)
     app._spinebot_deps = deps  # type: ignore[attr-defined]  # the transports shut it down
     return app
+
+
+def _console_authorize(**_: object) -> AuthorizeResult:
+    from bot.console import BOT_USER_ID, TEAM_ID
+
+    return AuthorizeResult(
+        enterprise_id=None,
+        team_id=TEAM_ID,
+        bot_token="xoxb-console",
+        bot_id="BSPINEBOT",
+        bot_user_id=BOT_USER_ID,
+    )
 
 
 def app_deps(app: App) -> Deps:

@@ -97,6 +97,8 @@ def answer_in_conversation(
     )
     channel = placeholder["channel"]
     ts = placeholder["ts"]
+    if question.thread_ts and not channel.startswith("D"):
+        remember_thread(channel, question.thread_ts)  # follow-ups need no mention from now on
     try:
         history: list[str] = []
         if question.in_thread and question.thread_ts and current_ts:
@@ -112,8 +114,6 @@ def answer_in_conversation(
         )
         return
     client.chat_update(channel=channel, ts=ts, blocks=blocks, text=text)
-    if question.thread_ts and not channel.startswith("D"):
-        remember_thread(channel, question.thread_ts)
 
 
 def answer_by_response_url(deps: Deps, respond: Callable[..., Any], question: Question) -> None:

@@ -15,6 +15,8 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress import wasyncore
+from waitress.server import create_server
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,9 @@ def make_wsgi_app(app: App, *, check_index: bool = True) -> Callable[..., Iterab
 
 
 class Server:
-    """A waitress server in a background thread (tests, benchmarks) or the foreground."""
+    """waitress serving the app, in the foreground (`spinebot serve`) or in a background
+    thread (tests, benchmarks). waitress's own ``run()`` never returns, so the loop here
+    polls a stop flag between network events; ``stop()`` closes every connection."""
 
     def __init__(
         self,
@@ -70,8 +74,6 @@ class Server:
         threads: int = 32,
         check_index: bool = True,
     ) -> None:
-        from waitress.server import create_server
-
         self._server = create_server(
             make_wsgi_app(app, check_index=check_index),
             host=host,
@@ -81,6 +83,7 @@ class Server:
             channel_timeout=30,
             connection_limit=1000,
         )
+        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
@@ -91,18 +94,23 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def serve_forever(self) -> None:
+        socket_map = self._server._map  # type: ignore[union-attr]
+        while not self._stop.is_set():
+            wasyncore.loop(timeout=0.05, map=socket_map, count=1)
+
     def start(self) -> Server:
-        self._thread = threading.Thread(target=self._server.run, name="waitress", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, name="waitress", daemon=True)
         self._thread.start()
         return self
 
-    def serve_forever(self) -> None:
-        self._server.run()
-
     def stop(self) -> None:
-        self._server.close()
+        self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        for channel in list(self._server._map.values()):  # type: ignore[union-attr]
+            channel.close()
+        self._server.task_dispatcher.shutdown(timeout=5)  # type: ignore[union-attr]
 
     def __enter__(self) -> Server:
         return self.start()

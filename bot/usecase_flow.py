@@ -32,6 +32,8 @@ LIST_TITLES = {
     "platform": "Use cases on the platform",
     "dropped": "Dropped use cases",
     "mine": "Your use cases",
+    "active": "Active use cases",
+    "all": "All use cases",
 }
 
 
@@ -125,6 +127,14 @@ def _run(deps: Deps, cmd: object, user: str) -> Reply:
         card = svc.adopt(actor=user, use_case_id=cmd.id, unit=cmd.unit)
         return Reply(
             build_card_blocks(card, note=f":handshake: *{escape(cmd.unit)}* now runs *{card.ref}*.")
+        )
+    if isinstance(cmd, c.Snooze):
+        card = svc.snooze(actor=user, use_case_id=cmd.id, weeks=cmd.weeks)
+        return Reply(
+            build_card_blocks(
+                card,
+                note=f":zzz: *{card.ref}* is kept out of drop candidates for {cmd.weeks} week(s).",
+            )
         )
     if isinstance(cmd, c.History):
         return Reply(build_history_blocks(f"UC-{cmd.id}", svc.history(cmd.id)))

@@ -24,6 +24,8 @@ from spinebot.settings import Settings, get_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
+pytest_plugins = ["tests.harness.fixtures"]
+
 
 def _setting_env_names() -> set[str]:
     names = {name.upper() for name in Settings.model_fields}
