@@ -38,7 +38,7 @@ from portfolio.models import (
 # --- usage -----------------------------------------------------------------------
 
 USAGE: dict[str, str] = {
-    "register": "/usecase register <title> | <description>   (or `/usecase register` for a form)",
+    "register": "/usecase register [<title> | <description>]   (without text: a form)",
     "list": "/usecase list [pilot|production|platform|dropped|mine|<business unit>]",
     "show": "/usecase show <id>",
     "vote": "/usecase vote <id> [reason]",
@@ -57,7 +57,7 @@ USAGE: dict[str, str] = {
 }
 
 _EXPLAIN: dict[str, str] = {
-    "register": "register a use case (title, then `|`, then the problem it solves)",
+    "register": "register a use case: its title, a |, then the problem it solves",
     "list": "list active use cases, or only one phase, dropped ones, yours, or a unit's",
     "show": "one use case: phase, units, votes, the last 4 weeks of value, trend",
     "vote": "vote for a use case (again to change the reason)",
@@ -73,7 +73,7 @@ _EXPLAIN: dict[str, str] = {
 }
 
 HELP_TEXT = "\n".join(
-    f"`{USAGE[name]}`\n    {_EXPLAIN[name]}"
+    f"{USAGE[name]}\n    {_EXPLAIN[name]}"
     for name in (
         "register",
         "list",
@@ -89,8 +89,12 @@ HELP_TEXT = "\n".join(
         "history",
         "help",
     )
-) + ("\nIds can be written `12` or `UC-12`. Metric names: " + ", ".join(METRIC_NAMES) + ".")
+) + ("\nIds can be written 12 or UC-12. Metric names: " + ", ".join(METRIC_NAMES) + ".")
 
+SUBCOMMANDS_USAGE = (
+    "/usecase <register|list|show|vote|unvote|metric|phase|drop|restore|adopt|snooze|"
+    "history|help> ..."
+)
 LIST_KEYWORDS = ("pilot", "production", "platform", "dropped", "mine", "active", "all")
 PHASES = tuple(p.value for p in Phase)
 MAX_ID = 2**31 - 1  # the INTEGER primary key's range on Postgres
@@ -373,7 +377,10 @@ def parse_usecase(text: str) -> Command:
     rest = rest.strip()
     parser = _PARSERS.get(name)
     if parser is None:
-        raise InvalidInput(f"'{_clip(head)}' is not a /usecase subcommand.", usage=HELP_TEXT)
+        raise InvalidInput(
+            f"'{_clip(head)}' is not a /usecase subcommand; /usecase help lists them.",
+            usage=SUBCOMMANDS_USAGE,
+        )
     return parser(rest, USAGE[name])
 
 

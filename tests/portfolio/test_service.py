@@ -384,3 +384,26 @@ def test_find_similar_ranks_active_use_cases_by_meaning(sqlite_svc: PortfolioSer
     assert 0.6 <= similar[0][1] <= 1.0
     assert svc.find_similar(title="Forecast warehouse staffing for the holidays") == []
     assert svc.find_similar(title="") == []
+
+
+# --- the operator's command line -----------------------------------------------------
+
+
+def test_the_usecase_cli_runs_the_same_language_with_admin_rights(sqlite_db: Engine) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    runner = CliRunner()
+    first = runner.invoke(app, ["usecase", "register", "Invoice triage | sort invoices"])
+    assert first.exit_code == 0, first.output
+    assert "Registered UC-1." in first.output
+    duplicate = runner.invoke(app, ["usecase", "register", "Invoice triage"])
+    assert "Similar use cases exist" in duplicate.output
+    moved = runner.invoke(app, ["usecase", "--as", "UOPS", "phase", "UC-1", "production"])
+    assert moved.exit_code == 0 and "now in production" in moved.output
+    history = runner.invoke(app, ["usecase", "history", "1"])
+    assert "UOPS" in history.output and "pilot → production" in history.output
+    wrong = runner.invoke(app, ["usecase", "metric", "1", "hours_saved=-3"])
+    assert wrong.exit_code == 2
+    assert "cannot be negative" in wrong.output and "Usage: /usecase metric" in wrong.output
