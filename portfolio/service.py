@@ -799,7 +799,7 @@ class PortfolioService:
             raise NotFound(f"There is no use case UC-{use_case_id}. `/usecase list` shows them.")
         stmt = orm_select(UseCase).where(UseCase.id == use_case_id)
         if lock and not self._sqlite:
-            stmt = stmt.with_for_update()
+            stmt = stmt.with_for_update(key_share=True)  # votes (FK key share) still pass
         use_case = session.exec(stmt).first()
         if use_case is None:
             raise NotFound(f"There is no use case UC-{use_case_id}. `/usecase list` shows them.")
