@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
@@ -407,3 +409,71 @@ def test_the_usecase_cli_runs_the_same_language_with_admin_rights(sqlite_db: Eng
     wrong = runner.invoke(app, ["usecase", "metric", "1", "hours_saved=-3"])
     assert wrong.exit_code == 2
     assert "cannot be negative" in wrong.output and "Usage: /usecase metric" in wrong.output
+
+
+# --- trends on cards -----------------------------------------------------------------
+
+
+class _StubTrends:
+    """Stands in for portfolio.trends to check what the service hands the classifier."""
+
+    def __init__(self, fail: bool = False) -> None:
+        from dataclasses import dataclass
+
+        @dataclass(frozen=True)
+        class WeekPoint:
+            week: str
+            hours_saved: float | None
+            cost_saved: float | None
+            revenue: float | None
+            llm_cost: float | None
+            net_value: float
+
+        class Thresholds:
+            @classmethod
+            def from_settings(cls, settings: object) -> Thresholds:
+                return cls()
+
+        self.WeekPoint, self.Thresholds, self.fail, self.calls = WeekPoint, Thresholds, fail, []
+
+    def classify(self, **kwargs: object) -> object:
+        from types import SimpleNamespace
+
+        self.calls.append(kwargs)
+        if self.fail:
+            raise ZeroDivisionError("bug in a rule")
+        return SimpleNamespace(kind="growing", rule="net value up 3 weeks running", numbers={})
+
+
+def test_cards_carry_the_trend_the_digest_rules_give(
+    sqlite_svc: PortfolioService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import portfolio
+
+    stub = _StubTrends()
+    monkeypatch.setitem(sys.modules, "portfolio.trends", stub)
+    monkeypatch.setattr(portfolio, "trends", stub, raising=False)
+    uc = register(sqlite_svc, units=["Finance", "Sales"])
+    sqlite_svc.report_metrics(
+        actor=OWNER, use_case_id=uc, values={"hours_saved": 2}, week="2026-W01"
+    )
+    card = sqlite_svc.get(uc)
+    assert (card.trend, card.trend_rule) == ("growing", "net value up 3 weeks running")
+    call = stub.calls[-1]
+    assert (call["phase"], call["units"]) == ("pilot", 2)
+    assert call["current_week"] == weeks.current_week("UTC") == call["created_week"]
+    [point] = call["history"]
+    assert (point.week, point.hours_saved, point.cost_saved) == ("2026-W01", 2.0, None)
+    assert point.net_value == 2 * sqlite_svc.settings.hourly_rate
+
+
+def test_a_failing_trend_rule_leaves_the_card_without_a_trend(
+    sqlite_svc: PortfolioService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import portfolio
+
+    stub = _StubTrends(fail=True)
+    monkeypatch.setitem(sys.modules, "portfolio.trends", stub)
+    monkeypatch.setattr(portfolio, "trends", stub, raising=False)
+    card = sqlite_svc.get(register(sqlite_svc))
+    assert (card.trend, card.trend_rule) == (None, None)
