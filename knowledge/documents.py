@@ -292,19 +292,36 @@ def _loose_front_matter(text: str) -> dict[str, Any]:
     return meta
 
 
+_EMPHASIS = re.compile(r"(\*\*|__|\*|(?<!\w)_)(?=\S)(.+?)(?<=\S)\1(?!\w)")
+
+
 def _strip_inline(text: str) -> str:
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
-    return re.sub(r"[*_`]+", "", text).strip()
+    """Markdown inline syntax out, identifiers such as ``TREND_NEW_WEEKS`` intact."""
+    text = re.sub(r"!?\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    text = text.replace("`", "")
+    for _ in range(2):  # nested emphasis such as ***bold italic***
+        text = _EMPHASIS.sub(r"\2", text)
+    return text.strip()
 
 
 def _markdown_paragraphs(text: str) -> list[str]:
-    """Paragraphs, with each list item its own paragraph (items are natural units)."""
+    """Paragraphs; each list item and table row is its own paragraph (natural units)."""
     out: list[str] = []
     for part in re.split(r"\n\s*\n", text):
+        lines = [ln.strip() for ln in part.split("\n") if ln.strip()]
+        if lines and all(ln.startswith("|") for ln in lines):
+            for row in lines:
+                cells = [_strip_inline(c) for c in row.strip("|").split("|")]
+                if all(re.fullmatch(r":?-*:?", c.strip()) for c in cells):
+                    continue  # the |---|---| separator
+                out.append(" | ".join(c.strip() for c in cells))
+            continue
         items = re.split(r"\n(?=\s{0,3}(?:[-*+]|\d+[.)])\s)", part)
         for item in items:
             cleaned = _WS.sub(" ", _strip_inline(item)).strip()
             cleaned = re.sub(r"^(?:[-*+]|\d+[.)])\s+", "", cleaned) if cleaned else cleaned
+            if cleaned.startswith(">"):
+                cleaned = cleaned.lstrip("> ").strip()
             if cleaned and not re.fullmatch(r"[-|:\s]+", cleaned):
                 out.append(cleaned)
     return out

@@ -93,7 +93,7 @@ def corpus(tmp_path: Path) -> Path:
 def service(settings: Settings, corpus: Path) -> KnowledgeService:
     """A service over the small corpus, already ingested."""
     reset_knowledge()
-    svc = KnowledgeService(settings, corpus_dir=corpus)
+    svc = KnowledgeService(settings)
     report = svc.ingest([corpus])
     assert report.added == 4 and not report.failed
     return svc

@@ -1,0 +1,485 @@
+"""The index: chunks in Chroma (the source of truth) plus a local keyword index.
+
+Chroma holds every chunk with its embedding, text and metadata, in the embedded
+``PersistentClient`` under the data dir or on a Chroma server (``CHROMA_URL``). Each
+change stamps a new version into the collection's metadata. Next to it, in the data dir,
+each process keeps derived state for that version: a manifest (content hash and chunk
+ids per document, so re-ingest skips unchanged files without asking Chroma about each),
+the chunk texts, and a bm25s keyword index. When the stamp in Chroma differs from the
+local one (another process or replica ingested), the local state is rebuilt from Chroma
+in one bulk read, so replicas sharing a Chroma server agree on what is indexed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from knowledge.documents import (
+    CORPUS_DIR,
+    Chunk,
+    DocumentError,
+    chunk_document,
+    content_hash,
+    discover,
+    load_document,
+    root_scope,
+    source_id,
+)
+from spinebot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+VERSION_KEY = "spinebot_version"
+REFRESH_SECONDS = 10.0
+EMBED_BATCH = 64
+UPSERT_BATCH = 500
+
+Progress = Callable[[int, int, str], None]
+
+# --- tokens --------------------------------------------------------------------------
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is
+    it its itself just me more most my myself no nor not now of off on once only or other our
+    ours ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we
+    were what when where which while who whom why will with would you your yours yourself
+    yourselves get got also may might must shall us one""".split()  # noqa: SIM905
+)
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
+
+
+def _stem(word: str) -> str:
+    """A light suffix stripper: enough for plurals and -ing/-ed forms to meet."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("sses"):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if word.endswith("ing") and len(word) > 5:
+        word = word[:-3]
+    elif word.endswith("ed") and len(word) > 4:
+        word = word[:-2]
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase word tokens without stopwords, lightly stemmed; numbers and acronyms kept."""
+    out = []
+    for token in _TOKEN.findall(text.lower().replace("’", "'")):
+        token = token.removesuffix("'s")
+        if token in STOPWORDS:
+            continue
+        out.append(_stem(token))
+    return out
+
+
+# --- state ---------------------------------------------------------------------------
+
+
+@dataclass
+class DocEntry:
+    hash: str
+    ids: list[str]
+    title: str = ""
+
+
+@dataclass
+class IndexState:
+    """An immutable snapshot of one index version, shared by concurrent readers."""
+
+    version: str | None
+    docs: dict[str, DocEntry]
+    chunks: list[Chunk]
+    bm25: Any = None
+    df: dict[str, int] = field(default_factory=dict)
+    positions: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.positions = {chunk.id: i for i, chunk in enumerate(self.chunks)}
+
+    def idf(self, token: str) -> float:
+        n = max(len(self.chunks), 1)
+        df = self.df.get(token, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        pos = self.positions.get(chunk_id)
+        return self.chunks[pos] if pos is not None else None
+
+
+@dataclass
+class IngestCounts:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    skipped: int = 0
+    chunks: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+class KnowledgeIndex:
+    """Chroma plus the derived local state; safe to share between threads."""
+
+    def __init__(self, settings: Settings, *, corpus_dir: Path = CORPUS_DIR) -> None:
+        self.settings = settings
+        self.corpus_dir = corpus_dir
+        self._lock = threading.RLock()
+        self._client: Any = None
+        self._state: IndexState | None = None
+        self._checked_at = 0.0
+
+    # --- chroma ----------------------------------------------------------------------
+
+    @property
+    def local_dir(self) -> Path:
+        key = self.settings.chroma_collection
+        if self.settings.chroma_url:
+            key += "-" + hashlib.sha1(self.settings.chroma_url.encode()).hexdigest()[:8]
+        return self.settings.data_dir / "knowledge" / key
+
+    def client(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                import chromadb
+                from chromadb.config import Settings as ChromaSettings
+
+                chroma_settings = ChromaSettings(anonymized_telemetry=False)
+                if self.settings.chroma_url:
+                    url = urlparse(self.settings.chroma_url)
+                    ssl = url.scheme == "https"
+                    self._client = chromadb.HttpClient(
+                        host=url.hostname or "localhost",
+                        port=url.port or (443 if ssl else 8000),
+                        ssl=ssl,
+                        settings=chroma_settings,
+                    )
+                else:
+                    path = self.settings.chroma_path
+                    path.mkdir(parents=True, exist_ok=True)
+                    self._client = chromadb.PersistentClient(
+                        path=str(path), settings=chroma_settings
+                    )
+            return self._client
+
+    def collection(self) -> Any:
+        """The collection, freshly looked up so its metadata (the version) is current."""
+        from knowledge.embeddings import chroma_embedding_function
+
+        return self.client().get_or_create_collection(
+            self.settings.chroma_collection,
+            embedding_function=chroma_embedding_function(self.settings.embeddings),
+        )
+
+    def count(self) -> int:
+        return int(self.collection().count())
+
+    # --- state -----------------------------------------------------------------------
+
+    def state(self) -> IndexState:
+        """The current snapshot; checks Chroma's version stamp at most every few seconds."""
+        state = self._state
+        if state is not None and time.monotonic() - self._checked_at < REFRESH_SECONDS:
+            return state
+        with self._lock:
+            state = self._state
+            if state is not None and time.monotonic() - self._checked_at < REFRESH_SECONDS:
+                return state
+            remote = (self.collection().metadata or {}).get(VERSION_KEY)
+            if state is None or state.version != remote:
+                state = self._load_local(remote) or self._rebuild_from_chroma(remote)
+                self._state = state
+            self._checked_at = time.monotonic()
+            return state
+
+    def _load_local(self, version: str | None) -> IndexState | None:
+        manifest_path = self.local_dir / "manifest.json"
+        try:
+            manifest = json.loads(manifest_path.read_text())
+        except (OSError, ValueError):
+            return None
+        if manifest.get("version") != version or version is None:
+            return None
+        state_dir = self.local_dir / f"v-{version}"
+        try:
+            records = json.loads((state_dir / "chunks.json").read_text())
+            df = json.loads((state_dir / "df.json").read_text())
+        except (OSError, ValueError):
+            return None
+        docs = {sid: DocEntry(**entry) for sid, entry in manifest["docs"].items()}
+        chunks = [Chunk.from_record(r[0], r[1], r[2]) for r in records]
+        bm25 = None
+        if chunks:
+            import bm25s
+
+            try:
+                bm25 = bm25s.BM25.load(str(state_dir / "bm25"), show_progress=False)
+            except (OSError, ValueError):
+                return None
+        return IndexState(version=version, docs=docs, chunks=chunks, bm25=bm25, df=df)
+
+    def _rebuild_from_chroma(self, version: str | None) -> IndexState:
+        """Derive the manifest, chunk list and keyword index from the collection."""
+        collection = self.collection()
+        chunks: list[Chunk] = []
+        docs: dict[str, DocEntry] = {}
+        total = collection.count()
+        page = 1000
+        for offset in range(0, total, page):
+            got = collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                chunk = Chunk.from_record(cid, text or "", dict(meta or {}))
+                chunks.append(chunk)
+                entry = docs.setdefault(
+                    chunk.source, DocEntry(hash=str((meta or {}).get("doc_hash", "")), ids=[])
+                )
+                entry.ids.append(cid)
+                entry.title = chunk.title
+        chunks.sort(key=lambda c: (c.source, c.ordinal))
+        for entry in docs.values():
+            entry.ids.sort()
+        if total:
+            log.info("rebuilt the keyword index from %d chunks in Chroma", total)
+        state = self._build_state(version, docs, chunks)
+        if version is not None:
+            self._save(state)
+        return state
+
+    def _build_state(
+        self, version: str | None, docs: dict[str, DocEntry], chunks: list[Chunk]
+    ) -> IndexState:
+        bm25 = None
+        df: Counter[str] = Counter()
+        if chunks:
+            import bm25s
+
+            logging.getLogger("bm25s").setLevel(logging.WARNING)
+            corpus = [tokenize(chunk.embed_text()) for chunk in chunks]
+            for tokens in corpus:
+                df.update(set(tokens))
+            bm25 = bm25s.BM25()
+            bm25.index([tokens or ["_"] for tokens in corpus], show_progress=False)
+        return IndexState(version=version, docs=docs, chunks=chunks, bm25=bm25, df=dict(df))
+
+    def _save(self, state: IndexState) -> None:
+        """Write the snapshot under its own version folder, then switch the manifest."""
+        base = self.local_dir
+        state_dir = base / f"v-{state.version}"
+        tmp_dir = base / f".tmp-{uuid.uuid4().hex}"
+        tmp_dir.mkdir(parents=True)
+        records = [[c.id, c.text, c.metadata()] for c in state.chunks]
+        (tmp_dir / "chunks.json").write_text(json.dumps(records))
+        (tmp_dir / "df.json").write_text(json.dumps(state.df))
+        if state.bm25 is not None:
+            state.bm25.save(str(tmp_dir / "bm25"), show_progress=False)
+        shutil.rmtree(state_dir, ignore_errors=True)
+        os.replace(tmp_dir, state_dir)
+        manifest = {
+            "version": state.version,
+            "docs": {sid: vars(entry) for sid, entry in state.docs.items()},
+        }
+        tmp_manifest = base / f".manifest-{uuid.uuid4().hex}.json"
+        tmp_manifest.write_text(json.dumps(manifest))
+        os.replace(tmp_manifest, base / "manifest.json")
+        for old in base.glob("v-*"):
+            if old != state_dir:
+                shutil.rmtree(old, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def _ingest_lock(self) -> Iterator[None]:
+        """One ingest at a time per data dir, across processes (worker job and CLI)."""
+        self.local_dir.mkdir(parents=True, exist_ok=True)
+        with self._lock, open(self.local_dir / "ingest.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # --- search ----------------------------------------------------------------------
+
+    def dense(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) best first."""
+        collection = self.collection()
+        n = min(k, collection.count())
+        if n <= 0:
+            return []
+        result = collection.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=n,
+            include=["distances"],
+        )
+        return [
+            (cid, 1.0 - float(dist))
+            for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)
+        ]
+
+    def keyword(self, tokens: Sequence[str], k: int) -> list[tuple[str, float]]:
+        """(chunk id, bm25 score) best first, only chunks sharing a term with the query."""
+        state = self.state()
+        if state.bm25 is None or not tokens:
+            return []
+        n = min(k, len(state.chunks))
+        docs, scores = state.bm25.retrieve([list(tokens)], k=n, show_progress=False)
+        return [
+            (state.chunks[int(i)].id, float(s))
+            for i, s in zip(docs[0], scores[0], strict=True)
+            if s > 0
+        ]
+
+    # --- ingest ----------------------------------------------------------------------
+
+    def ingest(self, roots: Sequence[Path], progress: Progress | None = None) -> IngestCounts:
+        """Index the supported files under ``roots``: skip unchanged ones (same content
+        hash), replace changed ones, remove indexed ones that no longer exist there."""
+        from knowledge.embeddings import get_embedder
+
+        counts = IngestCounts()
+        with self._ingest_lock():
+            self._checked_at = 0.0
+            state = self.state()
+            docs = {sid: DocEntry(e.hash, list(e.ids), e.title) for sid, e in state.docs.items()}
+            by_id = {c.id: c for c in state.chunks}
+            scopes: list[str] = []
+            files: list[Path] = []
+            for root in roots:
+                scopes.append(root_scope(root, self.corpus_dir))
+                if not root.exists():
+                    counts.failed.append((str(root), "no such file or folder"))
+                    continue
+                files.extend(discover([root]))
+            collection = self.collection()
+            embedder = get_embedder(self.settings.embeddings)
+            pending: list[tuple[Chunk, str]] = []  # (chunk, doc hash)
+            stale: list[str] = []
+            seen: set[str] = set()
+            changed = False
+
+            def flush() -> None:
+                if not pending:
+                    return
+                batch = [chunk for chunk, _ in pending]
+                vectors = embedder.embed([chunk.embed_text() for chunk in batch])
+                for start in range(0, len(batch), UPSERT_BATCH):
+                    part = pending[start : start + UPSERT_BATCH]
+                    collection.upsert(
+                        ids=[chunk.id for chunk, _ in part],
+                        embeddings=vectors[start : start + len(part)],
+                        documents=[chunk.text for chunk, _ in part],
+                        metadatas=[{**chunk.metadata(), "doc_hash": h} for chunk, h in part],
+                    )
+                pending.clear()
+
+            total = len(files)
+            for done, path in enumerate(files):
+                if progress is not None:
+                    progress(done, total, path.name)
+                sid = source_id(path, self.corpus_dir)
+                if sid in seen:
+                    continue
+                seen.add(sid)
+                try:
+                    data = path.read_bytes()
+                except OSError as exc:
+                    counts.failed.append((str(path), f"cannot read file ({exc.strerror})"))
+                    continue
+                digest = content_hash(data)
+                previous = docs.get(sid)
+                if previous is not None and previous.hash == digest:
+                    counts.skipped += 1
+                    continue
+                try:
+                    chunks = chunk_document(load_document(path, source=sid, data=data))
+                except DocumentError as exc:
+                    counts.failed.append((str(path), str(exc)))
+                    log.warning("skipped %s: %s", path, exc)
+                    continue
+                except Exception as exc:  # a loader bug must not stop the whole run
+                    counts.failed.append((str(path), f"unreadable ({type(exc).__name__})"))
+                    log.warning("skipped %s", path, exc_info=True)
+                    continue
+                new_ids = [chunk.id for chunk in chunks]
+                if previous is not None:
+                    stale.extend(set(previous.ids) - set(new_ids))
+                    counts.updated += 1
+                else:
+                    counts.added += 1
+                for chunk in chunks:
+                    by_id[chunk.id] = chunk
+                    pending.append((chunk, digest))
+                counts.chunks += len(chunks)
+                docs[sid] = DocEntry(digest, new_ids, chunks[0].title if chunks else "")
+                changed = True
+                if len(pending) >= EMBED_BATCH:
+                    flush()
+            flush()
+
+            for sid in list(docs):
+                if sid in seen or not any(_in_scope(sid, scope) for scope in scopes):
+                    continue
+                stale.extend(docs.pop(sid).ids)
+                counts.removed += 1
+                changed = True
+            if stale:
+                for start in range(0, len(stale), UPSERT_BATCH):
+                    collection.delete(ids=stale[start : start + UPSERT_BATCH])
+                for cid in stale:
+                    by_id.pop(cid, None)
+            if progress is not None:
+                progress(total, total, "")
+
+            if changed:
+                version = uuid.uuid4().hex
+                live = {cid for entry in docs.values() for cid in entry.ids}
+                chunks = sorted(
+                    (c for cid, c in by_id.items() if cid in live),
+                    key=lambda c: (c.source, c.ordinal),
+                )
+                new_state = self._build_state(version, docs, chunks)
+                self._save(new_state)
+                metadata = dict(collection.metadata or {})
+                metadata[VERSION_KEY] = version
+                collection.modify(metadata=metadata)
+                self._state = new_state
+                self._checked_at = time.monotonic()
+        return counts
+
+
+def _in_scope(sid: str, scope: str) -> bool:
+    return sid == scope or (scope.endswith(("/", ":")) and sid.startswith(scope))
+
+
+__all__ = [
+    "DocEntry",
+    "IndexState",
+    "IngestCounts",
+    "KnowledgeIndex",
+    "STOPWORDS",
+    "tokenize",
+]

@@ -1,0 +1,149 @@
+"""Retrieval, abstention and cited answers (extractive and through a fake chat model)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+from langchain_core.language_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from knowledge.answer import ABSTAIN_TEXT, SYSTEM_PROMPT
+from knowledge.service import KnowledgeService
+from spinebot.settings import Settings
+
+
+def cited_numbers(text: str) -> set[int]:
+    return {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+
+
+def test_keyword_search_finds_an_exact_code_the_embedding_blurs(service: KnowledgeService) -> None:
+    """An opaque ticket-queue code means nothing to the embedding model; bm25 finds it."""
+    retrieval = service.retriever.search("QZX-4471", mode="keyword")
+    assert retrieval.hits[0].chunk.source.endswith("codes.md")
+    hybrid = service.retriever.search("Which queue is QZX-4471?", mode="hybrid")
+    assert hybrid.hits[0].chunk.source.endswith("codes.md")
+
+
+def test_dense_search_finds_a_paraphrase_without_shared_words(service: KnowledgeService) -> None:
+    question = "Who automated hospital invoicing classification?"
+    assert service.retriever.search(question, mode="keyword").hits == []
+    top = service.retriever.search(question, mode="dense").hits[0].chunk
+    assert top.source.endswith("cases.txt") and top.section == "Medical coding"
+
+
+def test_hybrid_scores_are_fused_relevance_between_zero_and_one(
+    service: KnowledgeService,
+) -> None:
+    hits = service.retriever.search("When does a pilot move to production?").hits
+    assert all(0.0 <= hit.score <= 1.0 for hit in hits)
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+    assert hits[0].chunk.section == "Pilot to production"
+
+
+def test_retrieval_is_trimmed_to_the_context_budget(service: KnowledgeService) -> None:
+    hits = service.retriever.search("use case value weeks", budget=500).hits
+    assert len(hits) >= 1
+    assert sum(len(hit.chunk.text) for hit in hits[1:]) + len(hits[0].chunk.text) <= max(
+        500, len(hits[0].chunk.text)
+    )
+
+
+def test_extractive_answer_cites_the_passage_it_quotes(service: KnowledgeService) -> None:
+    answer = service.ask("When does a pilot move to production?")
+    assert not answer.abstained
+    assert "four weeks in a row" in answer.text
+    assert cited_numbers(answer.text) == set(range(1, len(answer.sources) + 1))
+    first = answer.sources[0]
+    assert first.section == "Pilot to production"
+    assert first.url == "https://wiki.example.com/phase-gates"
+    assert answer.latency_ms > 0
+
+
+def test_off_topic_questions_abstain_with_a_pointer_to_people(
+    service: KnowledgeService,
+) -> None:
+    answer = service.ask("What is the recipe for lasagne?")
+    assert answer.abstained
+    assert answer.sources == []
+    assert answer.text == ABSTAIN_TEXT and "spine team" in answer.text
+    assert answer.to_dict()["abstained"] is True
+
+
+def test_an_empty_index_abstains_instead_of_failing(settings: Settings) -> None:
+    answer = KnowledgeService(settings).ask("When does a pilot move to production?")
+    assert answer.abstained and answer.sources == []
+
+
+def test_a_follow_up_uses_the_thread_for_context(service: KnowledgeService) -> None:
+    answer = service.ask(
+        "And how much did handling time fall?",
+        history=["Tell me about the retail bank email assistant."],
+    )
+    assert not answer.abstained
+    assert answer.sources[0].section == "Bank email assistant"
+
+
+def test_a_chat_model_answer_keeps_only_the_passages_it_cited(
+    settings: Settings, corpus: Path
+) -> None:
+    model = GenericFakeChatModel(
+        messages=iter([AIMessage("Pilots need four good weeks [3] and a support rota [3].")])
+    )
+    service = KnowledgeService(settings, chat_model=model)
+    service.ingest([corpus])
+    answer = service.ask("When does a pilot move to production?")
+    assert not answer.abstained
+    assert answer.text == "Pilots need four good weeks [1] and a support rota [1]."
+    assert len(answer.sources) == 1
+
+
+def test_a_chat_model_that_does_not_know_makes_the_answer_abstain(
+    settings: Settings, corpus: Path
+) -> None:
+    model = GenericFakeChatModel(messages=iter([AIMessage("I don't know based on the passages.")]))
+    service = KnowledgeService(settings, chat_model=model)
+    service.ingest([corpus])
+    answer = service.ask("When does a pilot move to production?")
+    assert answer.abstained and answer.sources == []
+
+
+def test_the_prompt_limits_the_model_to_numbered_passages(settings: Settings, corpus: Path) -> None:
+    seen: list[list] = []
+
+    class Recording(GenericFakeChatModel):
+        def invoke(self, messages, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+            seen.append(messages)
+            return super().invoke(messages, *args, **kwargs)
+
+    service = KnowledgeService(settings, chat_model=Recording(messages=iter([AIMessage("x [1]")])))
+    service.ingest([corpus])
+    service.ask("When does a pilot move to production?")
+    system, human = seen[0]
+    assert (
+        system.content == SYSTEM_PROMPT and "only the numbered passages" in system.content.lower()
+    )
+    assert human.content.startswith(
+        "Passages:\n[1] Phase gates for use cases > Pilot to production"
+    )
+    assert human.content.rstrip().endswith("Question: When does a pilot move to production?")
+
+
+def test_ask_is_safe_from_many_threads_at_once(service: KnowledgeService) -> None:
+    fresh = KnowledgeService(service.settings)  # lazy init races on purpose
+    results: list[bool] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            results.append(fresh.ask("When does a pilot move to production?").abstained)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and results == [False] * 8

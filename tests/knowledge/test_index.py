@@ -1,0 +1,122 @@
+"""Ingest is safe to re-run: unchanged documents skipped, changed replaced, deleted removed."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from knowledge.index import KnowledgeIndex, tokenize
+from knowledge.service import KnowledgeService
+from spinebot.settings import Settings
+
+
+def sources(service: KnowledgeService) -> set[str]:
+    return {chunk.source for chunk in service.index.state().chunks}
+
+
+def test_ingest_indexes_every_document_with_its_metadata(
+    service: KnowledgeService, corpus: Path
+) -> None:
+    state = service.index.state()
+    assert service.chunk_count() == len(state.chunks) > 0
+    gates = [c for c in state.chunks if c.source.endswith("phase-gates.md")]
+    assert {c.section for c in gates} == {"Pilot to production", "Production to platform"}
+    assert {c.title for c in gates} == {"Phase gates for use cases"}
+    assert {c.url for c in gates} == {"https://wiki.example.com/phase-gates"}
+    assert all(c.source == str((corpus / "playbooks" / "phase-gates.md").resolve()) for c in gates)
+
+
+def test_unchanged_documents_are_skipped_on_a_second_run(
+    service: KnowledgeService, corpus: Path
+) -> None:
+    before = service.index.state().version
+    report = service.ingest([corpus])
+    assert (report.added, report.updated, report.removed, report.skipped) == (0, 0, 0, 4)
+    assert report.chunks == 0
+    assert service.index.state().version == before
+
+
+def test_a_changed_document_is_replaced_not_duplicated(
+    service: KnowledgeService, corpus: Path
+) -> None:
+    path = corpus / "playbooks" / "dropping.md"
+    path.write_text(path.read_text().replace("six weeks", "ten weeks"))
+    count = service.chunk_count()
+    report = service.ingest([corpus])
+    assert (report.added, report.updated, report.skipped) == (0, 1, 3)
+    assert service.chunk_count() == count
+    texts = " ".join(c.text for c in service.index.state().chunks)
+    assert "ten weeks" in texts and "six weeks" not in texts
+
+
+def test_a_deleted_document_is_removed_from_both_indexes(
+    service: KnowledgeService, corpus: Path
+) -> None:
+    (corpus / "playbooks" / "codes.md").unlink()
+    report = service.ingest([corpus])
+    assert report.removed == 1
+    assert not any(s.endswith("codes.md") for s in sources(service))
+    assert service.index.keyword(tokenize("QZX-4471"), 5) == []
+
+
+def test_documents_outside_the_ingested_folder_are_left_alone(
+    service: KnowledgeService, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "note.md").write_text("# Note\n\nThe canteen opens at eight.\n")
+    service.ingest([other])
+    assert len(sources(service)) == 5
+    report = service.ingest([tmp_path / "docs" / "research"])
+    assert report.removed == 0 and len(sources(service)) == 5
+
+
+def test_unreadable_documents_are_reported_and_the_rest_is_indexed(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "good.md").write_text("# Good\n\nPilots report value every week.\n")
+    (folder / "empty.txt").write_text("")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    (folder / "latin.txt").write_bytes("Crème brûlée".encode("latin-1"))
+    service = KnowledgeService(settings)
+    report = service.ingest([folder, tmp_path / "missing"])
+    failed = {Path(path).name: reason for path, reason in report.failed}
+    assert set(failed) == {"empty.txt", "broken.pdf", "latin.txt", "missing"}
+    assert report.added == 1
+    assert {Path(s).name for s in sources(service)} == {"good.md"}
+    assert "could not be read" in report.summary()
+
+
+def test_another_process_rebuilds_its_keyword_index_from_chroma(
+    service: KnowledgeService, settings: Settings
+) -> None:
+    """A replica that never ingested (no local state) derives it from the collection."""
+    shutil.rmtree(service.index.local_dir)
+    fresh = KnowledgeIndex(settings)
+    state = fresh.state()
+    assert len(state.chunks) == service.chunk_count()
+    assert {s for s in state.docs} == sources(service)
+    hits = fresh.keyword(tokenize("QZX-4471 queue"), 3)
+    assert state.chunk(hits[0][0]).source.endswith("codes.md")
+
+
+def test_chunk_ids_survive_a_reingest_of_a_changed_file(
+    service: KnowledgeService, corpus: Path
+) -> None:
+    ids = {c.id for c in service.index.state().chunks if c.source.endswith("cases.txt")}
+    path = corpus / "research" / "cases.txt"
+    path.write_text(path.read_text().replace("a third", "a quarter"))
+    service.ingest([corpus])
+    assert {c.id for c in service.index.state().chunks if c.source.endswith("cases.txt")} == ids
+
+
+def test_tokenize_keeps_numbers_and_acronyms_and_drops_stopwords() -> None:
+    assert tokenize("What did RTL gain from the 15% cut in LLMs?") == [
+        "rtl",
+        "gain",
+        "15",
+        "cut",
+        "llm",
+    ]
