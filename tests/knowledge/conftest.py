@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,14 @@ def write_corpus(root: Path) -> Path:
     (root / "playbooks" / "codes.md").write_text(CODE_NOTE)
     (root / "research" / "cases.txt").write_text(RESEARCH)
     return root
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_service() -> Iterator[None]:
+    """``get_knowledge()`` caches per process; no test may see another's data dir."""
+    reset_knowledge()
+    yield
+    reset_knowledge()
 
 
 @pytest.fixture
