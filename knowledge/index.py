@@ -364,6 +364,10 @@ class KnowledgeIndex:
         with self._ingest_lock():
             self._checked_at = 0.0
             state = self.state()
+            if self.collection().count() != len(state.chunks):
+                # An earlier run stopped between writing Chroma and stamping a version:
+                # re-read the collection so half-written documents are seen and fixed.
+                state = self._state = self._rebuild_from_chroma(state.version)
             docs = {sid: DocEntry(e.hash, list(e.ids), e.title) for sid, e in state.docs.items()}
             by_id = {c.id: c for c in state.chunks}
             scopes: list[str] = []
@@ -455,20 +459,47 @@ class KnowledgeIndex:
                 progress(total, total, "")
 
             if changed:
-                version = uuid.uuid4().hex
-                live = {cid for entry in docs.values() for cid in entry.ids}
-                chunks = sorted(
-                    (c for cid, c in by_id.items() if cid in live),
-                    key=lambda c: (c.source, c.ordinal),
-                )
-                new_state = self._build_state(version, docs, chunks)
-                self._save(new_state)
-                metadata = dict(collection.metadata or {})
-                metadata[VERSION_KEY] = version
-                collection.modify(metadata=metadata)
-                self._state = new_state
-                self._checked_at = time.monotonic()
+                self._commit(collection, docs, by_id)
         return counts
+
+    def add_embedded(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Add chunks whose embeddings are already computed (bulk loads, benchmarks)."""
+        with self._ingest_lock():
+            self._checked_at = 0.0
+            state = self.state()
+            docs = {sid: DocEntry(e.hash, list(e.ids), e.title) for sid, e in state.docs.items()}
+            by_id = {c.id: c for c in state.chunks}
+            collection = self.collection()
+            for start in range(0, len(chunks), UPSERT_BATCH):
+                part = chunks[start : start + UPSERT_BATCH]
+                collection.upsert(
+                    ids=[c.id for c in part],
+                    embeddings=vectors[start : start + len(part)],
+                    documents=[c.text for c in part],
+                    metadatas=[c.metadata() for c in part],
+                )
+            for chunk in chunks:
+                entry = docs.setdefault(chunk.source, DocEntry("", [], chunk.title))
+                if chunk.id not in entry.ids:
+                    entry.ids.append(chunk.id)
+                by_id[chunk.id] = chunk
+            self._commit(collection, docs, by_id)
+
+    def _commit(self, collection: Any, docs: dict[str, DocEntry], by_id: dict[str, Chunk]) -> None:
+        """Stamp a new version: save the derived state, then publish it in Chroma."""
+        version = uuid.uuid4().hex
+        live = {cid for entry in docs.values() for cid in entry.ids}
+        chunks = sorted(
+            (c for cid, c in by_id.items() if cid in live),
+            key=lambda c: (c.source, c.ordinal),
+        )
+        new_state = self._build_state(version, docs, chunks)
+        self._save(new_state)
+        metadata = dict(collection.metadata or {})
+        metadata[VERSION_KEY] = version
+        collection.modify(metadata=metadata)
+        self._state = new_state
+        self._checked_at = time.monotonic()
 
 
 def _in_scope(sid: str, scope: str) -> bool:
