@@ -5,9 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
+from knowledge.documents import chunk_document, load_document
+from knowledge.embeddings import get_embedder
 from knowledge.index import KnowledgeIndex, tokenize
 from knowledge.service import KnowledgeService
-from spinebot.settings import Settings
+from spinebot.settings import Settings, get_settings
 
 
 def sources(service: KnowledgeService) -> set[str]:
@@ -120,3 +124,42 @@ def test_tokenize_keeps_numbers_and_acronyms_and_drops_stopwords() -> None:
         "cut",
         "llm",
     ]
+
+
+def test_ingest_without_paths_reads_the_bundled_corpus_and_knowledge_dirs(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = tmp_path / "team"
+    team.mkdir()
+    (team / "faq.md").write_text("# Team FAQ\n\nStand-up is at nine every weekday.\n")
+    monkeypatch.setenv("KNOWLEDGE_DIRS", str(team))
+    get_settings.cache_clear()
+    service = KnowledgeService(get_settings(), corpus_dir=corpus / "playbooks")
+    report = service.ingest()
+    assert report.added == 4
+    assert "spinebot:phase-gates.md" in sources(service)
+    assert str((team / "faq.md").resolve()) in sources(service)
+    (corpus / "playbooks" / "codes.md").unlink()
+    assert service.ingest().removed == 1
+    assert "spinebot:codes.md" not in sources(service)
+
+
+def test_a_run_interrupted_before_publishing_is_repaired_by_the_next(
+    service: KnowledgeService, corpus: Path, settings: Settings
+) -> None:
+    """Chunks written to Chroma without a new version stamp (a crash mid-ingest) are
+    found on the next run and removed when their file is gone."""
+    orphan = corpus / "orphan.md"
+    orphan.write_text("# Orphan\n\nHalf-written document about quarterly OKR templates.\n")
+    chunks = chunk_document(load_document(orphan))
+    vectors = get_embedder(settings.embeddings).embed([c.embed_text() for c in chunks])
+    service.index.collection().upsert(
+        ids=[c.id for c in chunks],
+        embeddings=vectors,
+        documents=[c.text for c in chunks],
+        metadatas=[c.metadata() for c in chunks],
+    )
+    orphan.unlink()
+    report = service.ingest([corpus])
+    assert report.removed == 1
+    assert service.chunk_count() == len(service.index.state().chunks)
