@@ -43,7 +43,7 @@ def ingest_command(
     except Exception as exc:
         raise fail(f"Indexing failed: {type(exc).__name__}: {exc}") from None
     for path, reason in report.failed:
-        console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False)
+        typer.secho(f"skipped {path}: {reason}", fg=typer.colors.YELLOW, err=True)
     typer.echo(report.summary())
 
 
