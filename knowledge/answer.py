@@ -52,6 +52,8 @@ def _sentence_score(
         return 0.0  # fragments such as "Level 2." answer nothing
     overlap = sum(state.idf(t) for t in query_tokens if t in tokens) / total_idf
     length = len(sentence)
+    if sentence.rstrip().endswith(":"):
+        overlap *= 0.3  # an introduction to a list says little by itself
     if length < 40:
         overlap *= 0.5  # fragments and headings make poor answers
     elif length > 400:
@@ -77,13 +79,20 @@ def extractive_answer(
                 candidates.append((score + prior, rank, position, sentence))
     candidates.sort(key=lambda c: -c[0])
     chosen: list[tuple[int, int, str]] = []
+    chosen_tokens: list[set[str]] = []
     size = 0
     for score, rank, position, sentence in candidates:
         if len(chosen) >= MAX_SENTENCES or (chosen and score < candidates[0][0] * 0.5):
             break
         if chosen and size + len(sentence) > MAX_ANSWER_CHARS:
             continue
+        tokens = set(tokenize(sentence))
+        if any(
+            len(tokens & other) >= 0.6 * min(len(tokens), len(other)) for other in chosen_tokens
+        ):
+            continue  # the same fact again (a seed and the note summarising it)
         chosen.append((rank, position, sentence))
+        chosen_tokens.append(tokens)
         size += len(sentence)
     if not chosen and top:
         first = split_sentences(top[0].chunk.text.replace("\n", " "))[:2]
