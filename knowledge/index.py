@@ -152,6 +152,7 @@ class KnowledgeIndex:
         self.corpus_dir = corpus_dir
         self._lock = threading.RLock()
         self._client: Any = None
+        self._collection: Any = None
         self._state: IndexState | None = None
         self._checked_at = 0.0
 
@@ -188,14 +189,19 @@ class KnowledgeIndex:
                     )
             return self._client
 
-    def collection(self) -> Any:
-        """The collection, freshly looked up so its metadata (the version) is current."""
+    def collection(self, *, fresh: bool = True) -> Any:
+        """The collection; ``fresh`` looks it up again so its metadata (the version
+        stamp) is current, otherwise the handle from the last lookup is reused."""
         from knowledge.embeddings import chroma_embedding_function
 
-        return self.client().get_or_create_collection(
+        if not fresh and self._collection is not None:
+            return self._collection
+        collection = self.client().get_or_create_collection(
             self.settings.chroma_collection,
             embedding_function=chroma_embedding_function(self.settings.embeddings),
         )
+        self._collection = collection
+        return collection
 
     def count(self) -> int:
         return int(self.collection().count())
@@ -326,11 +332,10 @@ class KnowledgeIndex:
 
     def dense(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) best first."""
-        collection = self.collection()
-        n = min(k, collection.count())
+        n = min(k, len(self.state().chunks))
         if n <= 0:
             return []
-        result = collection.query(
+        result = self.collection(fresh=False).query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
             n_results=n,
             include=["distances"],
