@@ -61,6 +61,36 @@ def _sentence_score(
     return overlap
 
 
+def _is_item(line: str) -> bool:
+    return len(line.split()) <= 8 and not line.rstrip().endswith((".", "?", "!"))
+
+
+def _units(text: str, section: str) -> list[tuple[str, str]]:
+    """(text to quote, text to score) per sentence; a run of short list-like lines is
+    one unit, scored together with its section heading ("New skills and roles")."""
+    units: list[tuple[str, str]] = []
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and _is_item(lines[j]):
+            j += 1
+        if j - i >= 2:
+            run = [line.lstrip("-•* ").strip().rstrip(";,.") for line in lines[i:j]]
+            lead = section.split(" > ")[-1]
+            if run[0].endswith(":"):
+                lead, run = run[0].rstrip(":"), run[1:]
+            elif i > 0 and lines[i - 1].endswith(":"):
+                lead = lines[i - 1].rstrip(":")
+            items = "; ".join(item for item in run if item)
+            units.append((f"{lead}: {items}." if lead else f"{items}.", f"{section} {items}"))
+            i = j
+            continue
+        units.extend((sentence, sentence) for sentence in split_sentences(lines[i]))
+        i += 1
+    return units
+
+
 def extractive_answer(
     question: str, hits: Sequence[Hit], state: IndexState
 ) -> tuple[str, list[Hit]]:
@@ -71,10 +101,8 @@ def extractive_answer(
     candidates: list[tuple[float, int, int, str]] = []  # (score, hit rank, position, text)
     for rank, hit in enumerate(top):
         prior = 0.15 * hit.score + 0.05 * (len(top) - rank)
-        for position, sentence in enumerate(
-            s for line in hit.chunk.text.split("\n") for s in split_sentences(line)
-        ):
-            score = _sentence_score(sentence, query_tokens, state, total_idf)
+        for position, (sentence, scored_as) in enumerate(_units(hit.chunk.text, hit.chunk.section)):
+            score = _sentence_score(scored_as, query_tokens, state, total_idf)
             if score > 0:
                 candidates.append((score + prior, rank, position, sentence))
     candidates.sort(key=lambda c: -c[0])

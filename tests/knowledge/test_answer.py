@@ -147,3 +147,20 @@ def test_ask_is_safe_from_many_threads_at_once(service: KnowledgeService) -> Non
     for thread in threads:
         thread.join()
     assert errors == [] and results == [False] * 8
+
+
+def test_a_list_is_quoted_whole_under_its_heading(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "team"
+    folder.mkdir()
+    (folder / "roles.md").write_text(
+        "# Spine team\n\n## Roles the spine team needs\n\n"
+        "- Data engineer\n- Risk officer\n- Product owner\n\n"
+        "## Budget\n\nThe spine team is funded centrally by the executive board.\n"
+    )
+    service = KnowledgeService(settings)
+    service.ingest([folder])
+    answer = service.ask("Which roles does the spine team need?")
+    assert not answer.abstained
+    assert "Roles the spine team needs: Data engineer; Risk officer; Product owner. [1]" in (
+        answer.text
+    )
