@@ -150,7 +150,8 @@ class KnowledgeIndex:
     def __init__(self, settings: Settings, *, corpus_dir: Path = CORPUS_DIR) -> None:
         self.settings = settings
         self.corpus_dir = corpus_dir
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # lazy client and state swaps (short)
+        self._ingest_mutex = threading.Lock()  # one ingest at a time (long)
         self._client: Any = None
         self._collection: Any = None
         self._state: IndexState | None = None
@@ -321,7 +322,7 @@ class KnowledgeIndex:
     def _ingest_lock(self) -> Iterator[None]:
         """One ingest at a time per data dir, across processes (worker job and CLI)."""
         self.local_dir.mkdir(parents=True, exist_ok=True)
-        with self._lock, open(self.local_dir / "ingest.lock", "w") as handle:
+        with self._ingest_mutex, open(self.local_dir / "ingest.lock", "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

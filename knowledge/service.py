@@ -187,7 +187,12 @@ class KnowledgeService:
         if model is None:
             text, used = extractive_answer(question, retrieval.hits, self.index.state())
             return done(text, used, False)
-        text, used, abstained = llm_answer(question, retrieval.hits, model, history)
+        try:
+            text, used, abstained = llm_answer(question, retrieval.hits, model, history)
+        except Exception:  # a model outage must not cost the user an answer
+            log.warning("chat model failed; answering extractively", exc_info=True)
+            text, used = extractive_answer(question, retrieval.hits, self.index.state())
+            return done(text, used, False)
         if abstained:
             return done(ABSTAIN_TEXT, [], True)
         return done(text, used, False)

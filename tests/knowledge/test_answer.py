@@ -6,6 +6,7 @@ import re
 import threading
 from pathlib import Path
 
+import pytest
 from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
@@ -164,3 +165,51 @@ def test_a_list_is_quoted_whole_under_its_heading(settings: Settings, tmp_path: 
     assert "Roles the spine team needs: Data engineer; Risk officer; Product owner. [1]" in (
         answer.text
     )
+
+
+def test_a_failing_chat_model_falls_back_to_an_extractive_answer(
+    settings: Settings, corpus: Path
+) -> None:
+    class Broken(GenericFakeChatModel):
+        def invoke(self, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+            raise ConnectionError("model endpoint down")
+
+    service = KnowledgeService(settings, chat_model=Broken(messages=iter([])))
+    service.ingest([corpus])
+    answer = service.ask("When does a pilot move to production?")
+    assert not answer.abstained
+    assert "four weeks in a row" in answer.text and "[1]" in answer.text
+
+
+def test_questions_are_answered_while_an_ingest_is_running(
+    service: KnowledgeService, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long re-index holds the ingest lock, never the lock readers need."""
+    import knowledge.index as index_module
+
+    entered, release = threading.Event(), threading.Event()
+    original = index_module.load_document
+
+    def slow_load(*args, **kwargs):  # type: ignore[no-untyped-def]
+        entered.set()
+        release.wait()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(index_module, "load_document", slow_load)
+    monkeypatch.setattr(index_module, "REFRESH_SECONDS", 0.0)  # every ask re-checks
+    (corpus / "new.md").write_text("# New\n\nA brand new note about demo days.\n")
+    answers: list[bool] = []
+    worker = threading.Thread(target=service.ingest, args=([corpus],))
+    asker = threading.Thread(
+        target=lambda: answers.append(service.ask("When does a pilot move on?").abstained)
+    )
+    worker.start()
+    try:
+        assert entered.wait(30)
+        asker.start()
+        asker.join(30)  # a deadlock would leave it blocked behind the ingest
+        assert not asker.is_alive() and answers == [False]
+    finally:
+        release.set()
+        worker.join()
+        asker.join()
