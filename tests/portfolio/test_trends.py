@@ -1,0 +1,108 @@
+"""Histories that must land in each trend, with the rule that put them there."""
+
+from __future__ import annotations
+
+import pytest
+
+from portfolio.trends import Thresholds, WeekPoint, classify, net_value
+from portfolio.weeks import shift
+
+NOW = "2026-W40"
+
+
+def pt(weeks_ago: int, net: float, *, hours=None, cost=None, revenue=None) -> WeekPoint:  # type: ignore[no-untyped-def]
+    if hours is None and cost is None and revenue is None:
+        cost = net  # a plain cost-saving report worth ``net``
+    return WeekPoint(shift(NOW, -weeks_ago), hours, cost, revenue, 0.0, net)
+
+
+def run(history, *, age=20, phase="pilot", units=1, snoozed=False, **thresholds):  # type: ignore[no-untyped-def]
+    return classify(
+        created_week=shift(NOW, -age),
+        current_week=NOW,
+        phase=phase,
+        units=units,
+        history=history,
+        thresholds=Thresholds(**thresholds),
+        snoozed=snoozed,
+    )
+
+
+def test_net_value_prices_hours_and_subtracts_llm_cost() -> None:
+    value = net_value(hours_saved=10, cost_saved=100, revenue=None, llm_cost=50, hourly_rate=60)
+    assert value == 650
+
+
+def test_recently_registered_use_case_is_new_whatever_its_numbers() -> None:
+    trend = run([pt(0, -500)], age=1)
+    assert trend.kind == "new" and "1 week" in trend.rule
+
+
+def test_no_value_six_weeks_after_registration_is_a_drop_candidate() -> None:
+    trend = run([], age=6)
+    assert trend.kind == "drop_candidate" and trend.numbers["rule"] == "no_value"
+
+
+def test_four_nonpositive_consecutive_weeks_is_a_drop_candidate() -> None:
+    trend = run([pt(4, 100), pt(3, 0), pt(2, -10), pt(1, -20), pt(0, 0)])
+    assert trend.kind == "drop_candidate" and trend.numbers["rule"] == "nonpositive"
+
+
+def test_a_gap_in_reporting_breaks_the_nonpositive_streak() -> None:
+    trend = run([pt(5, -1), pt(4, -1), pt(2, -1), pt(1, -1)])
+    assert trend.numbers.get("rule") != "nonpositive"
+
+
+def test_value_falling_four_weeks_in_a_row_is_a_drop_candidate() -> None:
+    trend = run([pt(4, 500), pt(3, 400), pt(2, 300), pt(1, 200), pt(0, 100)])
+    assert trend.kind == "drop_candidate" and trend.numbers["rule"] == "falling"
+    assert "$500" in trend.rule and "$100" in trend.rule
+
+
+def test_hours_only_for_eight_weeks_is_convenience() -> None:
+    history = [pt(i, 600, hours=10) for i in range(8)]
+    trend = run(history, phase="production", units=2)
+    assert trend.kind == "drop_candidate" and trend.numbers["rule"] == "convenience"
+
+
+def test_snoozed_use_case_is_never_a_drop_candidate() -> None:
+    trend = run([], age=10, snoozed=True)
+    assert trend.kind == "stalling"
+
+
+def test_pilot_positive_four_weeks_is_ready_for_production() -> None:
+    trend = run([pt(3, 100), pt(2, 100), pt(1, 100), pt(0, 100)])
+    assert trend.kind == "ready_to_scale" and trend.numbers["target"] == "production"
+
+
+def test_production_in_one_unit_positive_eight_weeks_is_ready_for_more_units() -> None:
+    history = [pt(i, 100) for i in range(8)]
+    assert run(history, phase="production", units=1).numbers["target"] == "platform"
+    assert run(history, phase="production", units=3).kind == "steady"
+
+
+def test_value_up_ten_percent_on_the_previous_four_weeks_is_growing() -> None:
+    history = [pt(i, 100) for i in range(4, 8)] + [pt(i, 120) for i in range(4)]
+    trend = run(history, phase="platform")
+    assert trend.kind == "growing" and trend.numbers["pct"] == 20.0
+
+
+def test_no_report_for_three_weeks_is_stalling() -> None:
+    trend = run([pt(5, 100), pt(4, 100), pt(3, 100)], phase="platform")
+    assert trend.kind == "stalling" and trend.numbers["weeks_silent"] == 3
+
+
+def test_otherwise_steady() -> None:
+    trend = run([pt(i, 100) for i in range(6)], phase="platform")
+    assert trend.kind == "steady"
+
+
+def test_reports_after_the_current_week_are_ignored() -> None:
+    history = [pt(i, 100) for i in range(6)] + [pt(-1, -999)]
+    assert run(history, phase="platform").kind == "steady"
+
+
+@pytest.mark.parametrize("weeks", [2, 6])
+def test_thresholds_come_from_the_settings(weeks: int) -> None:
+    trend = run([], age=weeks, no_value_weeks=weeks)
+    assert trend.kind == "drop_candidate"
