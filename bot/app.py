@@ -32,9 +32,8 @@ def build_app(
     settings = settings or get_settings()
     deps = deps or Deps.create(settings, inline=console)
     client = client or make_client(settings)
-    auth: dict = {"token": settings.slack_bot_token or None}
-    if console:
-        auth = {"authorize": _console_authorize}
+    # The token travels on the client; the console authorizes without calling auth.test.
+    auth: dict = {"authorize": _console_authorize} if console else {}
     app = App(
         **auth,
         signing_secret=settings.slack_signing_secret or "console-only",

@@ -42,7 +42,9 @@ def console_command() -> None:
 
     prepare()
     settings = get_settings()
+    # The terminal is the conversation: only problems are logged there.
     logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+    logging.getLogger("slack_bolt").setLevel(logging.ERROR)
     _ensure_index()
 
     def factory(client):  # type: ignore[no-untyped-def]
