@@ -77,7 +77,7 @@ def load_questions(path: Path) -> list[dict]:
 def evaluate(service, questions: list[dict], threshold: float) -> dict[str, ModeResult]:  # type: ignore[no-untyped-def]
     from knowledge.retrieve import MODES
 
-    results = {mode: ModeResult() for mode in MODES}
+    results: dict[str, ModeResult] = {mode: ModeResult() for mode in MODES}
     for question in questions:
         for mode in MODES:
             result = results[mode]

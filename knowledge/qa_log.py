@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from knowledge.models import Feedback, QuestionLog
 from spinebot.db import session_scope
@@ -85,7 +85,9 @@ def knowledge_gaps(
         ids = [row.id for row in rows if not row.abstained]
         votes: Counter[int] = Counter()
         if ids:
-            for fb in session.exec(select(Feedback).where(Feedback.question_id.in_(ids))).all():
+            for fb in session.exec(
+                select(Feedback).where(col(Feedback.question_id).in_(ids))
+            ).all():
                 votes[fb.question_id] += -1 if fb.helpful else 1
     counts: Counter[str] = Counter()
     latest: dict[str, datetime] = {}
