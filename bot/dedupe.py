@@ -47,7 +47,7 @@ class EventDeduper:
             if len(self._seen) > self._cache_size:
                 self._seen.popitem(last=False)
         try:
-            with session_scope(self.engine) as session:
+            with session_scope(self.engine, write=True) as session:
                 session.add(SlackEvent(event_id=event_id))
         except IntegrityError:
             return False
@@ -59,6 +59,6 @@ class EventDeduper:
     def prune(self) -> int:
         """Forget ids older than two days (Slack stops retrying long before)."""
         cutoff = utcnow() - KEEP
-        with session_scope(self.engine) as session:
+        with session_scope(self.engine, write=True) as session:
             result = session.exec(delete(SlackEvent).where(SlackEvent.received_at < cutoff))  # type: ignore[call-overload]
             return int(result.rowcount or 0)

@@ -97,9 +97,9 @@ def answer_in_conversation(
     )
     channel = placeholder["channel"]
     ts = placeholder["ts"]
-    if question.thread_ts and not channel.startswith("D"):
-        remember_thread(channel, question.thread_ts)  # follow-ups need no mention from now on
     try:
+        if question.thread_ts and not channel.startswith("D"):
+            remember_thread(channel, question.thread_ts)  # follow-ups need no mention now
         history: list[str] = []
         if question.in_thread and question.thread_ts and current_ts:
             history = thread_history(client, channel, question.thread_ts, current_ts)

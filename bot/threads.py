@@ -10,8 +10,8 @@ from spinebot.db import get_engine, session_scope
 
 
 def remember_thread(channel_id: str, thread_ts: str, engine: Engine | None = None) -> None:
-    try:
-        with session_scope(engine or get_engine()) as session:
+    try:  # read-then-insert: take the write lock up front (SQLite cannot upgrade under load)
+        with session_scope(engine or get_engine(), write=True) as session:
             if session.get(BotThread, (channel_id, thread_ts)) is None:
                 session.add(BotThread(channel_id=channel_id, thread_ts=thread_ts))
     except IntegrityError:
