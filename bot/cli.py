@@ -107,7 +107,7 @@ def db_status() -> None:
 def show_config() -> None:
     """Print the effective settings (secrets masked)."""
     settings = get_settings()
-    secret = {"slack_bot_token", "slack_signing_secret", "slack_app_token"}
+    secret = {"slack_bot_token", "slack_signing_secret", "slack_app_token", "llm_api_key"}
     for name in type(settings).model_fields:
         value = getattr(settings, name)
         if name in secret and value:

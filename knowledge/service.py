@@ -249,6 +249,8 @@ def make_chat_model(settings: Settings) -> Any:
     kwargs: dict[str, Any] = {"temperature": 0}
     if settings.llm_base_url:
         kwargs["base_url"] = settings.llm_base_url
+    if settings.llm_api_key:
+        kwargs["api_key"] = settings.llm_api_key
     try:
         return init_chat_model(settings.llm_model, **kwargs)
     except Exception as exc:

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     )
     llm_model: str = Field(default="", description="langchain init_chat_model string; empty: none.")
     llm_base_url: str = Field(default="", description="Base URL for an OpenAI-compatible LLM.")
+    llm_api_key: str = Field(
+        default="", description="API key for LLM_MODEL; empty: the provider's own variable."
+    )
     answer_min_score: float = Field(default=0.35, ge=0.0, le=1.0)
     context_budget_chars: int = Field(default=4000, ge=500)
 
