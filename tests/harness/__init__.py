@@ -6,8 +6,8 @@
   app served over real HTTP.
 * ``payloads`` builds slash commands, events, button presses and modal submissions with
   the same shape as the recorded payloads in ``tests/fixtures/``.
-* ``serve.serve_wsgi`` runs any WSGI app (the Bolt adapter, ``bot.server``'s app) on a
-  free port in a background thread.
+* Apps are served with ``bot.server.Server`` (waitress, as in production) on a free
+  port in a background thread.
 
 Pytest fixtures live in ``tests.harness.fixtures`` (loaded from ``tests/conftest.py``).
 """

@@ -18,13 +18,13 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
+from bot.server import Server
 from bot.slack_client import make_client
 from spinebot.settings import Settings
 from tests.harness import fixtures as harness_fixtures
 from tests.harness import payloads
 from tests.harness.fake_slack import FakeSlack, dm_channel
 from tests.harness.fixtures import BOT_TOKEN, SIGNING_SECRET
-from tests.harness.serve import bolt_wsgi, serve_wsgi
 from tests.harness.signing import SlackRequester, sign
 
 Loader = Callable[[str], Any]
@@ -532,8 +532,8 @@ class BareApp:
 @pytest.fixture
 def bare(fake_slack: FakeSlack) -> Iterator[tuple[BareApp, SlackRequester]]:
     bare = BareApp(fake_slack)
-    with serve_wsgi(bolt_wsgi(bare.app), threads=4) as url:
-        yield bare, SlackRequester(url, SIGNING_SECRET, response_url=fake_slack.response_url)
+    with Server(bare.app, threads=4, check_index=False) as server:
+        yield bare, SlackRequester(server.url, SIGNING_SECRET, response_url=fake_slack.response_url)
 
 
 def test_a_signed_slash_command_is_acked_and_the_answer_reaches_the_response_url(bare, fake_slack):
@@ -627,9 +627,10 @@ def test_an_answer_survives_a_429_from_slack_when_the_client_retries(fake_slack)
         say(text="Answer", thread_ts=event["ts"])
 
     fake_slack.rate_limit("chat.postMessage", times=1, retry_after=0)
-    with serve_wsgi(bolt_wsgi(app), threads=2) as url:
+    with Server(app, threads=2, check_index=False) as server:
         assert (
-            SlackRequester(url, SIGNING_SECRET).event(payloads.app_mention_event("q")).status == 200
+            SlackRequester(server.url, SIGNING_SECRET).event(payloads.app_mention_event("q")).status
+            == 200
         )
         fake_slack.wait_for("chat.postMessage", predicate=lambda c: c.ok)
     assert [c.status for c in fake_slack.calls_to("chat.postMessage")] == [429, 200]
