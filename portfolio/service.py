@@ -988,13 +988,17 @@ class PortfolioService:
                 )
                 for w in reported
             ]
+            today = wk.today(tz)
+            snoozed = use_case.snoozed_until is not None and use_case.snoozed_until > today
+            extra = {"snoozed": True} if snoozed else {}
             result = trends.classify(
                 created_week=wk.week_of(created.astimezone(tz).date()),
-                current_week=wk.current_week(tz),
+                current_week=wk.week_of(today),
                 phase=use_case.phase,
                 units=unit_count,
                 history=points,
                 thresholds=trends.Thresholds.from_settings(self.settings),
+                **extra,
             )
         except Exception:  # a trend bug must not hide the card
             log.warning("trend classification failed for UC-%s", use_case.id, exc_info=True)

@@ -477,3 +477,26 @@ def test_a_failing_trend_rule_leaves_the_card_without_a_trend(
     monkeypatch.setattr(portfolio, "trends", stub, raising=False)
     card = sqlite_svc.get(register(sqlite_svc))
     assert (card.trend, card.trend_rule) == (None, None)
+
+
+def test_real_trend_rules_flag_silence_and_respect_a_snooze(
+    svc: PortfolioService, db: Engine
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from spinebot.models import utcnow
+
+    uc = register(svc)
+    assert svc.get(uc).trend == "new"
+    with Session(db) as session:
+        session.execute(
+            update(UseCase)
+            .where(UseCase.id == uc)
+            .values(created_at=utcnow() - timedelta(weeks=10))
+        )
+        session.commit()
+    card = svc.get(uc)
+    assert card.trend == "drop_candidate" and card.trend_rule and "No value" in card.trend_rule
+    assert svc.snooze(actor=OWNER, use_case_id=uc, weeks=1).trend != "drop_candidate"
