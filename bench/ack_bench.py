@@ -147,8 +147,11 @@ def spinebot_target() -> Target:
         from spinebot import db
         from spinebot.settings import get_settings
 
+        from knowledge.service import get_knowledge
+
         settings = get_settings()
         db.upgrade(settings.sqlalchemy_url)
+        get_knowledge(settings).ingest()  # real answers: retrieval over the bundled corpus
         app = build_app(settings)
         with Server(app, threads=settings.web_threads, check_index=False) as server:
             yield server.url

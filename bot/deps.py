@@ -8,6 +8,7 @@ ack never waits behind an answer being written.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import uuid
 from collections.abc import Callable
@@ -47,6 +48,12 @@ class Deps:
     work: Executor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=16))
     knowledge_factory: Callable[[], KnowledgeService] | None = None
     portfolio_factory: Callable[[], PortfolioService] | None = None
+    # Answers are CPU-bound (embedding, ranking); letting only cores−1 of them compute
+    # at once keeps a core free for the web server's acks. The rest wait their turn.
+    answer_slots: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1)),
+        repr=False,
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _knowledge: Any = field(default=None, repr=False)
     _portfolio: Any = field(default=None, repr=False)

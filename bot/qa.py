@@ -68,7 +68,8 @@ def compose_answer(deps: Deps, question: Question, history: list[str]) -> tuple[
     """Ask the knowledge base, log the question, and render the answer's blocks."""
     from knowledge.qa_log import record_question
 
-    answer = deps.knowledge.ask(question.text, history=history)
+    with deps.answer_slots:
+        answer = deps.knowledge.ask(question.text, history=history)
     question_id = record_question(
         answer=answer,
         user_id=question.user_id,

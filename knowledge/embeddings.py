@@ -68,6 +68,9 @@ class MiniLMInt8:
             tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = self._threads
+            # Idle worker threads must sleep, not spin: a spinning pool eats the CPU that
+            # the web server needs to ack Slack requests while answers are computed.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.log_severity_level = 3
             session = onnxruntime.InferenceSession(
                 str(model_path), options, providers=["CPUExecutionProvider"]
