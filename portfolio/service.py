@@ -757,6 +757,12 @@ class PortfolioService:
         if actor != use_case.owner_id and not self.is_admin(actor):
             raise _Refused()
 
+    def refuse(self, *, actor: str, use_case_id: int, action: str, why: str) -> PermissionDenied:
+        """Record a refusal decided by a caller's own policy (e.g. admin-only digest
+        buttons) in the audit trail; returns the error to show."""
+        self._refuse(actor, use_case_id, action, why)
+        return PermissionDenied(why)
+
     def _refuse(self, actor: str, use_case_id: int, action: str, attempt: str) -> PermissionDenied:
         """Record the refused attempt in its own transaction; the error to raise."""
         detail = (

@@ -210,6 +210,9 @@ def test_digest_buttons_refuse_non_admins_politely(slack: SlackApp) -> None:
         ACTION_DIGEST_DROP, str(uc), user_id=USER, channel_id="C111", response_url=url
     )
     assert "spine admins" in text_of(replies(slack, url)[-1])
+    with session_scope() as session:
+        refused = session.exec(select(AuditEvent).where(AuditEvent.allowed == False)).all()  # noqa: E712
+        assert [(e.actor_id, e.action) for e in refused] == [(USER, "drop")]
     url = slack.fake.response_url()
     slack.requester.block_action(
         ACTION_DIGEST_DROP, str(uc), user_id="UADMIN", channel_id="C111", response_url=url

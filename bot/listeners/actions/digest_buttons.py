@@ -13,6 +13,7 @@ from bot.blocks.text import error_blocks, escape, section
 from bot.deps import Deps
 from portfolio.errors import PermissionDenied, PortfolioError
 
+ACTIONS = {"drop": "drop", "phase": "phase", "snooze": "snooze"}
 DIGEST_DROP_REASON = "Dropped from the weekly digest: it met a drop-candidate rule."
 
 
@@ -36,9 +37,12 @@ def make(deps: Deps, kind: str) -> Callable[..., None]:
             svc = deps.portfolio
             try:
                 if not svc.is_admin(user):
-                    raise PermissionDenied(
-                        "Only spine admins can act on the digest. Ask the use case's owner "
-                        "or a spine admin."
+                    raise svc.refuse(
+                        actor=user,
+                        use_case_id=use_case_id,
+                        action=ACTIONS[kind],
+                        why="Only spine admins can act on the digest. Ask the use case's "
+                        "owner or a spine admin.",
                     )
                 if kind == "drop":
                     card = svc.drop(actor=user, use_case_id=use_case_id, reason=DIGEST_DROP_REASON)
