@@ -144,10 +144,9 @@ def spinebot_target() -> Target:
     def serve(api_url: str) -> Iterator[str]:
         from bot.app import build_app
         from bot.server import Server
+        from knowledge.service import get_knowledge
         from spinebot import db
         from spinebot.settings import get_settings
-
-        from knowledge.service import get_knowledge
 
         settings = get_settings()
         db.upgrade(settings.sqlalchemy_url)
