@@ -69,6 +69,7 @@ def serve_command(
     settings = get_settings()
     if not settings.has_slack_http:
         raise fail("HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see .env.example).")
+    _ensure_index()
     app = build_app(settings)
     server = Server(app, host=host, port=port or settings.port, threads=settings.web_threads)
     log.info("serving Slack events on http://%s:%s/slack/events", host, server.port)
@@ -93,6 +94,7 @@ def socket_command() -> None:
     settings = get_settings()
     if not settings.has_slack_socket:
         raise fail("Socket Mode needs SLACK_APP_TOKEN (xapp-…) and SLACK_BOT_TOKEN.")
+    _ensure_index()
     app = build_app(settings)
     typer.echo("Spinebot connected over Socket Mode. Ctrl-C stops it.")
     try:
