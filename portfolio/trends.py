@@ -141,8 +141,14 @@ def classify(
     history: Sequence[WeekPoint],
     thresholds: Thresholds = Thresholds(),  # noqa: B008 - frozen, safe as a default
     snoozed: bool = False,
+    last_reported: str | None = None,
+    ever_valued: bool | None = None,
 ) -> Trend:
-    """The one trend of an active use case as of ``current_week``."""
+    """The one trend of an active use case as of ``current_week``.
+
+    ``history`` may be only a recent window of weeks (the digest reads the last few
+    months); ``last_reported`` and ``ever_valued`` then describe the whole history.
+    """
     t = thresholds
     now = week_index(current_week)
     age = now - week_index(created_week)
@@ -157,7 +163,7 @@ def classify(
 
     streak = _streak(points)
     if not snoozed:
-        valued = [p for p in points if p.has_value]
+        valued = ever_valued if ever_valued is not None else any(p.has_value for p in points)
         if not valued and age >= t.no_value_weeks:
             return Trend(
                 "drop_candidate",
@@ -236,9 +242,10 @@ def classify(
                     {"recent": recent, "before": before, "pct": round(pct, 1)},
                 )
 
-    silent = now - week_index(points[-1].week) if points else age
+    last = points[-1].week if points else last_reported
+    silent = now - week_index(last) if last else age
     if silent >= t.stall_weeks:
-        last = points[-1].week if points else "never"
+        last = last or "never"
         return Trend(
             "stalling",
             f"No metric report for {silent} weeks (last: {last}); the owner is nudged.",

@@ -16,7 +16,17 @@ def pt(weeks_ago: int, net: float, *, hours=None, cost=None, revenue=None) -> We
     return WeekPoint(shift(NOW, -weeks_ago), hours, cost, revenue, 0.0, net)
 
 
-def run(history, *, age=20, phase="pilot", units=1, snoozed=False, **thresholds):  # type: ignore[no-untyped-def]
+def run(  # type: ignore[no-untyped-def]
+    history,
+    *,
+    age=20,
+    phase="pilot",
+    units=1,
+    snoozed=False,
+    last_reported=None,
+    ever_valued=None,
+    **thresholds,
+):
     return classify(
         created_week=shift(NOW, -age),
         current_week=NOW,
@@ -25,6 +35,8 @@ def run(history, *, age=20, phase="pilot", units=1, snoozed=False, **thresholds)
         history=history,
         thresholds=Thresholds(**thresholds),
         snoozed=snoozed,
+        last_reported=last_reported,
+        ever_valued=ever_valued,
     )
 
 
@@ -106,3 +118,8 @@ def test_reports_after_the_current_week_are_ignored() -> None:
 def test_thresholds_come_from_the_settings(weeks: int) -> None:
     trend = run([], age=weeks, no_value_weeks=weeks)
     assert trend.kind == "drop_candidate"
+
+
+def test_a_windowed_history_uses_the_whole_history_facts() -> None:
+    trend = run([], age=40, ever_valued=True, last_reported=shift(NOW, -20))
+    assert trend.kind == "stalling" and trend.numbers["weeks_silent"] == 20
