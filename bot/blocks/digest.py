@@ -1,0 +1,138 @@
+"""Block Kit for the weekly digest and the owner nudge.
+
+A digest must never be rejected by Slack: at most 50 blocks and 3000 characters per
+section, so long sections list their first items and point to `/usecase list` for the
+rest. Drop candidates and ready-to-scale items carry admin buttons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot.blocks.text import actions, button, context, divider, escape, header, money, section
+from bot.constants import ACTION_DIGEST_DROP, ACTION_DIGEST_PHASE, ACTION_DIGEST_SNOOZE
+
+if TYPE_CHECKING:
+    from jobs.digest import Digest, DigestItem
+
+BUTTON_ITEMS = 5  # items shown with buttons per actionable section (2 blocks each)
+LINE_ITEMS = 10  # items listed in a plain section
+MAX_BLOCKS = 50
+SECTION_CHARS = 2900
+
+ICONS = {
+    "drop_candidate": ":warning:",
+    "ready_to_scale": ":rocket:",
+    "growing": ":chart_with_upwards_trend:",
+    "stalling": ":zzz:",
+    "new": ":seedling:",
+}
+TITLES = {
+    "drop_candidate": "Drop candidates",
+    "ready_to_scale": "Ready to scale",
+    "growing": "Growing",
+    "stalling": "Stalling — owners, please report",
+    "new": "New this fortnight",
+}
+LIST_HINT = {
+    "drop_candidate": "`/usecase list` and `/usecase show <id>`",
+    "ready_to_scale": "`/usecase list pilot` and `/usecase list production`",
+    "growing": "`/usecase list`",
+    "stalling": "`/usecase list`",
+    "new": "`/usecase list`",
+}
+
+
+def _line(item: DigestItem, *, owner: bool = False, rule: bool = True) -> str:
+    value = "no value yet" if item.net_last_week is None else money(item.net_last_week)
+    text = f"*{item.ref}* {escape(item.title)} · {item.phase} · {value}"
+    if owner:
+        text += f" · <@{escape(item.owner_id)}>"
+    if rule:
+        text += f"\n_{escape(item.rule)}_"
+    return text
+
+
+def _lines_section(lines: Sequence[str], more: int, hint: str) -> dict:
+    text = ""
+    shown = 0
+    for line in lines:
+        if len(text) + len(line) + 1 > SECTION_CHARS:
+            break
+        text += line + "\n"
+        shown += 1
+    more += len(lines) - shown
+    if more:
+        text += f"…and {more} more: {hint}"
+    return section(text.rstrip())
+
+
+def _buttons(item: DigestItem) -> dict:
+    elements = []
+    if item.trend == "ready_to_scale":
+        target = str(item.numbers.get("target", "production"))
+        elements.append(
+            button(f"Move to {target}", ACTION_DIGEST_PHASE, f"{item.id}:{target}", "primary")
+        )
+    else:
+        elements.append(button("Drop", ACTION_DIGEST_DROP, str(item.id), "danger"))
+    elements.append(button("Snooze a week", ACTION_DIGEST_SNOOZE, str(item.id)))
+    return actions(*elements, block_id=f"digest_{item.trend}_{item.id}")
+
+
+def build_digest_blocks(digest: Digest) -> list[dict]:
+    blocks: list[dict] = [
+        header(f"Weekly AI portfolio digest · {digest.week}"),
+        context(
+            f"Values for {digest.reported_week} (Monday–Sunday, {escape(digest.timezone)}); "
+            "each item names the rule that put it there."
+        ),
+        section(f"*{escape(digest.headline)}*"),
+    ]
+    if digest.quiet:
+        blocks.append(section("A quiet week: nothing to grow, scale, chase or drop."))
+    for key in ("drop_candidate", "ready_to_scale", "growing", "stalling", "new"):
+        items = digest.sections.get(key) or []
+        if not items:
+            continue
+        blocks += [divider(), section(f"{ICONS[key]} *{TITLES[key]}* ({len(items)})")]
+        if key in ("drop_candidate", "ready_to_scale"):
+            for item in items[:BUTTON_ITEMS]:
+                blocks += [section(_line(item, owner=True)), _buttons(item)]
+            if len(items) > BUTTON_ITEMS:
+                blocks.append(context(f"…and {len(items) - BUTTON_ITEMS} more: {LIST_HINT[key]}"))
+        else:
+            lines = [_line(i, owner=key == "stalling", rule=key != "new") for i in items]
+            blocks.append(
+                _lines_section(lines[:LINE_ITEMS], len(lines[LINE_ITEMS:]), LIST_HINT[key])
+            )
+    if digest.most_voted:
+        lines = [f"*{i.ref}* {escape(i.title)} · {i.votes} vote(s)" for i in digest.most_voted]
+        blocks += [
+            divider(),
+            section(":ballot_box_with_check: *Most voted*"),
+            _lines_section(lines, 0, ""),
+        ]
+    if digest.knowledge_gaps:
+        lines = [f"• {escape(q)}" for q in digest.knowledge_gaps]
+        blocks += [
+            divider(),
+            section(":grey_question: *Knowledge gaps* — asked last week, not answered well"),
+            _lines_section(lines, 0, ""),
+        ]
+    return blocks[:MAX_BLOCKS]
+
+
+def build_nudge_blocks(items: Sequence[DigestItem]) -> list[dict]:
+    lines = "\n".join(_line(i) for i in items[:LINE_ITEMS])
+    return [
+        section(
+            ":wave: Tomorrow's portfolio digest will list these use cases of yours as "
+            "stalling: no value reported lately.\n" + lines
+        ),
+        context(
+            "Report with `/usecase metric <id> hours_saved=… cost_saved=… llm_cost=…`, "
+            "or drop it with `/usecase drop <id> <reason>` if it no longer pays off."
+        ),
+    ]

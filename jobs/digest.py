@@ -1,0 +1,427 @@
+"""The weekly digest: what grows, what is ready to scale, what stalls, what to drop.
+
+``build_digest`` reads the portfolio with a handful of set-based queries (use cases,
+recent metric rows, per-use-case history facts, votes, units) and classifies each
+active use case with :mod:`portfolio.trends`. ``post_digest`` posts it exactly once per
+(channel, week): a ``digest_run`` row is claimed in its own transaction before anything
+is sent, and the table's unique key makes every other caller — a second worker, a
+trigger firing twice, a restart — see the claim and stand down.
+
+The digest for ISO week W is posted early in W and reports on the week before: the
+headline compares W−1 with W−2, and the trend rules run as of W.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from jobs.models import DigestRun
+from portfolio.models import MetricReport, Status, UseCase, UseCaseUnit, Vote
+from portfolio.trends import Thresholds, WeekPoint, classify, net_value
+from portfolio.weeks import current_week, monday_of, shift, week_of
+from spinebot.db import get_engine, session_scope
+from spinebot.models import as_utc, utcnow
+from spinebot.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+WINDOW_WEEKS = 16  # enough history for every trend rule (the longest needs 9 weeks)
+SECTIONS = ("drop_candidate", "ready_to_scale", "growing", "stalling", "new")
+SECTION_TITLES = {
+    "drop_candidate": "Drop candidates",
+    "ready_to_scale": "Ready to scale",
+    "growing": "Growing",
+    "stalling": "Stalling — owners, please report",
+    "new": "New",
+}
+STALE_CLAIM = timedelta(minutes=15)  # a claim older than this was left by a crashed post
+
+
+@dataclass
+class DigestItem:
+    id: int
+    ref: str
+    title: str
+    owner_id: str
+    phase: str
+    units: int
+    trend: str
+    rule: str
+    numbers: dict[str, Any]
+    votes: int
+    net_last_week: float | None
+    series: list[tuple[str, float]] = field(default_factory=list)  # (week, net), oldest first
+
+    @property
+    def movement(self) -> float:
+        """How much the weekly net value moved over the window (for the chart)."""
+        if len(self.series) < 2:
+            return 0.0
+        return abs(self.series[-1][1] - self.series[0][1])
+
+
+@dataclass
+class Digest:
+    week: str
+    reported_week: str
+    timezone: str
+    active: int
+    net_this_week: float
+    net_last_week: float
+    sections: dict[str, list[DigestItem]]
+    most_voted: list[DigestItem]
+    knowledge_gaps: list[str]
+
+    @property
+    def quiet(self) -> bool:
+        return not any(self.sections.values()) and not self.knowledge_gaps
+
+    @property
+    def change_pct(self) -> float | None:
+        if self.net_last_week == 0:
+            return None
+        return (self.net_this_week - self.net_last_week) / abs(self.net_last_week) * 100
+
+    @property
+    def headline(self) -> str:
+        arrow = "▲" if self.net_this_week >= self.net_last_week else "▼"
+        pct = self.change_pct
+        change = f"{arrow} {abs(pct):.0f}%" if pct is not None else arrow
+        counts = ", ".join(
+            f"{len(items)} {SECTION_TITLES[key].split(' —')[0].lower()}"
+            for key, items in self.sections.items()
+            if items and key in ("drop_candidate", "ready_to_scale", "growing")
+        )
+        line = (
+            f"{self.reported_week}: net value {_money(self.net_this_week)} {change} on "
+            f"{self.reported_week_before} ({_money(self.net_last_week)}) across "
+            f"{self.active} active use case(s)"
+        )
+        return line + (f"; {counts}." if counts else ".")
+
+    @property
+    def reported_week_before(self) -> str:
+        return shift(self.reported_week, -1)
+
+    def top_movers(self, limit: int = 5) -> list[DigestItem]:
+        items = [i for items in self.sections.values() for i in items] + self.most_voted
+        unique = {i.id: i for i in items if len(i.series) >= 2}
+        return sorted(unique.values(), key=lambda i: i.movement, reverse=True)[:limit]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "week": self.week,
+            "reported_week": self.reported_week,
+            "timezone": self.timezone,
+            "headline": self.headline,
+            "quiet": self.quiet,
+            "active": self.active,
+            "net_this_week": self.net_this_week,
+            "net_last_week": self.net_last_week,
+            "sections": {k: [asdict(i) for i in v] for k, v in self.sections.items() if v},
+            "most_voted": [asdict(i) for i in self.most_voted],
+            "knowledge_gaps": self.knowledge_gaps,
+        }
+
+
+def _money(value: float) -> str:
+    sign = "−" if value < 0 else ""
+    return f"{sign}${abs(value):,.0f}"
+
+
+def build_digest(
+    *, week: str | None = None, settings: Settings | None = None, engine: Engine | None = None
+) -> Digest:
+    settings = settings or get_settings()
+    engine = engine or get_engine()
+    week = week or current_week(settings.tz)
+    reported = shift(week, -1)
+    window_start = monday_of(shift(week, -WINDOW_WEEKS))
+    week_end = monday_of(week) + timedelta(days=7)
+    thresholds = Thresholds.from_settings(settings)
+    rate = settings.hourly_rate
+    today = monday_of(week)
+
+    with session_scope(engine) as session:
+        use_cases = session.execute(
+            select(
+                UseCase.id,
+                UseCase.title,
+                UseCase.owner_id,
+                UseCase.phase,
+                UseCase.created_at,
+                UseCase.snoozed_until,
+            ).where(UseCase.status == Status.active.value)
+        ).all()
+        rows = session.execute(
+            select(
+                MetricReport.use_case_id,
+                MetricReport.week,
+                MetricReport.hours_saved,
+                MetricReport.cost_saved,
+                MetricReport.revenue,
+                MetricReport.llm_cost,
+            )
+            .join(UseCase, UseCase.id == MetricReport.use_case_id)
+            .where(
+                UseCase.status == Status.active.value,
+                MetricReport.week_start >= window_start,
+                MetricReport.week_start < week_end,
+            )
+        ).all()
+        facts = session.execute(
+            select(
+                MetricReport.use_case_id,
+                func.max(MetricReport.week_start),
+                func.count(MetricReport.id).filter(
+                    or_(
+                        MetricReport.hours_saved.is_not(None),
+                        MetricReport.cost_saved.is_not(None),
+                        MetricReport.revenue.is_not(None),
+                    )
+                ),
+            )
+            .where(MetricReport.week_start < week_end)
+            .group_by(MetricReport.use_case_id)
+        ).all()
+        votes = dict(
+            session.execute(
+                select(Vote.use_case_id, func.count(Vote.id)).group_by(Vote.use_case_id)
+            ).all()
+        )
+        units = dict(
+            session.execute(
+                select(UseCaseUnit.use_case_id, func.count()).group_by(UseCaseUnit.use_case_id)
+            ).all()
+        )
+
+    history: dict[int, list[WeekPoint]] = defaultdict(list)
+    for uc_id, wk, hours, cost, revenue, llm in rows:
+        value = net_value(
+            hours_saved=hours, cost_saved=cost, revenue=revenue, llm_cost=llm, hourly_rate=rate
+        )
+        history[uc_id].append(WeekPoint(wk, hours, cost, revenue, llm, value))
+    last_reported = {uc_id: (week_of(last), valued > 0) for uc_id, last, valued in facts}
+
+    sections: dict[str, list[DigestItem]] = {key: [] for key in SECTIONS}
+    everyone: list[DigestItem] = []
+    net_this = net_before = 0.0
+    before_week = shift(reported, -1)
+    for uc_id, title, owner, phase, created_at, snoozed_until in use_cases:
+        points = sorted(history.get(uc_id, []), key=lambda p: p.week)
+        last, valued = last_reported.get(uc_id, (None, False))
+        created = as_utc(created_at) or utcnow()
+        trend = classify(
+            created_week=week_of(created.date()),
+            current_week=week,
+            phase=phase,
+            units=units.get(uc_id, 0),
+            history=points,
+            thresholds=thresholds,
+            snoozed=bool(snoozed_until and snoozed_until >= today),
+            last_reported=last,
+            ever_valued=valued,
+        )
+        by_week = {p.week: p.net_value for p in points}
+        net_this += by_week.get(reported, 0.0)
+        net_before += by_week.get(before_week, 0.0)
+        item = DigestItem(
+            id=uc_id,
+            ref=f"UC-{uc_id}",
+            title=title,
+            owner_id=owner,
+            phase=phase,
+            units=units.get(uc_id, 0),
+            trend=trend.kind,
+            rule=trend.rule,
+            numbers=dict(trend.numbers),
+            votes=int(votes.get(uc_id, 0)),
+            net_last_week=by_week.get(reported),
+            series=[(p.week, p.net_value) for p in points],
+        )
+        everyone.append(item)
+        if trend.kind in sections:
+            sections[trend.kind].append(item)
+
+    for key, items in sections.items():
+        if key == "drop_candidate":
+            items.sort(key=lambda i: (i.net_last_week or 0.0, i.id))
+        else:
+            items.sort(key=lambda i: (-(i.net_last_week or 0.0), i.id))
+    most_voted = sorted((i for i in everyone if i.votes), key=lambda i: (-i.votes, i.id))[:5]
+    gaps = _knowledge_gaps(week, settings, engine)
+    return Digest(
+        week=week,
+        reported_week=reported,
+        timezone=settings.timezone,
+        active=len(use_cases),
+        net_this_week=net_this,
+        net_last_week=net_before,
+        sections=sections,
+        most_voted=most_voted,
+        knowledge_gaps=gaps,
+    )
+
+
+def _knowledge_gaps(week: str, settings: Settings, engine: Engine) -> list[str]:
+    """Questions from the reported week the knowledge base could not serve."""
+    from knowledge.qa_log import knowledge_gaps
+
+    start = datetime.combine(monday_of(shift(week, -1)), datetime.min.time(), settings.tz)
+    end = start + timedelta(days=7)
+    return knowledge_gaps(
+        since=start.astimezone(UTC), until=end.astimezone(UTC), limit=10, engine=engine
+    )
+
+
+# ------------------------------------------------------------------ posting, exactly once
+
+
+def claim(kind: str, channel: str, week: str, engine: Engine) -> bool:
+    """Take the (kind, channel, week) slot; False when someone else holds or used it.
+
+    A slot whose earlier post failed, or whose claimer died mid-post, may be re-taken:
+    the UPDATE's WHERE clause lets exactly one caller win it.
+    """
+    try:
+        with session_scope(engine, write=True) as session:
+            session.add(DigestRun(kind=kind, channel_id=channel, week=week))
+        return True
+    except IntegrityError:
+        pass
+    stale = utcnow() - STALE_CLAIM
+    with session_scope(engine, write=True) as session:
+        result = session.execute(
+            update(DigestRun)
+            .where(
+                DigestRun.kind == kind,
+                DigestRun.channel_id == channel,
+                DigestRun.week == week,
+                or_(
+                    DigestRun.status == "failed",
+                    and_(DigestRun.status == "claimed", DigestRun.claimed_at < stale),
+                ),
+            )
+            .values(status="claimed", claimed_at=utcnow(), error=None)
+        )
+        return bool(result.rowcount)
+
+
+def _finish(kind: str, channel: str, week: str, engine: Engine, **values: Any) -> None:
+    with session_scope(engine, write=True) as session:
+        session.execute(
+            update(DigestRun)
+            .where(DigestRun.kind == kind, DigestRun.channel_id == channel, DigestRun.week == week)
+            .values(**values)
+        )
+
+
+def post_digest(
+    *,
+    client: Any,
+    channel: str,
+    week: str | None = None,
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+) -> str:
+    """Post the digest for ``week`` to ``channel`` once: "posted" or "already_posted"."""
+    from bot.blocks.digest import build_digest_blocks
+    from jobs.chart import render_chart
+
+    settings = settings or get_settings()
+    engine = engine or get_engine()
+    week = week or current_week(settings.tz)
+    if not claim("digest", channel, week, engine):
+        log.info("digest for %s in %s already posted or in progress", week, channel)
+        return "already_posted"
+    try:
+        digest = build_digest(week=week, settings=settings, engine=engine)
+        response = client.chat_postMessage(
+            channel=channel, blocks=build_digest_blocks(digest), text=digest.headline
+        )
+        ts = response["ts"]
+        png = render_chart(digest)
+        if png:
+            client.files_upload_v2(
+                channel=response.get("channel", channel),
+                thread_ts=ts,
+                file=png,
+                filename=f"spinebot-digest-{week}.png",
+                title=f"Top movers: weekly net value to {digest.reported_week}",
+                alt_txt="Line chart of the weekly net value of the use cases that moved most",
+            )
+    except Exception as exc:
+        _finish("digest", channel, week, engine, status="failed", error=str(exc)[:500])
+        raise
+    _finish(
+        "digest",
+        channel,
+        week,
+        engine,
+        status="posted",
+        message_ts=ts,
+        headline=digest.headline[:500],
+        posted_at=utcnow(),
+    )
+    return "posted"
+
+
+def send_nudges(
+    *,
+    client: Any,
+    week: str | None = None,
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+) -> int:
+    """DM each owner of a stalling use case once per week; returns how many were sent."""
+    from bot.blocks.digest import build_nudge_blocks
+
+    settings = settings or get_settings()
+    engine = engine or get_engine()
+    week = week or current_week(settings.tz)
+    digest = build_digest(week=week, settings=settings, engine=engine)
+    by_owner: dict[str, list[DigestItem]] = defaultdict(list)
+    for item in digest.sections["stalling"]:
+        by_owner[item.owner_id].append(item)
+    sent = 0
+    for owner, items in sorted(by_owner.items()):
+        if not claim("nudge", owner, week, engine):
+            continue
+        try:
+            response = client.chat_postMessage(
+                channel=owner, blocks=build_nudge_blocks(items), text="Time to report value"
+            )
+        except Exception as exc:
+            _finish("nudge", owner, week, engine, status="failed", error=str(exc)[:500])
+            log.warning("nudge to an owner failed: %s", type(exc).__name__)
+            continue
+        _finish(
+            "nudge",
+            owner,
+            week,
+            engine,
+            status="posted",
+            message_ts=response.get("ts"),
+            posted_at=utcnow(),
+        )
+        sent += 1
+    return sent
+
+
+def latest_headline(engine: Engine | None = None) -> str | None:
+    """The headline of the most recently posted digest (for the App Home)."""
+    with session_scope(engine or get_engine()) as session:
+        row = session.execute(
+            select(DigestRun.headline, DigestRun.week)
+            .where(DigestRun.kind == "digest", DigestRun.status == "posted")
+            .order_by(DigestRun.posted_at.desc())  # type: ignore[union-attr]
+            .limit(1)
+        ).first()
+    return row[0] if row else None
