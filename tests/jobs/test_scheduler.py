@@ -1,0 +1,95 @@
+"""The one scheduler: job definitions, the day-before nudge, catching up a missed digest."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
+from typer.testing import CliRunner
+
+from bot.cli import app
+from jobs import scheduler as sched
+from spinebot.settings import get_settings
+from tests.jobs.conftest import RecordingClient, add_use_case
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def berlin(sqlite_db, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TIMEZONE", "Europe/Berlin")
+    monkeypatch.setenv("DIGEST_SCHEDULE", "mon 09:00")
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def test_jobs_have_ids_coalesce_one_instance_and_grace(berlin) -> None:  # type: ignore[no-untyped-def]
+    scheduler = sched.build_scheduler(berlin, scheduler_class=BackgroundScheduler)
+    scheduler.start(paused=True)
+    try:
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+        assert set(jobs) == {"weekly-digest", "owner-nudges", "nightly-reindex"}
+        digest = jobs["weekly-digest"]
+        assert digest.coalesce and digest.max_instances == 1
+        assert digest.misfire_grace_time == 6 * 24 * 3600
+        fire = digest.trigger.get_next_fire_time(None, datetime(2026, 11, 25, tzinfo=BERLIN))
+        assert fire == datetime(2026, 11, 30, 9, 0, tzinfo=BERLIN)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_a_restarted_scheduler_keeps_one_copy_of_each_job(berlin) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(2):
+        scheduler = sched.build_scheduler(berlin, scheduler_class=BackgroundScheduler)
+        scheduler.start(paused=True)
+        ids = [job.id for job in scheduler.get_jobs()]
+        scheduler.shutdown(wait=False)
+    assert sorted(ids) == ["nightly-reindex", "owner-nudges", "weekly-digest"]
+
+
+def test_nudges_are_due_only_the_day_before_the_digest(berlin) -> None:  # type: ignore[no-untyped-def]
+    assert sched.nudge_due(datetime(2026, 11, 29, 9, 0, tzinfo=BERLIN), berlin)
+    assert not sched.nudge_due(datetime(2026, 11, 29, 7, 0, tzinfo=BERLIN), berlin)
+    assert not sched.nudge_due(datetime(2026, 11, 30, 9, 0, tzinfo=BERLIN), berlin)
+
+
+def test_a_digest_missed_this_week_is_posted_once_on_start(berlin, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DIGEST_CHANNEL", "CDIGEST")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    get_settings.cache_clear()
+    client = RecordingClient()
+    monkeypatch.setattr("bot.slack_client.make_client", lambda settings=None: client)
+    add_use_case(get_settings_engine(), "Something")
+    wednesday = datetime(2026, 11, 25, 12, 0, tzinfo=BERLIN)
+    assert sched.catch_up(wednesday) == "posted"
+    assert sched.catch_up(wednesday) == "already_posted"  # a second start, or a 2nd worker
+    # Monday 08:00, before this week's 09:00 digest: last week's is not posted late.
+    assert sched.catch_up(datetime(2026, 11, 23, 8, 0, tzinfo=BERLIN)) == "nothing_missed"
+    assert len(client.posts()) == 1
+
+
+def get_settings_engine():  # type: ignore[no-untyped-def]
+    from spinebot.db import get_engine
+
+    return get_engine()
+
+
+def test_digest_preview_prints_and_json_is_machine_readable(berlin) -> None:  # type: ignore[no-untyped-def]
+    add_use_case(get_settings_engine(), "Fresh idea", age=0)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["digest", "--preview", "--week", "2026-W40"])
+    assert shown.exit_code == 0, shown.output
+    assert "Weekly AI portfolio digest · 2026-W40" in shown.output
+    assert "Europe/Berlin" in shown.output
+    data = runner.invoke(app, ["digest", "--json", "--week", "2026w40"])
+    assert json.loads(data.output)["week"] == "2026-W40"
+
+
+def test_digest_post_without_a_channel_is_one_clear_error(berlin) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(app, ["digest", "--post"])
+    assert result.exit_code == 2 and "DIGEST_CHANNEL" in result.output
+    bad = CliRunner().invoke(app, ["digest", "--week", "2026-W99"])
+    assert bad.exit_code == 2 and "--week" in bad.output
