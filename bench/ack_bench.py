@@ -142,7 +142,7 @@ def spinebot_target() -> Target:
 
     @contextmanager
     def serve(api_url: str) -> Iterator[str]:
-        from bot.app import build_app
+        from bot.app import build_served_app
         from bot.server import Server
         from knowledge.service import get_knowledge
         from spinebot import db
@@ -151,7 +151,7 @@ def spinebot_target() -> Target:
         settings = get_settings()
         db.upgrade(settings.sqlalchemy_url)
         get_knowledge(settings).ingest()  # real answers: retrieval over the bundled corpus
-        app = build_app(settings)
+        app = build_served_app(settings)
         with Server(app, threads=settings.web_threads, check_index=False) as server:
             yield server.url
 

@@ -74,6 +74,13 @@ def build_app(
     return app
 
 
+def build_served_app(settings: Settings) -> App:
+    """The app as `serve` and `socket` run it: answers written in worker processes."""
+    deps = Deps.create(settings)
+    deps.use_answer_processes()
+    return build_app(settings, deps=deps)
+
+
 def _console_authorize(**_: object) -> AuthorizeResult:
     from bot.console import BOT_USER_ID, TEAM_ID
 

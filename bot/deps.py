@@ -56,6 +56,7 @@ class Deps:
     )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _knowledge: Any = field(default=None, repr=False)
+    _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _portfolio: Any = field(default=None, repr=False)
 
     @classmethod
@@ -68,6 +69,19 @@ class Deps:
             )
         )
         return cls(settings=settings, work=work)
+
+    def use_answer_processes(self) -> None:
+        """Serve and socket: answers are written in worker processes (see answer_pool)."""
+        if self.settings.answer_processes < 1 or self.knowledge_factory is not None:
+            return
+        from bot.answer_pool import AnswerPool
+
+        pool = AnswerPool(self.settings, self.settings.answer_processes)
+        pool.warm_up()
+        self.knowledge_factory = lambda: pool  # type: ignore[assignment, return-value]
+        self._closers.append(pool.shutdown)
+        # The pool's processes do the CPU work; the web process needs no answer slots.
+        self.answer_slots = threading.BoundedSemaphore(self.settings.worker_threads)
 
     @property
     def knowledge(self) -> KnowledgeService:
@@ -119,3 +133,5 @@ class Deps:
 
     def shutdown(self) -> None:
         self.work.shutdown(wait=True)
+        for close in self._closers:
+            close()

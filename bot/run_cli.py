@@ -60,7 +60,7 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
 ) -> None:
     """HTTP mode: the Slack Events API endpoint at /slack/events and GET /healthz."""
-    from bot.app import app_deps, build_app
+    from bot.app import app_deps, build_served_app
     from bot.cli import fail, prepare
     from bot.server import Server
     from spinebot.settings import get_settings
@@ -70,7 +70,7 @@ def serve_command(
     if not settings.has_slack_http:
         raise fail("HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see .env.example).")
     _ensure_index()
-    app = build_app(settings)
+    app = build_served_app(settings)
     server = Server(app, host=host, port=port or settings.port, threads=settings.web_threads)
     log.info("serving Slack events on http://%s:%s/slack/events", host, server.port)
     typer.echo(f"Spinebot listening on http://{host}:{server.port}/slack/events")
@@ -86,7 +86,7 @@ def socket_command() -> None:
     """Socket Mode: no public URL needed (SLACK_APP_TOKEN and SLACK_BOT_TOKEN)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from bot.app import app_deps, build_app
+    from bot.app import app_deps, build_served_app
     from bot.cli import fail, prepare
     from spinebot.settings import get_settings
 
@@ -95,7 +95,7 @@ def socket_command() -> None:
     if not settings.has_slack_socket:
         raise fail("Socket Mode needs SLACK_APP_TOKEN (xapp-…) and SLACK_BOT_TOKEN.")
     _ensure_index()
-    app = build_app(settings)
+    app = build_served_app(settings)
     typer.echo("Spinebot connected over Socket Mode. Ctrl-C stops it.")
     try:
         SocketModeHandler(app, settings.slack_app_token).start()

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     web_threads: int = Field(default=32, ge=1, le=512)
     worker_threads: int = Field(default=16, ge=1, le=512)
+    answer_processes: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="Processes that write answers for serve/socket (0: in the web process).",
+    )
 
     # --- portfolio -----------------------------------------------------------------
     spine_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
