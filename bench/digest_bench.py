@@ -113,7 +113,7 @@ def load(url: str) -> float:
 def measure(url: str) -> dict:
     """Build the digest in a fresh process (so its peak RSS is the digest's alone)."""
     code = (
-        "import json, resource, time\n"
+        "import json, time\n"
         "from jobs.digest import build_digest\n"
         "from bot.blocks.digest import build_digest_blocks\n"
         "from spinebot import db\n"
@@ -124,7 +124,9 @@ def measure(url: str) -> dict:
         f"    d = build_digest(week={WEEK!r}, engine=engine)\n"
         "    blocks = build_digest_blocks(d)\n"
         "    times.append(time.perf_counter() - t)\n"
-        "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        # VmHWM, not ru_maxrss: ru_maxrss survives exec and would report the parent's peak
+        "status = open('/proc/self/status').read().splitlines()\n"
+        "rss = next(int(l.split()[1]) for l in status if l.startswith('VmHWM')) / 1024\n"
         "sections = {k: len(v) for k, v in d.sections.items()}\n"
         "print(json.dumps({'first': times[0], 'best': min(times), 'rss_mb': rss,\n"
         "                  'blocks': len(blocks), 'sections': sections}))\n"

@@ -60,6 +60,7 @@ from portfolio.models import (
     UseCaseUnit,
     Vote,
 )
+from portfolio.trends import net_value
 from spinebot.db import get_engine, is_sqlite, session_scope
 from spinebot.models import as_utc, utcnow
 
@@ -137,23 +138,6 @@ class AuditEntry:
 
 class _Refused(Exception):
     """Raised inside a transaction to roll it back before the refusal is recorded."""
-
-
-def net_value(
-    *,
-    hours_saved: float | None,
-    cost_saved: float | None,
-    revenue: float | None,
-    llm_cost: float | None,
-    hourly_rate: float,
-) -> float:
-    """hours saved × hourly rate + cost saved + revenue − LLM cost (unreported = 0)."""
-    return (
-        (hours_saved or 0.0) * hourly_rate
-        + (cost_saved or 0.0)
-        + (revenue or 0.0)
-        - (llm_cost or 0.0)
-    )
 
 
 # --- the service -------------------------------------------------------------------
