@@ -383,3 +383,30 @@ def test_acks_are_not_delayed_by_answers_in_flight(slack: SlackApp) -> None:
     finally:
         release.set()
     slack.fake.wait_for("chat.update", count=20, timeout=20)
+
+
+def test_a_similar_registration_asks_first_and_register_anyway_registers(slack) -> None:  # type: ignore[no-untyped-def]
+    register(slack, "Claims e-mail triage")
+    _, url = command(slack, "register Triage of claims e-mails | Route claims e-mail by urgency")
+    prompt = replies(slack, url)[-1]
+    assert "look similar" in text_of(prompt) and "Register anyway" in text_of(prompt)
+    confirm = next(
+        e
+        for b in prompt["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "usecase_confirm_register"
+    )
+    url = slack.fake.response_url()
+    slack.requester.block_action(
+        "usecase_confirm_register", confirm["value"], channel_id="C111", response_url=url
+    )
+    assert any(r.get("response_type") == "in_channel" for r in replies(slack, url, count=2))
+    with session_scope() as session:
+        assert len(session.exec(select(UseCase)).all()) == 2
+
+
+def test_an_assistant_thread_gets_starter_prompts(slack: SlackApp) -> None:
+    slack.requester.event(payloads.assistant_thread_started_event())
+    call = slack.fake.wait_for("assistant.threads.setSuggestedPrompts")[0]
+    assert "production" in json.dumps(call.args)
