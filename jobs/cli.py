@@ -99,7 +99,15 @@ def worker_command() -> None:
         catch_up()
     except Exception:
         log.exception("catching up a missed digest failed; the scheduler starts anyway")
-    typer.echo("Spinebot worker: scheduler started. Ctrl-C stops it.")
+    from datetime import datetime
+
+    from spinebot.settings import get_settings
+
+    now = datetime.now(get_settings().tz)
+    typer.echo("Spinebot worker: the scheduler runs these jobs (Ctrl-C stops it):")
+    for job in scheduler.get_jobs():
+        next_run = job.trigger.get_next_fire_time(None, now)
+        typer.echo(f"  {job.id:16} next {next_run:%Y-%m-%d %H:%M %Z}")
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
 

@@ -93,3 +93,31 @@ def test_digest_post_without_a_channel_is_one_clear_error(berlin) -> None:  # ty
     assert result.exit_code == 2 and "DIGEST_CHANNEL" in result.output
     bad = CliRunner().invoke(app, ["digest", "--week", "2026-W99"])
     assert bad.exit_code == 2 and "--week" in bad.output
+
+
+def test_the_worker_process_starts_the_scheduler_and_lists_its_jobs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("spinebot")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+    env.update(SPINEBOT_DATA_DIR=str(tmp_path / "data"), TIMEZONE="Europe/Berlin")
+    proc = subprocess.Popen(
+        [str(exe), "worker"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        lines = [proc.stdout.readline() for _ in range(4)]  # type: ignore[union-attr]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    listed = "".join(lines)
+    for job in ("weekly-digest", "owner-nudges", "nightly-reindex"):
+        assert job in listed
+    assert "09:00 CET" in listed or "09:00 CEST" in listed
