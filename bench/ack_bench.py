@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench"
 CONCURRENCY = (1, 20)
-REQUESTS_PER_CLIENT = {1: 200, 20: 20}
+REQUESTS_PER_CLIENT = {1: 300, 20: 50}
 WARMUP = 20
 IN_FLIGHT = 10
 TARGET_RATIO = 1.5
@@ -265,31 +265,91 @@ def serve_child(name: str, api_url: str) -> int:
     return 0
 
 
+class SlackSide:
+    """The fake Slack Web API and the answer load, in a process of their own, so their
+    work does not share an interpreter lock with the clients being timed."""
+
+    def __init__(self) -> None:
+        self.child = subprocess.Popen(
+            [sys.executable, "-m", "bench.ack_bench", "--slack-side"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.api_url, self.url = self._ask("")[1:]
+
+    def _ask(self, line: str) -> list[str]:
+        assert self.child.stdin is not None and self.child.stdout is not None
+        if line:
+            self.child.stdin.write(line + "\n")
+            self.child.stdin.flush()
+        return self.child.stdout.readline().split()
+
+    def start_load(self, app_url: str) -> None:
+        self._ask(f"LOAD {app_url}")
+
+    def stop_load(self) -> None:
+        self._ask("STOP")
+
+    def count(self, method: str) -> int:
+        return int(self._ask(f"COUNT {method}")[1])
+
+    def close(self) -> None:
+        assert self.child.stdin is not None
+        self.child.stdin.close()
+        self.child.wait(timeout=30)
+
+
+def slack_side_child() -> int:
+    """``--slack-side``: run the fake and, when told, keep answers in flight."""
+    stop = threading.Event()
+    loader: threading.Thread | None = None
+    with FakeSlack() as fake:
+        print(f"FAKE {fake.api_url} {fake.url}", flush=True)
+        for line in sys.stdin:
+            command, _, arg = line.strip().partition(" ")
+            if command == "LOAD":
+                slack = SlackRequester(arg, SECRET, response_url=fake.response_url)
+                loader = threading.Thread(
+                    target=keep_answers_in_flight, args=(slack, fake, stop), daemon=True
+                )
+                loader.start()
+                fake.wait_for("chat.postMessage", count=IN_FLIGHT, timeout=30)
+                print("LOADED", flush=True)
+            elif command == "STOP":
+                stop.set()
+                if loader is not None:
+                    loader.join(timeout=10)
+                print("STOPPED", flush=True)
+            elif command == "COUNT":
+                print(f"COUNT {len(fake.calls_to(arg))}", flush=True)
+        stop.set()
+    return 0
+
+
 def run_target(target: Target) -> tuple[list[Result], int]:
     """Measure every concurrency level; also return how many errors the app logged."""
     results: list[Result] = []
-    with ExitStack() as stack:
-        fake = stack.enter_context(FakeSlack())
-        url, logged_errors = stack.enter_context(server_process(target, fake.api_url))
-        slack = SlackRequester(url, SECRET, response_url=fake.response_url)
-        for _ in range(WARMUP):
-            slack.command(target.command, target.text)
-        stop = threading.Event()
-        loader = None
-        if target.load is not None:
-            loader = threading.Thread(target=target.load, args=(slack, fake, stop), daemon=True)
-            loader.start()
-            fake.wait_for("chat.postMessage", count=IN_FLIGHT, timeout=30)
-        try:
+    side = SlackSide()
+    try:
+        with server_process(target, side.api_url) as (url, logged_errors):
+            ids = iter(range(10**9))
+            slack = SlackRequester(
+                url, SECRET, response_url=lambda: f"{side.url}/response/B{next(ids)}"
+            )
+            for _ in range(WARMUP):
+                slack.command(target.command, target.text)
+            if target.load is not None:
+                side.start_load(url)
             for clients in CONCURRENCY:
-                before = len(fake.calls_to("chat.update"))
+                before = side.count("chat.update")
                 result = measure(slack, target, clients, REQUESTS_PER_CLIENT[clients])
-                result.background = len(fake.calls_to("chat.update")) - before
+                result.background = side.count("chat.update") - before
                 results.append(result)
-        finally:
-            stop.set()
-            if loader is not None:
-                loader.join(timeout=10)
+            side.stop_load()  # before the app stops, so no answer is cut off
+    finally:
+        side.close()
     return results, sum(logged_errors)
 
 
@@ -297,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--serve"]:
         return serve_child(argv[1], argv[2])
+    if argv[:1] == ["--slack-side"]:
+        return slack_side_child()
     print(f"slash-command ack latency over HTTP on 127.0.0.1 ({os.cpu_count()} CPUs)")
     header = (
         f"{'target':<10} {'clients':>7} {'requests':>8} {'p50 ms':>8} {'p99 ms':>8} "

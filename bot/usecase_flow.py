@@ -7,6 +7,7 @@ message saying what was wrong with the usage that would work.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 
@@ -65,7 +66,7 @@ def run_usecase_command(deps: Deps, command: object, user_id: str) -> Reply:
 def _run(deps: Deps, cmd: object, user: str) -> Reply:
     svc = deps.portfolio
     if isinstance(cmd, c.Help):
-        return Reply(build_help_blocks(c.HELP_TEXT), text="How to use /usecase")
+        return Reply(_help_blocks(), text="How to use /usecase")
     if isinstance(cmd, c.Register):
         similar = svc.find_similar(title=cmd.title, description=cmd.description)
         if similar:
@@ -142,6 +143,12 @@ def _run(deps: Deps, cmd: object, user: str) -> Reply:
 
 
 LIST_LIMIT = 20
+
+
+@functools.cache
+def _help_blocks() -> list[dict]:
+    """Built once: the help never changes while the process runs (callers don't mutate)."""
+    return build_help_blocks(c.HELP_TEXT)
 
 
 def _list_hint(filter_: str | None) -> str:
