@@ -1,10 +1,11 @@
-"""Answers computed in separate, lower-priority processes.
+"""Answers written in separate, lower-priority processes.
 
-Writing an answer is CPU work (embedding the question, ranking passages) and, in one
-process, it competes for the interpreter lock with the threads that ack Slack requests.
-``serve`` and ``socket`` therefore hand questions to a small pool of worker processes
-that run at a lower scheduling priority; the web process only waits on the result in a
-work thread. The console and tests answer in-process.
+Writing an answer is CPU work (embedding the question, ranking passages, logging it,
+rendering and posting the update) and, in one process, it competes for the interpreter
+lock with the threads that ack Slack requests. ``serve`` and ``socket`` therefore post
+the progress placeholder themselves and hand the rest to a small pool of worker
+processes running at a lower scheduling priority, each with its own database engine
+and Slack client. The console and tests answer in-process.
 """
 
 from __future__ import annotations
@@ -22,20 +23,34 @@ from spinebot.settings import Settings
 log = logging.getLogger(__name__)
 
 _service: Any = None  # the KnowledgeService of a worker process
+_deps: Any = None  # its Deps (in-process knowledge, inline work)
+_client: Any = None  # its Slack Web API client
 NICENESS = 10
 
 
 def _start_worker(settings_data: dict[str, Any]) -> None:
-    global _service
+    global _service, _deps, _client
     with contextlib.suppress(OSError):
         os.nice(NICENESS)  # acks in the web process come first
+    from bot.deps import Deps
+    from bot.slack_client import make_client
     from knowledge.service import KnowledgeService
 
-    _service = KnowledgeService(Settings(**settings_data))
+    settings = Settings(**settings_data)
+    _service = KnowledgeService(settings)
+    _deps = Deps.create(settings, inline=True)
+    _deps.knowledge_factory = lambda: _service
+    _client = make_client(settings)
 
 
 def _ask(question: str, history: tuple[str, ...]) -> Any:
     return _service.ask(question, history=history)
+
+
+def _finish(question: Any, channel: str, ts: str, current_ts: str | None) -> None:
+    from bot.qa import finish_answer
+
+    finish_answer(_deps, _client, question, channel, ts, current_ts)
 
 
 def _warm() -> int:
@@ -60,6 +75,10 @@ class AnswerPool:
 
     def ask(self, question: str, *, history: Sequence[str] = ()) -> Any:
         return self._pool.submit(_ask, question, tuple(history)).result(timeout=120)
+
+    def finish(self, question: Any, channel: str, ts: str, current_ts: str | None) -> None:
+        """Answer, log and update the placeholder, all in a worker process."""
+        self._pool.submit(_finish, question, channel, ts, current_ts).result(timeout=180)
 
     def health(self) -> tuple[bool, str]:
         from knowledge.service import get_knowledge

@@ -57,6 +57,7 @@ class Deps:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _knowledge: Any = field(default=None, repr=False)
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    answer_pool: Any = field(default=None, repr=False)  # bot.answer_pool.AnswerPool
     _portfolio: Any = field(default=None, repr=False)
 
     @classmethod
@@ -78,6 +79,7 @@ class Deps:
 
         pool = AnswerPool(self.settings, self.settings.answer_processes)
         pool.warm_up()
+        self.answer_pool = pool
         self.knowledge_factory = lambda: pool  # type: ignore[assignment, return-value]
         self._closers.append(pool.shutdown)
         # The pool's processes do the CPU work; the web process needs no answer slots.

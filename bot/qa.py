@@ -89,7 +89,10 @@ def compose_answer(deps: Deps, question: Question, history: list[str]) -> tuple[
 def answer_in_conversation(
     deps: Deps, client: WebClient, question: Question, *, current_ts: str | None = None
 ) -> None:
-    """Post a placeholder, then replace it with the cited answer (or an apology)."""
+    """Post a placeholder at once, then have the answer replace it (or an apology).
+
+    With answer processes (serve/socket) everything after the placeholder runs in one of
+    them, so the web process spends almost nothing per answer."""
     placeholder = client.chat_postMessage(
         channel=question.channel_id,
         thread_ts=question.thread_ts,
@@ -98,23 +101,49 @@ def answer_in_conversation(
     )
     channel = placeholder["channel"]
     ts = placeholder["ts"]
-    try:
-        if question.thread_ts and not channel.startswith("D"):
+    if question.thread_ts and not channel.startswith("D"):
+        try:
             remember_thread(channel, question.thread_ts)  # follow-ups need no mention now
+        except Exception:
+            log.warning("could not record the bot's thread", exc_info=True)
+    if deps.answer_pool is not None:
+        try:
+            deps.answer_pool.finish(question, channel, ts, current_ts)
+        except Exception as exc:
+            apologise(client, channel, ts, exc)
+        return
+    finish_answer(deps, client, question, channel, ts, current_ts)
+
+
+def finish_answer(
+    deps: Deps,
+    client: WebClient,
+    question: Question,
+    channel: str,
+    ts: str,
+    current_ts: str | None,
+) -> None:
+    """Everything after the placeholder: thread context, answer, log, the update."""
+    try:
         history: list[str] = []
         if question.in_thread and question.thread_ts and current_ts:
             history = thread_history(client, channel, question.thread_ts, current_ts)
         blocks, text = compose_answer(deps, question, history)
-    except Exception:
-        from bot.deps import new_reference
-
-        ref = new_reference()
-        log.exception("answering failed (ref %s)", ref)
-        client.chat_update(
-            channel=channel, ts=ts, blocks=build_apology_blocks(ref), text="Sorry, that failed."
-        )
+    except Exception as exc:
+        apologise(client, channel, ts, exc)
         return
     client.chat_update(channel=channel, ts=ts, blocks=blocks, text=text)
+
+
+def apologise(client: WebClient, channel: str, ts: str, error: BaseException) -> None:
+    """Replace the placeholder with an apology; the log gets the error and its reference."""
+    from bot.deps import new_reference
+
+    ref = new_reference()
+    log.error("answering failed (ref %s)", ref, exc_info=error)
+    client.chat_update(
+        channel=channel, ts=ts, blocks=build_apology_blocks(ref), text="Sorry, that failed."
+    )
 
 
 def answer_by_response_url(deps: Deps, respond: Callable[..., Any], question: Question) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness import payloads
 from tests.harness.fixtures import BOT_TOKEN, SIGNING_SECRET
 from tests.harness.signing import SlackRequester, http_request
 
@@ -58,6 +59,11 @@ def test_serve_builds_the_index_reports_health_and_answers_commands(fake_slack, 
         assert slack.command("/ask", "What must a pilot show?", response_url=url).status == 200
         fake_slack.wait_for("response_url", count=2, timeout=30)
         assert "Sources" in str(fake_slack.responses(url))
+        # A mention: the placeholder comes from the web process, the answer that replaces
+        # it from an answer process with its own Slack client and database connection.
+        slack.event(payloads.app_mention_event("What must a pilot show to go to production?"))
+        update = fake_slack.wait_for("chat.update", timeout=30)[0]
+        assert "Sources" in str(update.args) and "Phase gates" in str(update.args)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
