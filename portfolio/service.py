@@ -960,10 +960,8 @@ class PortfolioService:
         """The digest's classification for a card; None for dropped use cases."""
         if use_case.status != Status.active.value:
             return None, None
-        try:
-            from portfolio import trends
-        except ImportError:
-            return None, None
+        from portfolio import trends
+
         try:
             tz = self.settings.tz
             created = as_utc(use_case.created_at) or use_case.created_at
@@ -979,8 +977,7 @@ class PortfolioService:
                 for w in reported
             ]
             today = wk.today(tz)
-            snoozed = use_case.snoozed_until is not None and use_case.snoozed_until > today
-            extra = {"snoozed": True} if snoozed else {}
+            snoozed = use_case.snoozed_until is not None and use_case.snoozed_until >= today
             result = trends.classify(
                 created_week=wk.week_of(created.astimezone(tz).date()),
                 current_week=wk.week_of(today),
@@ -988,7 +985,7 @@ class PortfolioService:
                 units=unit_count,
                 history=points,
                 thresholds=trends.Thresholds.from_settings(self.settings),
-                **extra,
+                snoozed=snoozed,
             )
         except Exception:  # a trend bug must not hide the card
             log.warning("trend classification failed for UC-%s", use_case.id, exc_info=True)
