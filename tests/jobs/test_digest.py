@@ -179,3 +179,17 @@ def test_hourly_rate_comes_from_the_settings(db, monkeypatch) -> None:  # type: 
     get_settings.cache_clear()
     add_use_case(db, "Hours", weekly={1: hours(2)})
     assert build_digest(week=WEEK).net_this_week == 200
+
+
+def test_posting_through_the_real_web_client_uploads_the_chart_in_the_thread(
+    portfolio, slack_env
+) -> None:  # type: ignore[no-untyped-def]
+    from bot.slack_client import make_client
+
+    client = make_client(get_settings())
+    assert post_digest(client=client, channel="C111", week=WEEK) == "posted"
+    post = slack_env.wait_for("chat.postMessage")[0]
+    done = slack_env.wait_for("files.completeUploadExternal")[0]
+    assert done.args.get("thread_ts") == post.response["ts"]  # type: ignore[index]
+    (upload,) = slack_env.calls_to("upload")
+    assert upload.ok and slack_env.uploads[upload.args["file_id"]].startswith(b"\x89PNG")
