@@ -4,7 +4,6 @@ transports (HTTP server, Socket Mode, console) take the app and serve it."""
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
@@ -27,8 +26,8 @@ def build_app(
     console: bool = False,
     deduper: EventDeduper | None = None,
 ) -> App:
-    """The Slack app. ``console=True`` dispatches in-process: no signatures, listeners run
-    to completion before ``dispatch`` returns, so the terminal shows replies in order."""
+    """The Slack app. ``console=True`` dispatches in-process: no signatures, and work after
+    the ack runs inline, so the terminal shows replies in order."""
     settings = settings or get_settings()
     deps = deps or Deps.create(settings, inline=console)
     client = client or make_client(settings)
@@ -43,10 +42,8 @@ def build_app(
         # Every listener acks, hands slow work to Deps.run and returns within milliseconds,
         # so it runs in the request's own thread: the response leaves as soon as the
         # listener returns, without the hop to Bolt's pool and its 10 ms ack polling.
+        # (Bolt's own listener pool is then unused; slow work goes to Deps.work.)
         process_before_response=True,
-        listener_executor=ThreadPoolExecutor(
-            max_workers=settings.web_threads, thread_name_prefix="spinebot-listener"
-        ),
     )
     deduper = deduper or EventDeduper()
 
