@@ -24,10 +24,11 @@ test: $(STAMP)
 	SPINEBOT_TEST_POSTGRES_URL="$${SPINEBOT_TEST_POSTGRES_URL:-$$(scripts/postgres.sh)}" \
 		$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-## lint: ruff's linter and formatter check
+## lint: ruff's linter and formatter check, and mypy on the packages
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy bot knowledge portfolio jobs spinebot
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, delete
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from bot.models import SlackEvent
 from spinebot.db import get_engine, session_scope
@@ -60,5 +61,5 @@ class EventDeduper:
         """Forget ids older than two days (Slack stops retrying long before)."""
         cutoff = utcnow() - KEEP
         with session_scope(self.engine, write=True) as session:
-            result = session.exec(delete(SlackEvent).where(SlackEvent.received_at < cutoff))  # type: ignore[call-overload]
-            return int(result.rowcount or 0)
+            result = session.execute(delete(SlackEvent).where(col(SlackEvent.received_at) < cutoff))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]

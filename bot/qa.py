@@ -54,7 +54,8 @@ def thread_history(client: WebClient, channel: str, thread_ts: str, current_ts: 
     except Exception:
         log.warning("could not read thread history", exc_info=True)
         return []
-    texts = []
+    texts: list[str] = []
+    message: dict[str, Any]
     for message in response.get("messages", []):
         if message.get("ts") == current_ts or message.get("bot_id"):
             continue

@@ -17,9 +17,9 @@ import logging
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, Table, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from jobs.models import DigestRun
@@ -31,6 +31,13 @@ from spinebot.models import as_utc, utcnow
 from spinebot.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+
+# Core table handles: typed column expressions for set-based queries.
+_UC = cast(Table, UseCase.__table__).c  # type: ignore[attr-defined]
+_METRIC = cast(Table, MetricReport.__table__).c  # type: ignore[attr-defined]
+_VOTE = cast(Table, Vote.__table__).c  # type: ignore[attr-defined]
+_UNIT = cast(Table, UseCaseUnit.__table__).c  # type: ignore[attr-defined]
+_RUN = cast(Table, DigestRun.__table__).c  # type: ignore[attr-defined]
 
 WINDOW_WEEKS = 16  # enough history for every trend rule (the longest needs 9 weeks)
 SECTIONS = ("drop_candidate", "ready_to_scale", "growing", "stalling", "new")
@@ -152,53 +159,53 @@ def build_digest(
     with session_scope(engine) as session:
         use_cases = session.execute(
             select(
-                UseCase.id,
-                UseCase.title,
-                UseCase.owner_id,
-                UseCase.phase,
-                UseCase.created_at,
-                UseCase.snoozed_until,
-            ).where(UseCase.status == Status.active.value)
+                _UC.id,
+                _UC.title,
+                _UC.owner_id,
+                _UC.phase,
+                _UC.created_at,
+                _UC.snoozed_until,
+            ).where(_UC.status == Status.active.value)
         ).all()
         rows = session.execute(
             select(
-                MetricReport.use_case_id,
-                MetricReport.week,
-                MetricReport.hours_saved,
-                MetricReport.cost_saved,
-                MetricReport.revenue,
-                MetricReport.llm_cost,
+                _METRIC.use_case_id,
+                _METRIC.week,
+                _METRIC.hours_saved,
+                _METRIC.cost_saved,
+                _METRIC.revenue,
+                _METRIC.llm_cost,
             )
-            .join(UseCase, UseCase.id == MetricReport.use_case_id)
+            .join(UseCase, _UC.id == _METRIC.use_case_id)
             .where(
-                UseCase.status == Status.active.value,
-                MetricReport.week_start >= window_start,
-                MetricReport.week_start < week_end,
+                _UC.status == Status.active.value,
+                _METRIC.week_start >= window_start,
+                _METRIC.week_start < week_end,
             )
         ).all()
         facts = session.execute(
             select(
-                MetricReport.use_case_id,
-                func.max(MetricReport.week_start),
-                func.count(MetricReport.id).filter(
+                _METRIC.use_case_id,
+                func.max(_METRIC.week_start),
+                func.count(_METRIC.id).filter(
                     or_(
-                        MetricReport.hours_saved.is_not(None),
-                        MetricReport.cost_saved.is_not(None),
-                        MetricReport.revenue.is_not(None),
+                        _METRIC.hours_saved.is_not(None),
+                        _METRIC.cost_saved.is_not(None),
+                        _METRIC.revenue.is_not(None),
                     )
                 ),
             )
-            .where(MetricReport.week_start < week_end)
-            .group_by(MetricReport.use_case_id)
+            .where(_METRIC.week_start < week_end)
+            .group_by(_METRIC.use_case_id)
         ).all()
         votes = dict(
             session.execute(
-                select(Vote.use_case_id, func.count(Vote.id)).group_by(Vote.use_case_id)
+                select(_VOTE.use_case_id, func.count(_VOTE.id)).group_by(_VOTE.use_case_id)
             ).all()
         )
         units = dict(
             session.execute(
-                select(UseCaseUnit.use_case_id, func.count()).group_by(UseCaseUnit.use_case_id)
+                select(_UNIT.use_case_id, func.count()).group_by(_UNIT.use_case_id)
             ).all()
         )
 
@@ -301,24 +308,24 @@ def claim(kind: str, channel: str, week: str, engine: Engine) -> bool:
         result = session.execute(
             update(DigestRun)
             .where(
-                DigestRun.kind == kind,
-                DigestRun.channel_id == channel,
-                DigestRun.week == week,
+                _RUN.kind == kind,
+                _RUN.channel_id == channel,
+                _RUN.week == week,
                 or_(
-                    DigestRun.status == "failed",
-                    and_(DigestRun.status == "claimed", DigestRun.claimed_at < stale),
+                    _RUN.status == "failed",
+                    and_(_RUN.status == "claimed", _RUN.claimed_at < stale),
                 ),
             )
             .values(status="claimed", claimed_at=utcnow(), error=None)
         )
-        return bool(result.rowcount)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _finish(kind: str, channel: str, week: str, engine: Engine, **values: Any) -> None:
     with session_scope(engine, write=True) as session:
         session.execute(
             update(DigestRun)
-            .where(DigestRun.kind == kind, DigestRun.channel_id == channel, DigestRun.week == week)
+            .where(_RUN.kind == kind, _RUN.channel_id == channel, _RUN.week == week)
             .values(**values)
         )
 
@@ -419,9 +426,9 @@ def latest_headline(engine: Engine | None = None) -> str | None:
     """The headline of the most recently posted digest (for the App Home)."""
     with session_scope(engine or get_engine()) as session:
         row = session.execute(
-            select(DigestRun.headline, DigestRun.week)
-            .where(DigestRun.kind == "digest", DigestRun.status == "posted")
-            .order_by(DigestRun.posted_at.desc())  # type: ignore[union-attr]
+            select(_RUN.headline, _RUN.week)
+            .where(_RUN.kind == "digest", _RUN.status == "posted")
+            .order_by(_RUN.posted_at.desc())  # type: ignore[union-attr]
             .limit(1)
         ).first()
     return row[0] if row else None

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
+from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
 from portfolio import weeks as wk
@@ -322,7 +322,7 @@ class PortfolioService:
             stmt = stmt.where(UseCase.owner_id == viewer)
         else:
             unit = check_unit(key, USAGE["list"])
-            units = select(UseCaseUnit.use_case_id).where(
+            units = select(col(UseCaseUnit.use_case_id)).where(
                 func.lower(UseCaseUnit.unit) == unit.lower()
             )
             stmt = stmt.where(
@@ -776,11 +776,9 @@ class PortfolioService:
     # --- internals: reading ---------------------------------------------------------
 
     def _insert(self, table: Any) -> Any:
-        if self._sqlite:
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
-        return insert(table)
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        return sqlite.insert(table) if self._sqlite else postgresql.insert(table)
 
     def _load(self, session: Session, use_case_id: int, *, lock: bool = False) -> UseCase:
         if isinstance(use_case_id, bool) or not isinstance(use_case_id, int):
@@ -822,7 +820,7 @@ class PortfolioService:
     def _week_value(self, row: Any) -> WeekValue:
         get = row.get if isinstance(row, dict) else (lambda name: getattr(row, name))
         return WeekValue(
-            week=get("week"),
+            week=str(get("week")),
             hours_saved=get("hours_saved"),
             cost_saved=get("cost_saved"),
             revenue=get("revenue"),
@@ -900,7 +898,7 @@ class PortfolioService:
             return []
         conn = session.connection()
         units = self._units(session, ids)
-        votes = dict(
+        votes: dict[int, int] = dict(
             conn.execute(
                 select(_VOTE_TABLE.c.use_case_id, func.count())
                 .where(_VOTE_TABLE.c.use_case_id.in_(ids))
