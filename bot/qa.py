@@ -24,7 +24,7 @@ from bot.blocks.answer import (
     build_thinking_blocks,
 )
 from bot.deps import Deps
-from bot.threads import remember_thread
+from bot.threads import is_bot_thread, remember_thread
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +92,12 @@ def answer_in_conversation(
 ) -> None:
     """Post a placeholder at once, then have the answer replace it (or an apology).
 
+    In an assistant thread the assistant's own status line shows the progress as well.
+
     With answer processes (serve/socket) everything after the placeholder runs in one of
     them, so the web process spends almost nothing per answer."""
+    if question.surface == "dm" and question.thread_ts:
+        show_assistant_status(client, question)
     placeholder = client.chat_postMessage(
         channel=question.channel_id,
         thread_ts=question.thread_ts,
@@ -114,6 +118,26 @@ def answer_in_conversation(
             apologise(client, channel, ts, exc)
         return
     finish_answer(deps, client, question, channel, ts, current_ts)
+
+
+def show_assistant_status(client: WebClient, question: Question) -> None:
+    """Title the assistant thread and show a status while the answer is written."""
+    assert question.thread_ts is not None
+    try:
+        if not is_bot_thread(question.channel_id, question.thread_ts):
+            return
+        client.assistant_threads_setStatus(
+            channel_id=question.channel_id,
+            thread_ts=question.thread_ts,
+            status="is looking that up in the knowledge base…",
+        )
+        client.assistant_threads_setTitle(
+            channel_id=question.channel_id,
+            thread_ts=question.thread_ts,
+            title=question.text[:80],
+        )
+    except Exception:  # the placeholder still shows progress
+        log.info("could not set the assistant status", exc_info=True)
 
 
 def finish_answer(

@@ -410,3 +410,17 @@ def test_an_assistant_thread_gets_starter_prompts(slack: SlackApp) -> None:
     slack.requester.event(payloads.assistant_thread_started_event())
     call = slack.fake.wait_for("assistant.threads.setSuggestedPrompts")[0]
     assert "production" in json.dumps(call.args)
+
+
+def test_a_question_in_an_assistant_thread_shows_the_assistant_status(slack: SlackApp) -> None:
+    started = payloads.assistant_thread_started_event()
+    thread = started["assistant_thread"]
+    slack.requester.event(started)
+    slack.fake.wait_for("assistant.threads.setSuggestedPrompts")
+    question = payloads.message_event(
+        "What must a pilot show?", channel=thread["channel_id"], thread_ts=thread["thread_ts"]
+    )
+    slack.requester.event(question)
+    status = slack.fake.wait_for("assistant.threads.setStatus")[0]
+    assert status.args["thread_ts"] == thread["thread_ts"]
+    assert "Phase gates" in json.dumps(slack.fake.wait_for("chat.update")[0].args)

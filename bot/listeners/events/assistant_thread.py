@@ -1,6 +1,7 @@
 """Slack's assistant container: offer a few starter questions when a thread opens.
 
-The questions themselves arrive as DMs (``message.im``) and are answered there.
+The questions themselves arrive as DMs (``message.im``) in that thread and are answered
+there; the thread is remembered so the answer can also show Slack's assistant status.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.deps import Deps
+from bot.threads import remember_thread
 
 PROMPTS = [
     {"title": "Phase gates", "message": "What must a pilot show to move to production?"},
@@ -26,11 +28,13 @@ def make(deps: Deps) -> Callable[..., None]:
         channel, thread_ts = thread.get("channel_id"), thread.get("thread_ts")
         if not channel or not thread_ts:
             return
-        deps.run(
-            lambda: client.assistant_threads_setSuggestedPrompts(
+
+        def work() -> None:
+            remember_thread(channel, thread_ts)  # its questions get assistant status updates
+            client.assistant_threads_setSuggestedPrompts(
                 channel_id=channel, thread_ts=thread_ts, prompts=PROMPTS
-            ),
-            what="assistant prompts",
-        )
+            )
+
+        deps.run(work, what="assistant prompts")
 
     return handle_assistant_thread_started
