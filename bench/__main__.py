@@ -8,6 +8,7 @@ import time
 
 SCRIPTS = (
     "bench.eval_retrieval",
+    "bench.eval_heldout",
     "bench.knowledge_bench",
     "bench.portfolio_bench",
     "bench.digest_bench",
