@@ -147,7 +147,7 @@ class ConsoleSlack(WebClient):
     """A Web API client that renders calls instead of sending them."""
 
     def __init__(self, screen: Screen) -> None:
-        super().__init__(token="xoxb-console", base_url="http://console.invalid/api/")
+        super().__init__(token=None, base_url="http://console.invalid/api/")
         self.screen = screen
         self._ts = itertools.count(1)
         self._lock = threading.Lock()

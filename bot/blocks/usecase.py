@@ -157,8 +157,14 @@ def _change_summary(before: dict | None, after: dict | None) -> str:
     if not before or not after:
         return ""
     changed = [k for k in after if before.get(k) != after.get(k)]
-    parts = [f"{k}: {escape(str(before.get(k)))} → {escape(str(after.get(k)))}" for k in changed]
+    parts = [f"{k}: {_shown(before.get(k))} → {_shown(after.get(k))}" for k in changed]
     return (" (" + truncate("; ".join(parts), 200) + ")") if parts else ""
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return escape(", ".join(str(v) for v in value)) or "none"
+    return escape(str(value))
 
 
 def build_help_blocks(help_text: str) -> list[dict]:
