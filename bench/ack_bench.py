@@ -7,9 +7,14 @@ with 1 and with 20 concurrent clients, against each *target*:
 
 * ``bare``: a Bolt app whose only listener acks, served the same way as Spinebot
   (``bot.server.Server``: waitress). It is the floor the real app is compared with.
-* ``spinebot``: the real app (``bot.app.build_app``) on the same server, its Web API
+* ``spinebot``: the real app as ``spinebot serve`` builds it (``build_served_app``: an
+  answer process included) on the same server, over the bundled corpus, its Web API
   client pointed at the fake Slack, while 10 Q&A answers are kept in flight (each one
   finished is replaced by a new mention).
+
+The fake Slack and the mention load run in a process of their own (``--slack-side``),
+the app in another (``--serve``), and only the timed clients in this one, so the
+measurement does not share an interpreter lock with the load it measures under.
 
 Targets are plain functions returning a :class:`Target`; add one to ``TARGETS``.
 The issue's goal: spinebot's p99 ≤ 1.5 × bare's, and no ack slower than 500 ms.
