@@ -52,6 +52,12 @@ class EventDeduper:
                 session.add(SlackEvent(event_id=event_id))
         except IntegrityError:
             return False
+        except Exception:
+            # Not recorded (database down?): forget it here too, so Slack's retry of this
+            # delivery is handled instead of being dropped as a duplicate.
+            with self._lock:
+                self._seen.pop(event_id, None)
+            raise
         self._inserts += 1
         if self._inserts % 1000 == 0:
             self.prune()
