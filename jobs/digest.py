@@ -354,6 +354,12 @@ def post_digest(
             channel=channel, blocks=build_digest_blocks(digest), text=digest.headline
         )
         ts = response["ts"]
+    except Exception as exc:
+        _finish("digest", channel, week, engine, status="failed", error=str(exc)[:500])
+        raise
+    # The digest is out: from here on nothing may mark the run failed, or a retry would
+    # post it twice. A chart that cannot be uploaded is logged and left out.
+    try:
         png = render_chart(digest)
         if png:
             client.files_upload_v2(
@@ -364,9 +370,8 @@ def post_digest(
                 title=f"Top movers: weekly net value to {digest.reported_week}",
                 alt_txt="Line chart of the weekly net value of the use cases that moved most",
             )
-    except Exception as exc:
-        _finish("digest", channel, week, engine, status="failed", error=str(exc)[:500])
-        raise
+    except Exception:
+        log.warning("the digest for %s was posted without its chart", week, exc_info=True)
     _finish(
         "digest",
         channel,

@@ -193,3 +193,14 @@ def test_posting_through_the_real_web_client_uploads_the_chart_in_the_thread(
     assert done.args.get("thread_ts") == post.response["ts"]  # type: ignore[index]
     (upload,) = slack_env.calls_to("upload")
     assert upload.ok and slack_env.uploads[upload.args["file_id"]].startswith(b"\x89PNG")
+
+
+def test_a_failed_chart_upload_does_not_make_the_digest_post_again(portfolio) -> None:  # type: ignore[no-untyped-def]
+    class NoUploads(RecordingClient):
+        def files_upload_v2(self, **kwargs):  # type: ignore[no-untyped-def]
+            raise RuntimeError("files:write missing")
+
+    client = NoUploads()
+    assert post_digest(client=client, channel="CDIGEST", week=WEEK) == "posted"
+    assert post_digest(client=client, channel="CDIGEST", week=WEEK) == "already_posted"
+    assert len(client.posts()) == 1
