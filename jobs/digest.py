@@ -39,7 +39,6 @@ _VOTE = cast(Table, Vote.__table__).c  # type: ignore[attr-defined]
 _UNIT = cast(Table, UseCaseUnit.__table__).c  # type: ignore[attr-defined]
 _RUN = cast(Table, DigestRun.__table__).c  # type: ignore[attr-defined]
 
-WINDOW_WEEKS = 16  # enough history for every trend rule (the longest needs 9 weeks)
 SECTIONS = ("drop_candidate", "ready_to_scale", "growing", "stalling", "new")
 SECTION_TITLES = {
     "drop_candidate": "Drop candidates",
@@ -146,18 +145,42 @@ def _money(value: float) -> str:
 def build_digest(
     *, week: str | None = None, settings: Settings | None = None, engine: Engine | None = None
 ) -> Digest:
+    """The digest for ISO ``week`` (default: the current week in TIMEZONE).
+
+    Four queries whatever the portfolio's size: active use cases (with their last report
+    and whether they ever reported value, from correlated index look-ups), the metric
+    rows of the trend window, vote counts and unit counts.
+    """
     settings = settings or get_settings()
     engine = engine or get_engine()
-    week = week or current_week(settings.tz)
+    tz = settings.tz
+    week = week or current_week(tz)
     reported = shift(week, -1)
-    window_start = monday_of(shift(week, -WINDOW_WEEKS))
-    week_end = monday_of(week) + timedelta(days=7)
     thresholds = Thresholds.from_settings(settings)
+    window_start = monday_of(shift(week, -(thresholds.lookback_weeks() - 1)))
+    week_end = monday_of(week) + timedelta(days=7)
     rate = settings.hourly_rate
-    today = monday_of(week)
+    # "Today" for snoozes: the real date while the week runs, clamped into the week
+    # when another week is previewed.
+    today = min(max(datetime.now(tz).date(), monday_of(week)), week_end - timedelta(days=1))
 
+    past = and_(_METRIC.use_case_id == _UC.id, _METRIC.week <= week)
+    last_reported = select(func.max(_METRIC.week)).where(past).scalar_subquery()
+    ever_valued = (
+        select(_METRIC.id)
+        .where(
+            past,
+            or_(
+                _METRIC.hours_saved.is_not(None),
+                _METRIC.cost_saved.is_not(None),
+                _METRIC.revenue.is_not(None),
+            ),
+        )
+        .exists()
+    )
     with session_scope(engine) as session:
-        use_cases = session.execute(
+        conn = session.connection()  # Core rows: no ORM bookkeeping for 10^5 tuples
+        use_cases = conn.execute(
             select(
                 _UC.id,
                 _UC.title,
@@ -165,9 +188,11 @@ def build_digest(
                 _UC.phase,
                 _UC.created_at,
                 _UC.snoozed_until,
+                last_reported,
+                ever_valued,
             ).where(_UC.status == Status.active.value)
         ).all()
-        rows = session.execute(
+        rows = conn.execute(
             select(
                 _METRIC.use_case_id,
                 _METRIC.week,
@@ -182,51 +207,38 @@ def build_digest(
                 _METRIC.week_start >= window_start,
                 _METRIC.week_start < week_end,
             )
+            .order_by(_METRIC.use_case_id, _METRIC.week)
         ).all()
-        facts = session.execute(
-            select(
-                _METRIC.use_case_id,
-                func.max(_METRIC.week_start),
-                func.count(_METRIC.id).filter(
-                    or_(
-                        _METRIC.hours_saved.is_not(None),
-                        _METRIC.cost_saved.is_not(None),
-                        _METRIC.revenue.is_not(None),
-                    )
-                ),
-            )
-            .where(_METRIC.week_start < week_end)
-            .group_by(_METRIC.use_case_id)
-        ).all()
-        votes = dict(
-            session.execute(
+        votes: dict[int, int] = dict(
+            conn.execute(
                 select(_VOTE.use_case_id, func.count(_VOTE.id)).group_by(_VOTE.use_case_id)
             ).all()
         )
-        units = dict(
-            session.execute(
-                select(_UNIT.use_case_id, func.count()).group_by(_UNIT.use_case_id)
-            ).all()
+        units: dict[int, int] = dict(
+            conn.execute(select(_UNIT.use_case_id, func.count()).group_by(_UNIT.use_case_id)).all()
         )
 
     history: dict[int, list[WeekPoint]] = defaultdict(list)
-    for uc_id, wk, hours, cost, revenue, llm in rows:
+    for uc_id, wk, hours, cost, revenue, llm in rows:  # ordered by use case, then week
         value = net_value(
             hours_saved=hours, cost_saved=cost, revenue=revenue, llm_cost=llm, hourly_rate=rate
         )
         history[uc_id].append(WeekPoint(wk, hours, cost, revenue, llm, value))
-    last_reported = {uc_id: (week_of(last), valued > 0) for uc_id, last, valued in facts}
 
     sections: dict[str, list[DigestItem]] = {key: [] for key in SECTIONS}
     everyone: list[DigestItem] = []
     net_this = net_before = 0.0
     before_week = shift(reported, -1)
-    for uc_id, title, owner, phase, created_at, snoozed_until in use_cases:
-        points = sorted(history.get(uc_id, []), key=lambda p: p.week)
-        last, valued = last_reported.get(uc_id, (None, False))
+    created_weeks: dict[Any, str] = {}
+    for uc_id, title, owner, phase, created_at, snoozed_until, last, valued in use_cases:
+        points = history.get(uc_id, [])
         created = as_utc(created_at) or utcnow()
+        created_day = created.astimezone(tz).date()
+        created_week = created_weeks.get(created_day)
+        if created_week is None:
+            created_week = created_weeks[created_day] = week_of(created_day)
         trend = classify(
-            created_week=week_of(created.date()),
+            created_week=created_week,
             current_week=week,
             phase=phase,
             units=units.get(uc_id, 0),
@@ -234,7 +246,7 @@ def build_digest(
             thresholds=thresholds,
             snoozed=bool(snoozed_until and snoozed_until >= today),
             last_reported=last,
-            ever_valued=valued,
+            ever_valued=bool(valued),
         )
         by_week = {p.week: p.net_value for p in points}
         net_this += by_week.get(reported, 0.0)

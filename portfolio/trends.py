@@ -24,6 +24,13 @@ be looked at even if another signal looks good; stalling comes after growth beca
 missing report says less than a measured trend.
 
 "Consecutive" means consecutive ISO weeks: a gap in reporting breaks a streak.
+
+Only the last :meth:`Thresholds.lookback_weeks` weeks before the current week feed the
+streak and growth rules (the longest rule's span plus the stall period). So the answer
+is the same whether the caller passes the whole history (a ``show`` card) or just that
+window (the digest, which reads one window for thousands of use cases), and an old
+streak from months ago cannot decide today's trend. Whole-history facts (last report,
+any value ever) come from ``last_reported`` / ``ever_valued`` when given.
 """
 
 from __future__ import annotations
@@ -68,6 +75,20 @@ class Thresholds:
     production_scale_weeks: int = 8
     growth_pct: float = 10.0
     stall_weeks: int = 3
+
+    def lookback_weeks(self) -> int:
+        """How many weeks, counting the current one, the streak and growth rules read."""
+        span = max(
+            self.nonpositive_weeks,
+            self.falling_weeks + 1,
+            self.convenience_weeks,
+            self.pilot_scale_weeks,
+            self.production_scale_weeks,
+            2 * GROWTH_WINDOW,
+        )
+        # A streak may end up to stall_weeks - 1 weeks ago and still count; one more week
+        # for the current week, which is usually not reported yet when the digest runs.
+        return span + self.stall_weeks
 
     @classmethod
     def from_settings(cls, settings: Any) -> Thresholds:
@@ -146,13 +167,13 @@ def classify(
 ) -> Trend:
     """The one trend of an active use case as of ``current_week``.
 
-    ``history`` may be only a recent window of weeks (the digest reads the last few
-    months); ``last_reported`` and ``ever_valued`` then describe the whole history.
+    ``history`` may be the whole history or only its last ``lookback_weeks()`` weeks;
+    with a window, pass ``last_reported`` (latest reported week up to ``current_week``)
+    and ``ever_valued`` (any value reported by then) computed over the whole history.
     """
     t = thresholds
     now = week_index(current_week)
     age = now - week_index(created_week)
-    points = sorted((p for p in history if week_index(p.week) <= now), key=lambda p: p.week)
 
     if age < t.new_weeks:
         return Trend(
@@ -161,10 +182,22 @@ def classify(
             {"age_weeks": age},
         )
 
+    oldest = now - t.lookback_weeks() + 1
+    indexed = sorted(
+        ((index, p) for p in history if oldest <= (index := week_index(p.week)) <= now),
+        key=lambda pair: pair[0],
+    )
+    points = [p for _, p in indexed]
+    if last_reported is None or ever_valued is None:
+        past = [p for p in history if week_index(p.week) <= now]
+        if last_reported is None and past:
+            last_reported = max(p.week for p in past)
+        if ever_valued is None:
+            ever_valued = any(p.has_value for p in past)
+
     streak = _streak(points)
     if not snoozed:
-        valued = ever_valued if ever_valued is not None else any(p.has_value for p in points)
-        if not valued and age >= t.no_value_weeks:
+        if not ever_valued and age >= t.no_value_weeks:
             return Trend(
                 "drop_candidate",
                 f"No value reported {age} weeks after registration "
@@ -221,13 +254,13 @@ def classify(
 
     if points:
         # Average weekly value per window, over the weeks actually reported: a week
-        # nobody reported is unknown, not zero, so it cannot fake a rise.
-        end = week_index(points[-1].week)
-        by_week = {week_index(p.week): p.net_value for p in points}
-        recent_vals = [by_week[end - i] for i in range(GROWTH_WINDOW) if end - i in by_week]
+        # nobody reported is unknown, not zero, so it cannot fake a rise. The windows end
+        # at the current week, so a use case that went quiet cannot count as growing.
+        by_week = {index: p.net_value for index, p in indexed}
+        recent_vals = [by_week[now - i] for i in range(GROWTH_WINDOW) if now - i in by_week]
         before_vals = [
             by_week[w]
-            for w in range(end - 2 * GROWTH_WINDOW + 1, end - GROWTH_WINDOW + 1)
+            for w in range(now - 2 * GROWTH_WINDOW + 1, now - GROWTH_WINDOW + 1)
             if w in by_week
         ]
         if len(recent_vals) >= 2 and len(before_vals) >= 2:
@@ -242,7 +275,7 @@ def classify(
                     {"recent": recent, "before": before, "pct": round(pct, 1)},
                 )
 
-    last = points[-1].week if points else last_reported
+    last = last_reported
     silent = now - week_index(last) if last else age
     if silent >= t.stall_weeks:
         last = last or "never"

@@ -123,3 +123,74 @@ def test_thresholds_come_from_the_settings(weeks: int) -> None:
 def test_a_windowed_history_uses_the_whole_history_facts() -> None:
     trend = run([], age=40, ever_valued=True, last_reported=shift(NOW, -20))
     assert trend.kind == "stalling" and trend.numbers["weeks_silent"] == 20
+
+
+# --- precedence: the first rule that fires wins -------------------------------------
+
+
+def test_a_drop_rule_beats_ready_to_scale() -> None:
+    # A pilot positive for five weeks, but falling every week: look at it before scaling.
+    trend = run([pt(4, 500), pt(3, 400), pt(2, 300), pt(1, 200), pt(0, 100)], phase="pilot")
+    assert trend.kind == "drop_candidate" and trend.numbers["rule"] == "falling"
+
+
+def test_ready_to_scale_beats_growing() -> None:
+    history = [pt(i, 100) for i in range(4, 8)] + [pt(i, 200) for i in range(4)]
+    assert run(history, phase="platform").kind == "growing"
+    trend = run(history, phase="pilot")
+    assert trend.kind == "ready_to_scale" and "production" in trend.rule
+
+
+def test_growing_beats_stalling() -> None:
+    history = [pt(i, 100) for i in range(4, 8)] + [pt(3, 200), pt(2, 200)]
+    trend = run(history, phase="platform", stall_weeks=2)
+    assert trend.kind == "growing"
+    assert run(history, phase="platform", stall_weeks=2, growth_pct=500).kind == "stalling"
+
+
+def test_a_use_case_that_went_quiet_is_stalling_not_growing() -> None:
+    history = [pt(i, 100) for i in range(8, 12)] + [pt(i, 300) for i in range(4, 8)]
+    trend = run(history, phase="platform")
+    assert trend.kind == "stalling" and trend.numbers["weeks_silent"] == 4
+
+
+def test_a_streak_older_than_the_lookback_does_not_decide_the_trend() -> None:
+    lookback = Thresholds().lookback_weeks()
+    old_losses = [pt(lookback + i, -100) for i in range(4)]
+    trend = run(old_losses + [pt(1, 100)], phase="platform")
+    assert trend.kind == "steady"
+
+
+def test_a_window_with_whole_history_facts_classifies_like_the_whole_history() -> None:
+    import random
+
+    rng = random.Random(3)
+    lookback = Thresholds().lookback_weeks()
+    for _ in range(400):
+        history = []
+        for ago in range(30):
+            if rng.random() < 0.25:
+                continue
+            kind = rng.random()
+            if kind < 0.2:  # only an LLM bill: no value
+                history.append(WeekPoint(shift(NOW, -ago), None, None, None, 10.0, -10.0))
+            elif kind < 0.4:
+                history.append(pt(ago, 60.0 * rng.randint(1, 5), hours=rng.randint(1, 5)))
+            else:
+                history.append(pt(ago, rng.uniform(-300, 900)))
+        history.sort(key=lambda p: p.week)
+        phase = rng.choice(["idea", "pilot", "production", "platform"])
+        units = rng.randint(0, 3)
+        age = rng.randint(0, 40)
+        whole = run(history, age=age, phase=phase, units=units)
+        window = [p for p in history if p.week > shift(NOW, -lookback)]
+        past = [p.week for p in history]
+        windowed = run(
+            window,
+            age=age,
+            phase=phase,
+            units=units,
+            last_reported=max(past) if past else None,
+            ever_valued=any(p.has_value for p in history),
+        )
+        assert windowed == whole
