@@ -204,3 +204,51 @@ def test_a_failed_chart_upload_does_not_make_the_digest_post_again(portfolio) ->
     assert post_digest(client=client, channel="CDIGEST", week=WEEK) == "posted"
     assert post_digest(client=client, channel="CDIGEST", week=WEEK) == "already_posted"
     assert len(client.posts()) == 1
+
+
+WORKER = """
+import sys, time
+from pathlib import Path
+from jobs.digest import post_digest
+
+class FileClient:
+    def chat_postMessage(self, **kwargs):
+        with open(sys.argv[2], "a") as out:
+            out.write(kwargs["channel"] + "\\n")
+        return {"ok": True, "channel": kwargs["channel"], "ts": "1.1"}
+    def files_upload_v2(self, **kwargs):
+        return {"ok": True}
+
+go = Path(sys.argv[1])
+Path(sys.argv[1] + "." + str(time.perf_counter_ns())).touch()  # ready, imports done
+while not go.exists():
+    time.sleep(0.005)
+print(post_digest(client=FileClient(), channel="CDIGEST", week=sys.argv[3]))
+"""
+
+
+def test_two_worker_processes_post_the_same_digest_once(portfolio, db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+    import time
+
+    url = db.url.render_as_string(hide_password=False)
+    go, posts = tmp_path / "go", tmp_path / "posts.txt"
+    env = {**os.environ, "DATABASE_URL": url}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(go), str(posts), WEEK],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    while len(list(tmp_path.glob("go.*"))) < 2:
+        assert all(p.poll() is None for p in procs), "a worker died before the start"
+        time.sleep(0.01)
+    go.touch()  # both are waiting, imports done: release them together
+    outcomes = sorted(p.communicate(timeout=60)[0].strip().splitlines()[-1] for p in procs)
+    assert outcomes == ["already_posted", "posted"]
+    assert posts.read_text().splitlines() == ["CDIGEST"]

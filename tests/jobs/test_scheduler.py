@@ -121,3 +121,42 @@ def test_the_worker_process_starts_the_scheduler_and_lists_its_jobs(tmp_path) ->
     for job in ("weekly-digest", "owner-nudges", "nightly-reindex"):
         assert job in listed
     assert "09:00 CET" in listed or "09:00 CEST" in listed
+
+
+def test_the_digest_job_fired_twice_and_after_a_restart_posts_once(berlin, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+
+    monkeypatch.setenv("DIGEST_CHANNEL", "CDIGEST")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    get_settings.cache_clear()
+    client = RecordingClient()
+    monkeypatch.setattr("bot.slack_client.make_client", lambda settings=None: client)
+    add_use_case(get_settings_engine(), "Something")
+    outcomes: list[object] = []
+
+    def fire(scheduler) -> None:  # type: ignore[no-untyped-def]
+        done = threading.Event()
+
+        def listener(event) -> None:  # type: ignore[no-untyped-def]
+            if event.job_id == sched.DIGEST_JOB:
+                outcomes.append(event.retval if event.exception is None else event.exception)
+                done.set()
+
+        scheduler.add_listener(listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        scheduler.get_job(sched.DIGEST_JOB).modify(next_run_time=datetime.now(BERLIN))
+        scheduler.wakeup()
+        assert done.wait(30)
+        scheduler.remove_listener(listener)
+
+    for _restart in range(2):  # a first run of the worker, then a restarted one
+        scheduler = sched.build_scheduler(get_settings(), scheduler_class=BackgroundScheduler)
+        scheduler.start()
+        try:
+            fire(scheduler)
+            fire(scheduler)  # the trigger firing a second time in the same week
+        finally:
+            scheduler.shutdown(wait=True)
+    assert outcomes == ["posted", "already_posted", "already_posted", "already_posted"]
+    assert len(client.posts()) == 1
