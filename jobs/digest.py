@@ -306,8 +306,12 @@ def _knowledge_gaps(week: str, settings: Settings, engine: Engine) -> list[str]:
 def claim(kind: str, channel: str, week: str, engine: Engine) -> bool:
     """Take the (kind, channel, week) slot; False when someone else holds or used it.
 
-    A slot whose earlier post failed, or whose claimer died mid-post, may be re-taken:
-    the UPDATE's WHERE clause lets exactly one caller win it.
+    Statuses: ``claimed`` (building), ``sending`` (the Slack call is under way),
+    ``posted``, ``failed`` (Slack refused or errored). A failed slot, or one whose
+    claimer died while still building (``claimed`` for longer than STALE_CLAIM), may be
+    re-taken; the UPDATE's WHERE clause lets exactly one caller win it. A slot left in
+    ``sending`` is never re-taken automatically: the message may be out, and posting
+    twice is worse than a digest someone has to post by hand.
     """
     try:
         with session_scope(engine, write=True) as session:
@@ -362,9 +366,9 @@ def post_digest(
         return "already_posted"
     try:
         digest = build_digest(week=week, settings=settings, engine=engine)
-        response = client.chat_postMessage(
-            channel=channel, blocks=build_digest_blocks(digest), text=digest.headline
-        )
+        blocks = build_digest_blocks(digest)
+        _finish("digest", channel, week, engine, status="sending")
+        response = client.chat_postMessage(channel=channel, blocks=blocks, text=digest.headline)
         ts = response["ts"]
     except Exception as exc:
         _finish("digest", channel, week, engine, status="failed", error=str(exc)[:500])

@@ -20,7 +20,9 @@ class DigestRun(SQLModel, table=True):
     channel_id: str = Field(max_length=32)
     week: str = Field(max_length=8)
     kind: str = Field(default="digest", max_length=16, description="digest or nudge")
-    status: str = Field(default="claimed", max_length=16, description="claimed, posted, failed")
+    status: str = Field(
+        default="claimed", max_length=16, description="claimed, sending, posted, failed"
+    )
     message_ts: str | None = Field(default=None, max_length=32)
     headline: str = Field(default="", max_length=500)
     error: str | None = Field(default=None, max_length=500)

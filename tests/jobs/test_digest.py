@@ -252,3 +252,39 @@ def test_two_worker_processes_post_the_same_digest_once(portfolio, db, tmp_path)
     outcomes = sorted(p.communicate(timeout=60)[0].strip().splitlines()[-1] for p in procs)
     assert outcomes == ["already_posted", "posted"]
     assert posts.read_text().splitlines() == ["CDIGEST"]
+
+
+def _leave_run(status: str, minutes_ago: int) -> None:
+    """A digest_run row as a worker that died mid-way would have left it."""
+    from datetime import timedelta
+
+    from spinebot.models import utcnow
+
+    with session_scope() as session:
+        session.add(
+            DigestRun(
+                channel_id="CDIGEST",
+                week=WEEK,
+                status=status,
+                claimed_at=utcnow() - timedelta(minutes=minutes_ago),
+            )
+        )
+
+
+def test_a_claim_abandoned_before_sending_is_taken_over_once_stale(portfolio) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    _leave_run("claimed", minutes_ago=1)
+    client = RecordingClient()
+    assert post_digest(client=client, channel="CDIGEST", week=WEEK) == "already_posted"
+    with session_scope() as session:
+        session.exec(select(DigestRun)).one().claimed_at -= timedelta(hours=1)
+    assert post_digest(client=client, channel="CDIGEST", week=WEEK) == "posted"
+    assert len(client.posts()) == 1
+
+
+def test_a_run_that_died_while_sending_is_never_posted_again(portfolio) -> None:  # type: ignore[no-untyped-def]
+    _leave_run("sending", minutes_ago=600)
+    client = RecordingClient()
+    assert post_digest(client=client, channel="CDIGEST", week=WEEK) == "already_posted"
+    assert client.posts() == []
