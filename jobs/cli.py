@@ -60,7 +60,7 @@ def print_digest(digest) -> None:  # type: ignore[no-untyped-def]
     from rich.console import Console
     from rich.markup import escape
 
-    from jobs.digest import SECTION_TITLES
+    from jobs.digest import SECTION_TITLES, _money
 
     console = Console()
     console.print(f"[bold]Weekly AI portfolio digest · {digest.week}[/bold]")
@@ -73,7 +73,11 @@ def print_digest(digest) -> None:  # type: ignore[no-untyped-def]
             continue
         console.print(f"\n[bold]{SECTION_TITLES[key]}[/bold] ({len(items)})")
         for item in items:
-            value = "no value yet" if item.net_last_week is None else f"${item.net_last_week:,.0f}"
+            value = (
+                f"no report for {digest.reported_week}"
+                if item.net_last_week is None
+                else _money(item.net_last_week)
+            )
             console.print(
                 f"  {item.ref} {escape(item.title)} · {item.phase} · {value} · "
                 f"owner {item.owner_id}\n    [dim]{escape(item.rule)}[/dim]"

@@ -47,6 +47,11 @@ SECTION_TITLES = {
     "stalling": "Stalling — owners, please report",
     "new": "New",
 }
+HEADLINE_COUNTS = {  # singular, plural
+    "drop_candidate": ("drop candidate", "drop candidates"),
+    "ready_to_scale": ("ready to scale", "ready to scale"),
+    "growing": ("growing", "growing"),
+}
 STALE_CLAIM = timedelta(minutes=15)  # a claim older than this was left by a crashed post
 
 
@@ -97,16 +102,19 @@ class Digest:
 
     @property
     def headline(self) -> str:
-        arrow = "▲" if self.net_this_week >= self.net_last_week else "▼"
         pct = self.change_pct
-        change = f"{arrow} {abs(pct):.0f}%" if pct is not None else arrow
+        if abs(self.net_this_week - self.net_last_week) < 0.5:  # same to the dollar
+            change = "unchanged"
+        else:
+            arrow = "▲" if self.net_this_week > self.net_last_week else "▼"
+            change = f"{arrow} {abs(pct):.0f}%" if pct is not None else arrow
         counts = ", ".join(
-            f"{len(items)} {SECTION_TITLES[key].split(' —')[0].lower()}"
+            f"{len(items)} {HEADLINE_COUNTS[key][len(items) > 1]}"
             for key, items in self.sections.items()
-            if items and key in ("drop_candidate", "ready_to_scale", "growing")
+            if items and key in HEADLINE_COUNTS
         )
         line = (
-            f"{self.reported_week}: net value {_money(self.net_this_week)} {change} on "
+            f"{self.reported_week}: net value {_money(self.net_this_week)}, {change} vs "
             f"{self.reported_week_before} ({_money(self.net_last_week)}) across "
             f"{self.active} active use case(s)"
         )

@@ -45,7 +45,7 @@ LIST_HINT = {
 
 
 def _line(item: DigestItem, *, owner: bool = False, rule: bool = True) -> str:
-    value = "no value yet" if item.net_last_week is None else money(item.net_last_week)
+    value = "no report last week" if item.net_last_week is None else money(item.net_last_week)
     text = f"*{item.ref}* {escape(item.title)} · {item.phase} · {value}"
     if owner:
         text += f" · <@{escape(item.owner_id)}>"

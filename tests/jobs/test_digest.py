@@ -288,3 +288,11 @@ def test_a_run_that_died_while_sending_is_never_posted_again(portfolio) -> None:
     client = RecordingClient()
     assert post_digest(client=client, channel="CDIGEST", week=WEEK) == "already_posted"
     assert client.posts() == []
+
+
+def test_headline_arrow_and_percentage_follow_the_change(db) -> None:  # type: ignore[no-untyped-def]
+    add_use_case(db, "Up", phase="platform", weekly={2: hours(0, cost=100), 1: hours(0, cost=150)})
+    headline = build_digest(week=WEEK).headline
+    assert "net value $150, ▲ 50% vs 2026-W38 ($100)" in headline
+    add_use_case(db, "Down", phase="platform", weekly={2: hours(0, cost=200)})
+    assert "net value $150, ▼ 50% vs 2026-W38 ($300)" in build_digest(week=WEEK).headline
