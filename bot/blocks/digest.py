@@ -10,7 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.blocks.text import actions, button, context, divider, escape, header, money, section
+from bot.blocks.text import (
+    actions,
+    button,
+    context,
+    divider,
+    escape,
+    header,
+    money,
+    section,
+    truncate,
+)
 from bot.constants import ACTION_DIGEST_DROP, ACTION_DIGEST_PHASE, ACTION_DIGEST_SNOOZE
 
 if TYPE_CHECKING:
@@ -20,6 +30,7 @@ BUTTON_ITEMS = 5  # items shown with buttons per actionable section (2 blocks ea
 LINE_ITEMS = 10  # items listed in a plain section
 MAX_BLOCKS = 50
 SECTION_CHARS = 2900
+GAP_CHARS = 280  # a knowledge gap is shown as its first words: the digest is not a log
 
 ICONS = {
     "drop_candidate": ":warning:",
@@ -64,7 +75,7 @@ def _lines_section(lines: Sequence[str], more: int, hint: str) -> dict:
         shown += 1
     more += len(lines) - shown
     if more:
-        text += f"…and {more} more: {hint}"
+        text += f"…and {more} more: {hint}" if hint else f"…and {more} more."
     return section(text.rstrip())
 
 
@@ -112,10 +123,12 @@ def build_digest_blocks(digest: Digest) -> list[dict]:
         blocks += [
             divider(),
             section(":ballot_box_with_check: *Most voted*"),
-            _lines_section(lines, 0, ""),
+            _lines_section(lines, 0, "`/usecase list`"),
         ]
     if digest.knowledge_gaps:
-        lines = [f"• {escape(q)}" for q in digest.knowledge_gaps]
+        lines = [
+            f"• {escape(truncate(' '.join(q.split()), GAP_CHARS))}" for q in digest.knowledge_gaps
+        ]
         blocks += [
             divider(),
             section(":grey_question: *Knowledge gaps* — asked last week, not answered well"),
