@@ -60,7 +60,8 @@ def print_digest(digest) -> None:  # type: ignore[no-untyped-def]
     from rich.console import Console
     from rich.markup import escape
 
-    from jobs.digest import SECTION_TITLES, _money
+    from bot.blocks.text import money
+    from jobs.digest import SECTION_TITLES
 
     console = Console()
     console.print(f"[bold]Weekly AI portfolio digest · {digest.week}[/bold]")
@@ -76,7 +77,7 @@ def print_digest(digest) -> None:  # type: ignore[no-untyped-def]
             value = (
                 f"no report for {digest.reported_week}"
                 if item.net_last_week is None
-                else _money(item.net_last_week)
+                else money(item.net_last_week)
             )
             console.print(
                 f"  {item.ref} {escape(item.title)} · {item.phase} · {value} · "

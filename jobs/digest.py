@@ -22,6 +22,7 @@ from typing import Any, cast
 from sqlalchemy import Engine, Table, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.blocks.text import money
 from jobs.models import DigestRun
 from portfolio.models import MetricReport, Status, UseCase, UseCaseUnit, Vote
 from portfolio.trends import Thresholds, WeekPoint, classify, net_value
@@ -114,8 +115,8 @@ class Digest:
             if items and key in HEADLINE_COUNTS
         )
         line = (
-            f"{self.reported_week}: net value {_money(self.net_this_week)}, {change} vs "
-            f"{self.reported_week_before} ({_money(self.net_last_week)}) across "
+            f"{self.reported_week}: net value {money(self.net_this_week)}, {change} vs "
+            f"{self.reported_week_before} ({money(self.net_last_week)}) across "
             f"{self.active} active use case(s)"
         )
         return line + (f"; {counts}." if counts else ".")
@@ -143,11 +144,6 @@ class Digest:
             "most_voted": [asdict(i) for i in self.most_voted],
             "knowledge_gaps": self.knowledge_gaps,
         }
-
-
-def _money(value: float) -> str:
-    sign = "−" if value < 0 else ""
-    return f"{sign}${abs(value):,.0f}"
 
 
 def build_digest(
