@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from spinebot.cli_support import fail, prepare
 from spinebot.settings import SettingsError, get_settings
 
 app = typer.Typer(
@@ -28,28 +29,9 @@ db_app = typer.Typer(help="Database migrations and status.", no_args_is_help=Tru
 app.add_typer(db_app, name="db")
 
 # Feature packages that add subcommands; a missing module simply adds none.
+# ``fail`` and ``prepare`` (spinebot.cli_support) are re-exported here for old callers.
 FEATURE_CLIS = ("knowledge.cli", "portfolio.cli", "jobs.cli", "bot.run_cli")
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print one clear error line and return the Exit to raise."""
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    return typer.Exit(code)
-
-
-def prepare(*, migrate: bool = True) -> None:
-    """Common start-up: settings, logging, and migrations on the embedded SQLite."""
-    from spinebot.db import DatabaseError, get_engine, is_sqlite, upgrade
-    from spinebot.logging import configure_logging
-
-    settings = get_settings()
-    configure_logging(settings.log_level)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if migrate and is_sqlite(get_engine()):
-        try:
-            upgrade()
-        except DatabaseError as exc:
-            raise fail(str(exc)) from None
+__all__ = ["app", "fail", "main", "prepare"]
 
 
 @app.callback(invoke_without_command=True)

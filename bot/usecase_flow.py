@@ -1,8 +1,10 @@
-"""`/usecase` subcommands: from a parsed command to the reply the user sees.
+"""`/usecase` on Slack: run a parsed command through the portfolio executor and render
+its outcome as Block Kit.
 
-Slack-free apart from the Block Kit dicts, so the listener stays thin and this is tested
-directly. Portfolio errors (bad input, unknown id, refused change) become an ephemeral
-message saying what was wrong with the usage that would work.
+Every Slack surface that changes or shows a use case (the slash command, card buttons,
+the registration modal's confirmation, the digest's admin buttons, the console, which
+drives the same Bolt app) comes through :func:`run_usecase_command`, so each outcome is
+worded once. Failures become an ephemeral message with the usage that would work.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import functools
 import logging
 from dataclasses import dataclass, field
 
-from bot.blocks.text import error_blocks, escape, money, plain, section
+from bot.blocks.text import error_blocks, escape, money, number, plain, section
 from bot.blocks.usecase import (
     build_card_blocks,
     build_duplicate_blocks,
@@ -22,6 +24,7 @@ from bot.blocks.usecase import (
 )
 from bot.deps import Deps
 from portfolio import commands as c
+from portfolio import executor as x
 from portfolio.errors import PortfolioError
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,8 @@ LIST_TITLES = {
     "active": "Active use cases",
     "all": "All use cases",
 }
+LIST_LIMIT = x.LIST_LIMIT
+LIST_HINT = "Narrow it down: `/usecase list pilot|production|platform|mine|<unit>`."
 
 
 @dataclass
@@ -55,106 +60,86 @@ def error_reply(exc: PortfolioError) -> Reply:
     return Reply(error_blocks(exc.message, exc.usage), text=exc.message)
 
 
-def run_usecase_command(deps: Deps, command: object, user_id: str) -> Reply:
-    """Execute one parsed `/usecase` command for ``user_id``."""
-    try:
-        return _run(deps, command, user_id)
-    except PortfolioError as exc:
-        return error_reply(exc)
+def run_usecase_command(deps: Deps, command: object, actor: str | x.Actor) -> Reply:
+    """Execute one parsed `/usecase` command and render what came of it."""
+    who = actor if isinstance(actor, x.Actor) else x.Actor(actor)
+    return render(x.execute(deps.portfolio, command, who), who.id)
 
 
-def _run(deps: Deps, cmd: object, user: str) -> Reply:
-    svc = deps.portfolio
-    if isinstance(cmd, c.Help):
+def render(outcome: x.Outcome, user: str) -> Reply:
+    """The Slack reply for an outcome: the one wording of each announcement."""
+    reply = _render(outcome, user)
+    reply.in_channel = outcome.announce
+    return reply
+
+
+def _render(o: x.Outcome, user: str) -> Reply:  # noqa: C901 - one branch per outcome
+    if isinstance(o, x.Failed):
+        return error_reply(o.error)
+    if isinstance(o, x.HelpShown):
         return Reply(_help_blocks(), text="How to use /usecase")
-    if isinstance(cmd, c.Register):
-        similar = svc.find_similar(title=cmd.title, description=cmd.description)
-        if similar:
-            return Reply(build_duplicate_blocks(cmd.title, cmd.description, similar))
-        return register(deps, user, cmd.title, cmd.description)
-    if isinstance(cmd, c.ListCmd):
-        cards = svc.list(filter=cmd.filter, viewer=user, limit=LIST_LIMIT + 1)
-        title = LIST_TITLES.get(cmd.filter, f"Use cases in {cmd.filter}")
-        return Reply(build_list_blocks(cards, title=title, more_hint=_list_hint(cmd.filter)))
-    if isinstance(cmd, c.Show):
-        return Reply(build_card_blocks(svc.get(cmd.id, viewer=user)))
-    if isinstance(cmd, c.VoteCmd):
-        new, total = svc.vote(actor=user, use_case_id=cmd.id, reason=cmd.reason)
-        verb = "Your vote is in" if new else "Your vote was already in; reason updated"
-        card = svc.get(cmd.id, viewer=user)
-        return Reply(build_card_blocks(card, note=f":ballot_box_with_check: {verb} ({total})."))
-    if isinstance(cmd, c.Unvote):
-        removed, total = svc.unvote(actor=user, use_case_id=cmd.id)
-        note = "Vote withdrawn" if removed else "You had not voted for it"
-        card = svc.get(cmd.id, viewer=user)
-        return Reply(build_card_blocks(card, note=f"{note} ({total} vote(s))."))
-    if isinstance(cmd, c.MetricCmd):
-        week = svc.report_metrics(actor=user, use_case_id=cmd.id, values=cmd.values, week=cmd.week)
-        names = ", ".join(f"{k}={v:g}" for k, v in cmd.values.items())
+    if isinstance(o, x.FormNeeded):
+        return Reply([section("Run `/usecase register` without text to open the form.")])
+    if isinstance(o, x.SimilarFound):
+        return Reply(build_duplicate_blocks(o.pending.title, o.pending.description, o.similar))
+    if isinstance(o, x.Registered):
+        return Reply(build_registered_blocks(o.card, user))
+    if isinstance(o, x.Listed):
+        title = LIST_TITLES.get(o.filter, f"Use cases in {o.filter}")
+        return Reply(build_list_blocks(o.cards, title=title, more_hint=LIST_HINT))
+    if isinstance(o, x.Shown):
+        return Reply(build_card_blocks(o.card))
+    if isinstance(o, x.Voted):
+        verb = "Your vote is in" if o.new else "Your vote was already in; reason updated"
+        note = f":ballot_box_with_check: {verb} ({o.card.votes})."
+        return Reply(build_card_blocks(o.card, note=note))
+    if isinstance(o, x.Unvoted):
+        verb = "Vote withdrawn" if o.removed else "You had not voted for it"
+        return Reply(build_card_blocks(o.card, note=f"{verb} ({o.card.votes} vote(s))."))
+    if isinstance(o, x.MetricsRecorded):
+        names = ", ".join(f"{k}={number(v)}" for k, v in o.values.items())
         return Reply(
             [
                 section(
-                    f":bar_chart: Recorded for *UC-{cmd.id}*, week {week.week}: {escape(names)}. "
-                    f"Net value that week: *{money(week.net_value)}*."
+                    f":bar_chart: Recorded for *UC-{o.use_case_id}*, week {o.week.week}: "
+                    f"{escape(names)}. Net value that week: *{money(o.week.net_value)}*."
                 )
             ]
         )
-    if isinstance(cmd, c.PhaseCmd):
-        card = svc.set_phase(actor=user, use_case_id=cmd.id, phase=cmd.phase)
+    if isinstance(o, x.PhaseChanged):
+        arrow = ":arrow_up:" if o.upward else ":arrow_down:"
         return Reply(
             [
                 section(
-                    f":arrow_up: <@{user}> moved *{card.ref}* {escape(card.title)} to "
-                    f"*{card.phase}*."
+                    f"{arrow} <@{escape(user)}> moved *{o.card.ref}* {escape(o.card.title)} "
+                    f"from {o.previous} to *{o.card.phase}*."
                 )
-            ],
-            in_channel=True,
+            ]
         )
-    if isinstance(cmd, c.Drop):
-        card = svc.drop(actor=user, use_case_id=cmd.id, reason=cmd.reason)
+    if isinstance(o, x.Dropped):
         return Reply(
             [
                 section(
-                    f":wastebasket: <@{user}> dropped *{card.ref}* {escape(card.title)}: "
-                    f"{escape(cmd.reason)}"
+                    f":wastebasket: <@{escape(user)}> dropped *{o.card.ref}* "
+                    f"{escape(o.card.title)}: {escape(o.reason)}"
                 )
-            ],
-            in_channel=True,
+            ]
         )
-    if isinstance(cmd, c.Restore):
-        card = svc.restore(actor=user, use_case_id=cmd.id)
-        return Reply(build_card_blocks(card, note=f":recycle: *{card.ref}* is active again."))
-    if isinstance(cmd, c.Adopt):
-        card = svc.adopt(actor=user, use_case_id=cmd.id, unit=cmd.unit)
-        return Reply(
-            build_card_blocks(card, note=f":handshake: *{escape(cmd.unit)}* now runs *{card.ref}*.")
-        )
-    if isinstance(cmd, c.Snooze):
-        card = svc.snooze(actor=user, use_case_id=cmd.id, weeks=cmd.weeks)
-        return Reply(
-            build_card_blocks(
-                card,
-                note=f":zzz: *{card.ref}* is kept out of drop candidates for {cmd.weeks} week(s).",
-            )
-        )
-    if isinstance(cmd, c.History):
-        return Reply(build_history_blocks(f"UC-{cmd.id}", svc.history(cmd.id)))
-    raise PortfolioError("That subcommand is not available here.", usage="/usecase help")
-
-
-LIST_LIMIT = 20
+    if isinstance(o, x.Restored):
+        return Reply(build_card_blocks(o.card, note=f":recycle: *{o.card.ref}* is active again."))
+    if isinstance(o, x.Adopted):
+        note = f":handshake: *{escape(o.unit)}* now runs *{o.card.ref}*."
+        return Reply(build_card_blocks(o.card, note=note))
+    if isinstance(o, x.Snoozed):
+        note = f":zzz: *{o.card.ref}* is kept out of drop candidates for {o.weeks} week(s)."
+        return Reply(build_card_blocks(o.card, note=note))
+    if isinstance(o, x.HistoryShown):
+        return Reply(build_history_blocks(f"UC-{o.use_case_id}", o.entries))
+    log.warning("no Slack rendering for %s", type(o).__name__)
+    return error_reply(PortfolioError("That subcommand is not available here."))
 
 
 @functools.cache
 def _help_blocks() -> list[dict]:
     """Built once: the help never changes while the process runs (callers don't mutate)."""
     return build_help_blocks(c.HELP_TEXT)
-
-
-def _list_hint(filter_: str | None) -> str:
-    return "Narrow it down: `/usecase list pilot|production|platform|mine|<unit>`."
-
-
-def register(deps: Deps, user: str, title: str, description: str, **fields: object) -> Reply:
-    card = deps.portfolio.register(actor=user, title=title, description=description, **fields)  # type: ignore[arg-type]
-    return Reply(build_registered_blocks(card, user), in_channel=True)

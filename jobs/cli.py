@@ -19,8 +19,8 @@ def digest_command(
     week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W48.")] = None,
 ) -> None:
     """The weekly digest: --preview prints it (the default), --post posts it now."""
-    from bot.cli import fail, prepare
     from portfolio.weeks import WeekError, normalize
+    from spinebot.cli_support import fail, prepare
     from spinebot.settings import get_settings
 
     prepare()
@@ -60,8 +60,8 @@ def print_digest(digest) -> None:  # type: ignore[no-untyped-def]
     from rich.console import Console
     from rich.markup import escape
 
-    from bot.blocks.text import money
-    from jobs.digest import SECTION_TITLES
+    from portfolio.read_model import SECTION_BY_KEY
+    from spinebot.format import money
 
     console = Console()
     console.print(f"[bold]Weekly AI portfolio digest · {digest.week}[/bold]")
@@ -72,7 +72,7 @@ def print_digest(digest) -> None:  # type: ignore[no-untyped-def]
     for key, items in digest.sections.items():
         if not items:
             continue
-        console.print(f"\n[bold]{SECTION_TITLES[key]}[/bold] ({len(items)})")
+        console.print(f"\n[bold]{SECTION_BY_KEY[key].title}[/bold] ({len(items)})")
         for item in items:
             value = (
                 f"no report for {digest.reported_week}"
@@ -95,8 +95,8 @@ def print_digest(digest) -> None:  # type: ignore[no-untyped-def]
 
 def worker_command() -> None:
     """Run the one scheduler: weekly digest, owner nudges, nightly re-index (Ctrl-C stops)."""
-    from bot.cli import prepare
     from jobs.scheduler import build_scheduler, catch_up
+    from spinebot.cli_support import prepare
 
     prepare()
     scheduler = build_scheduler()

@@ -1,11 +1,11 @@
 """The weekly digest: what grows, what is ready to scale, what stalls, what to drop.
 
-``build_digest`` reads the portfolio with a handful of set-based queries (use cases,
-recent metric rows, per-use-case history facts, votes, units) and classifies each
-active use case with :mod:`portfolio.trends`. ``post_digest`` posts it exactly once per
-(channel, week): a ``digest_run`` row is claimed in its own transaction before anything
-is sent, and the table's unique key makes every other caller — a second worker, a
-trigger firing twice, a restart — see the claim and stand down.
+``build_digest`` takes the week's portfolio from the read model
+(:meth:`portfolio.read_model.ReadModel.portfolio_week`, a handful of set-based queries
+whatever the size) and groups it into sections defined there. ``post_digest`` posts
+it exactly once per (channel, week): a ``digest_run`` row is claimed in its own
+transaction before anything is sent, and the table's unique key makes every other
+caller — a second worker, a trigger firing twice, a restart — see the claim and stand down.
 
 The digest for ISO week W is posted early in W and reports on the week before: the
 headline compares W−1 with W−2, and the trend rules run as of W.
@@ -19,35 +19,24 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, and_, func, or_, select, update
+from sqlalchemy import Engine, Table, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.blocks.text import money
 from jobs.models import DigestRun
-from portfolio.models import MetricReport, Status, UseCase, UseCaseUnit, Vote
-from portfolio.trends import Thresholds, WeekPoint, classify, net_value
-from portfolio.weeks import current_week, monday_of, shift, week_of
+from portfolio.read_model import SECTIONS as PORTFOLIO_SECTIONS
+from portfolio.read_model import ReadModel
+from portfolio.weeks import current_week, monday_of, shift
 from spinebot.db import get_engine, session_scope
-from spinebot.models import as_utc, utcnow
+from spinebot.format import money
+from spinebot.models import utcnow
 from spinebot.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-# Core table handles: typed column expressions for set-based queries.
-_UC = cast(Table, UseCase.__table__).c  # type: ignore[attr-defined]
-_METRIC = cast(Table, MetricReport.__table__).c  # type: ignore[attr-defined]
-_VOTE = cast(Table, Vote.__table__).c  # type: ignore[attr-defined]
-_UNIT = cast(Table, UseCaseUnit.__table__).c  # type: ignore[attr-defined]
 _RUN = cast(Table, DigestRun.__table__).c  # type: ignore[attr-defined]
 
-SECTIONS = ("drop_candidate", "ready_to_scale", "growing", "stalling", "new")
-SECTION_TITLES = {
-    "drop_candidate": "Drop candidates",
-    "ready_to_scale": "Ready to scale",
-    "growing": "Growing",
-    "stalling": "Stalling — owners, please report",
-    "new": "New",
-}
+SECTIONS = tuple(s.key for s in PORTFOLIO_SECTIONS)  # order and titles: the read model
+SECTION_TITLES = {s.key: s.title for s in PORTFOLIO_SECTIONS}
 HEADLINE_COUNTS = {  # singular, plural
     "drop_candidate": ("drop candidate", "drop candidates"),
     "ready_to_scale": ("ready to scale", "ready to scale"),
@@ -151,127 +140,40 @@ def build_digest(
 ) -> Digest:
     """The digest for ISO ``week`` (default: the current week in TIMEZONE).
 
-    Four queries whatever the portfolio's size: active use cases (with their last report
-    and whether they ever reported value, from correlated index look-ups), the metric
-    rows of the trend window, vote counts and unit counts.
+    The portfolio's read model classifies every active use case as of ``week`` (the
+    same trend inputs as a ``show`` card); this groups them into the digest's sections.
     """
     settings = settings or get_settings()
     engine = engine or get_engine()
-    tz = settings.tz
-    week = week or current_week(tz)
+    week = week or current_week(settings.tz)
     reported = shift(week, -1)
-    thresholds = Thresholds.from_settings(settings)
-    window_start = monday_of(shift(week, -(thresholds.lookback_weeks() - 1)))
-    week_end = monday_of(week) + timedelta(days=7)
-    rate = settings.hourly_rate
-    # "Today" for snoozes: the real date while the week runs, clamped into the week
-    # when another week is previewed.
-    today = min(max(datetime.now(tz).date(), monday_of(week)), week_end - timedelta(days=1))
-
-    past = and_(_METRIC.use_case_id == _UC.id, _METRIC.week <= week)
-    last_reported = select(func.max(_METRIC.week)).where(past).scalar_subquery()
-    ever_valued = (
-        select(_METRIC.id)
-        .where(
-            past,
-            or_(
-                _METRIC.hours_saved.is_not(None),
-                _METRIC.cost_saved.is_not(None),
-                _METRIC.revenue.is_not(None),
-            ),
-        )
-        .exists()
-    )
-    with session_scope(engine) as session:
-        conn = session.connection()  # Core rows: no ORM bookkeeping for 10^5 tuples
-        use_cases = conn.execute(
-            select(
-                _UC.id,
-                _UC.title,
-                _UC.owner_id,
-                _UC.phase,
-                _UC.created_at,
-                _UC.snoozed_until,
-                last_reported,
-                ever_valued,
-            ).where(_UC.status == Status.active.value)
-        ).all()
-        rows = conn.execute(
-            select(
-                _METRIC.use_case_id,
-                _METRIC.week,
-                _METRIC.hours_saved,
-                _METRIC.cost_saved,
-                _METRIC.revenue,
-                _METRIC.llm_cost,
-            )
-            .join(UseCase, _UC.id == _METRIC.use_case_id)
-            .where(
-                _UC.status == Status.active.value,
-                _METRIC.week_start >= window_start,
-                _METRIC.week_start < week_end,
-            )
-            .order_by(_METRIC.use_case_id, _METRIC.week)
-        ).all()
-        votes: dict[int, int] = dict(
-            conn.execute(
-                select(_VOTE.use_case_id, func.count(_VOTE.id)).group_by(_VOTE.use_case_id)
-            ).all()
-        )
-        units: dict[int, int] = dict(
-            conn.execute(select(_UNIT.use_case_id, func.count()).group_by(_UNIT.use_case_id)).all()
-        )
-
-    history: dict[int, list[WeekPoint]] = defaultdict(list)
-    for uc_id, wk, hours, cost, revenue, llm in rows:  # ordered by use case, then week
-        value = net_value(
-            hours_saved=hours, cost_saved=cost, revenue=revenue, llm_cost=llm, hourly_rate=rate
-        )
-        history[uc_id].append(WeekPoint(wk, hours, cost, revenue, llm, value))
+    before_week = shift(reported, -1)
+    portfolio = ReadModel(settings, engine).portfolio_week(week)
 
     sections: dict[str, list[DigestItem]] = {key: [] for key in SECTIONS}
     everyone: list[DigestItem] = []
     net_this = net_before = 0.0
-    before_week = shift(reported, -1)
-    created_weeks: dict[Any, str] = {}
-    for uc_id, title, owner, phase, created_at, snoozed_until, last, valued in use_cases:
-        points = history.get(uc_id, [])
-        created = as_utc(created_at) or utcnow()
-        created_day = created.astimezone(tz).date()
-        created_week = created_weeks.get(created_day)
-        if created_week is None:
-            created_week = created_weeks[created_day] = week_of(created_day)
-        trend = classify(
-            created_week=created_week,
-            current_week=week,
-            phase=phase,
-            units=units.get(uc_id, 0),
-            history=points,
-            thresholds=thresholds,
-            snoozed=bool(snoozed_until and snoozed_until >= today),
-            last_reported=last,
-            ever_valued=bool(valued),
-        )
-        by_week = {p.week: p.net_value for p in points}
+    for uc in portfolio.use_cases:
+        by_week = {p.week: p.net_value for p in uc.history}
         net_this += by_week.get(reported, 0.0)
         net_before += by_week.get(before_week, 0.0)
         item = DigestItem(
-            id=uc_id,
-            ref=f"UC-{uc_id}",
-            title=title,
-            owner_id=owner,
-            phase=phase,
-            units=units.get(uc_id, 0),
-            trend=trend.kind,
-            rule=trend.rule,
-            numbers=dict(trend.numbers),
-            votes=int(votes.get(uc_id, 0)),
+            id=uc.id,
+            ref=uc.ref,
+            title=uc.title,
+            owner_id=uc.owner_id,
+            phase=uc.phase,
+            units=uc.units,
+            trend=uc.trend.kind,
+            rule=uc.trend.rule,
+            numbers=dict(uc.trend.numbers),
+            votes=uc.votes,
             net_last_week=by_week.get(reported),
-            series=[(p.week, p.net_value) for p in points],
+            series=[(p.week, p.net_value) for p in uc.history],
         )
         everyone.append(item)
-        if trend.kind in sections:
-            sections[trend.kind].append(item)
+        if item.trend in sections:
+            sections[item.trend].append(item)
 
     for key, items in sections.items():
         if key == "drop_candidate":
@@ -284,7 +186,7 @@ def build_digest(
         week=week,
         reported_week=reported,
         timezone=settings.timezone,
-        active=len(use_cases),
+        active=len(portfolio.use_cases),
         net_this_week=net_this,
         net_last_week=net_before,
         sections=sections,

@@ -20,8 +20,8 @@ def ingest_command(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from bot.cli import fail, prepare
     from knowledge.service import get_knowledge
+    from spinebot.cli_support import fail, prepare
 
     prepare()
     console = Console(stderr=True)
@@ -56,8 +56,8 @@ def ask_command(
     ] = False,
 ) -> None:
     """Ask the knowledge base; answers cite their sources as [1], [2]…"""
-    from bot.cli import fail, prepare
     from knowledge.service import get_knowledge
+    from spinebot.cli_support import fail, prepare
 
     prepare()
     service = get_knowledge()

@@ -1,6 +1,6 @@
 """`spinebot usecase <text>`: the /usecase language from a shell, for operators.
 
-Runs the same parser and service as Slack, so scripts and admins get the same rules,
+Runs the same parser and executor as Slack, so scripts and admins get the same rules,
 checks and audit trail. Whoever can run this command on the server can already change
 the database, so the acting user (``--as``, default ``cli``) has spine-admin rights;
 every change it makes is recorded in the audit trail under that name.
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from portfolio.executor import Outcome
     from portfolio.service import AuditEntry, PortfolioService, UseCaseCard
 
 CLI_ACTOR = "cli"
@@ -38,10 +39,10 @@ def usecase_command(
     ] = False,
 ) -> None:
     """Run a /usecase subcommand against the configured database (try `usecase help`)."""
-    from bot.cli import fail, prepare
     from portfolio.commands import parse_usecase
     from portfolio.errors import PortfolioError
     from portfolio.service import PortfolioService
+    from spinebot.cli_support import fail, prepare
     from spinebot.settings import get_settings
 
     prepare()
@@ -57,62 +58,76 @@ def usecase_command(
 
 
 def run(svc: PortfolioService, cmd: object, actor: str, *, confirm: bool = False) -> list[str]:
-    """Execute one parsed command; the lines to print."""
-    from portfolio import commands as c
+    """Execute one parsed command through the executor; the lines to print.
 
-    if isinstance(cmd, c.Help):
+    Raises the PortfolioError of a failed command, so the caller exits non-zero.
+    """
+    from dataclasses import replace
+
+    from portfolio import commands as c
+    from portfolio import executor as x
+
+    if confirm and isinstance(cmd, c.Register):
+        cmd = replace(cmd, confirmed=True)
+    outcome = x.execute(svc, cmd, actor)
+    if isinstance(outcome, x.Failed):
+        raise outcome.error
+    return lines(outcome)
+
+
+def lines(o: Outcome) -> list[str]:  # noqa: C901 - one branch per outcome
+    """The plain-text rendering of an outcome (the CLI's counterpart of the blocks)."""
+    from portfolio import commands as c
+    from portfolio import executor as x
+    from spinebot.format import money, number
+
+    if isinstance(o, x.HelpShown):
         return [c.HELP_TEXT]
-    if isinstance(cmd, c.RegisterModal):
+    if isinstance(o, x.FormNeeded):
         return ["The registration form is Slack-only here: " + c.USAGE["register"]]
-    if isinstance(cmd, c.Register):
-        similar = svc.find_similar(title=cmd.title, description=cmd.description)
-        if similar and not confirm:
-            return [
-                "Similar use cases exist; vote for one of them, or add --yes to register anyway:",
-                *(f"  {card.ref}  {card.title}  ({score:.0%} similar)" for card, score in similar),
-            ]
-        card = svc.register(actor=actor, title=cmd.title, description=cmd.description)
-        return [f"Registered {card.ref}."] + card_lines(card)
-    if isinstance(cmd, c.ListCmd):
-        cards = svc.list(filter=cmd.filter, viewer=actor)
-        if not cards:
+    if isinstance(o, x.SimilarFound):
+        return [
+            "Similar use cases exist; vote for one of them, or add --yes to register anyway:",
+            *(f"  {card.ref}  {card.title}  ({score:.0%} similar)" for card, score in o.similar),
+        ]
+    if isinstance(o, x.Registered):
+        return [f"Registered {o.card.ref}."] + card_lines(o.card)
+    if isinstance(o, x.Listed):
+        if not o.cards:
             return ["No use cases match."]
         return [
             f"{card.ref:>7}  {card.phase:10} {card.status:7} {card.votes:>4} votes  {card.title}"
-            for card in cards
+            for card in o.cards
         ]
-    if isinstance(cmd, c.Show):
-        return card_lines(svc.get(cmd.id, viewer=actor))
-    if isinstance(cmd, c.VoteCmd):
-        new, total = svc.vote(actor=actor, use_case_id=cmd.id, reason=cmd.reason)
-        return [f"{'Voted' if new else 'Vote updated'}: UC-{cmd.id} has {total} vote(s)."]
-    if isinstance(cmd, c.Unvote):
-        removed, total = svc.unvote(actor=actor, use_case_id=cmd.id)
-        return [f"{'Vote withdrawn' if removed else 'No vote to withdraw'}; {total} vote(s)."]
-    if isinstance(cmd, c.MetricCmd):
-        week = svc.report_metrics(actor=actor, use_case_id=cmd.id, values=cmd.values, week=cmd.week)
-        return [f"UC-{cmd.id} {week.week}: net value {week.net_value:,.2f}."]
-    if isinstance(cmd, c.PhaseCmd):
-        card = svc.set_phase(actor=actor, use_case_id=cmd.id, phase=cmd.phase)
-        return [f"{card.ref} is now in {card.phase}."]
-    if isinstance(cmd, c.Drop):
-        card = svc.drop(actor=actor, use_case_id=cmd.id, reason=cmd.reason)
-        return [f"{card.ref} dropped: {card.drop_reason}"]
-    if isinstance(cmd, c.Restore):
-        card = svc.restore(actor=actor, use_case_id=cmd.id)
-        return [f"{card.ref} is active again ({card.phase})."]
-    if isinstance(cmd, c.Adopt):
-        card = svc.adopt(actor=actor, use_case_id=cmd.id, unit=cmd.unit)
-        return [f"{card.ref} units: {', '.join(card.units)}."]
-    if isinstance(cmd, c.Snooze):
-        card = svc.snooze(actor=actor, use_case_id=cmd.id, weeks=cmd.weeks)
-        return [f"{card.ref} is snoozed until {card.snoozed_until}."]
-    if isinstance(cmd, c.History):
-        return history_lines(svc.history(cmd.id)) or [f"UC-{cmd.id} has no recorded changes."]
-    return [f"Not supported here: {type(cmd).__name__}"]
+    if isinstance(o, x.Shown):
+        return card_lines(o.card)
+    if isinstance(o, x.Voted):
+        return [f"{'Voted' if o.new else 'Vote updated'}: {o.card.ref} has {o.card.votes} vote(s)."]
+    if isinstance(o, x.Unvoted):
+        verb = "Vote withdrawn" if o.removed else "No vote to withdraw"
+        return [f"{verb}; {o.card.votes} vote(s)."]
+    if isinstance(o, x.MetricsRecorded):
+        names = ", ".join(f"{k}={number(v)}" for k, v in o.values.items())
+        return [f"UC-{o.use_case_id} {o.week.week}: {names}; net value {money(o.week.net_value)}."]
+    if isinstance(o, x.PhaseChanged):
+        arrow = "⬆" if o.upward else "⬇"
+        return [f"{arrow} {o.card.ref} is now in {o.card.phase} (was {o.previous})."]
+    if isinstance(o, x.Dropped):
+        return [f"{o.card.ref} dropped: {o.reason}"]
+    if isinstance(o, x.Restored):
+        return [f"{o.card.ref} is active again ({o.card.phase})."]
+    if isinstance(o, x.Adopted):
+        return [f"{o.card.ref} units: {', '.join(o.card.units)}."]
+    if isinstance(o, x.Snoozed):
+        return [f"{o.card.ref} is snoozed until {o.card.snoozed_until}."]
+    if isinstance(o, x.HistoryShown):
+        return history_lines(o.entries) or [f"UC-{o.use_case_id} has no recorded changes."]
+    return [f"Not supported here: {type(o).__name__}"]
 
 
 def card_lines(card: UseCaseCard) -> list[str]:
+    from spinebot.format import money
+
     lines = [
         f"{card.ref}  {card.title}",
         f"  phase {card.phase} · {card.status} · owner {card.owner_id} · risk {card.risk_tier}",
@@ -123,7 +138,7 @@ def card_lines(card: UseCaseCard) -> list[str]:
     if card.drop_reason:
         lines.append(f"  dropped because: {card.drop_reason}")
     for week in card.weeks:
-        lines.append(f"  {week.week}  net value {week.net_value:>12,.2f}")
+        lines.append(f"  {week.week}  net value {money(week.net_value):>12}")
     if card.trend:
         lines.append(f"  trend: {card.trend} ({card.trend_rule})")
     return lines

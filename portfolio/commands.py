@@ -19,21 +19,27 @@ Text handling, decided once for every entry point:
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from portfolio import weeks
 from portfolio.errors import InvalidInput
-from portfolio.models import (
-    DESCRIPTION_MAX,
-    METRIC_NAMES,
-    REASON_MAX,
-    TITLE_MAX,
-    UNIT_MAX,
-    Phase,
+
+# Field rules live in portfolio.fields, shared with the modal and the service.
+from portfolio.fields import (
+    MAX_SNOOZE_WEEKS,
+    check_description,
+    check_metric_values,
+    check_phase,
+    check_reason,
+    check_title,
+    check_unit,
+    check_week,
+    parse_id,
+    parse_number,
+    slack_unescape,
 )
+from portfolio.fields import clip as _clip
+from portfolio.models import METRIC_NAMES
 
 # --- usage -----------------------------------------------------------------------
 
@@ -96,10 +102,6 @@ SUBCOMMANDS_USAGE = (
     "history|help> ..."
 )
 LIST_KEYWORDS = ("pilot", "production", "platform", "dropped", "mine", "active", "all")
-PHASES = tuple(p.value for p in Phase)
-MAX_ID = 2**31 - 1  # the INTEGER primary key's range on Postgres
-MAX_METRIC_VALUE = 1e12
-MAX_SNOOZE_WEEKS = 12
 
 # --- commands --------------------------------------------------------------------
 
@@ -118,6 +120,10 @@ class RegisterModal:
 class Register:
     title: str
     description: str = ""
+    units: tuple[str, ...] = ()
+    processes: tuple[str, ...] = ()
+    risk_tier: str = "minimal"
+    confirmed: bool = False  # register even when similar use cases exist
 
 
 @dataclass(frozen=True)
@@ -198,156 +204,6 @@ Command = (
     | Snooze
     | History
 )
-
-# --- field checks (shared with the service, so a modal or the API obeys them too) ---
-
-_BROADCAST = re.compile(
-    r"<!(?:channel|here|everyone|group)\b[^>]*>"
-    r"|<!subteam\^[^>]*>"
-    r"|(?<![\w@.])@(?:channel|here|everyone)\b",
-    re.IGNORECASE,
-)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_ID = re.compile(r"^(?:uc[-_ ]?)?#?(\d+)$", re.IGNORECASE)
-_NUMBER = re.compile(r"^[+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$", re.IGNORECASE)
-
-
-def slack_unescape(text: str) -> str:
-    """Undo the three HTML entities Slack uses in message and command text."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def has_broadcast(text: str) -> bool:
-    """True when ``text`` would notify a whole channel or a user group if shown."""
-    return bool(_BROADCAST.search(text))
-
-
-def check_text(
-    value: str | None,
-    *,
-    what: str,
-    max_len: int,
-    usage: str | None,
-    required: bool = True,
-    single_line: bool = False,
-) -> str:
-    """Trimmed ``value`` if it is acceptable as stored text, else InvalidInput."""
-    text = _CONTROL.sub("", value or "").strip()
-    if single_line:
-        text = " ".join(text.split())
-    if required and not text:
-        raise InvalidInput(f"The {what} is missing.", usage=usage)
-    if len(text) > max_len:
-        raise InvalidInput(
-            f"The {what} is {len(text)} characters long; the limit is {max_len}.", usage=usage
-        )
-    if has_broadcast(text):
-        raise InvalidInput(
-            f"The {what} may not contain @channel, @here, @everyone or user-group mentions: "
-            "they would notify everyone each time the use case is shown.",
-            usage=usage,
-        )
-    return text
-
-
-def check_title(value: str | None, usage: str | None = USAGE["register"]) -> str:
-    return check_text(value, what="title", max_len=TITLE_MAX, usage=usage, single_line=True)
-
-
-def check_description(value: str | None, usage: str | None = USAGE["register"]) -> str:
-    return check_text(
-        value, what="description", max_len=DESCRIPTION_MAX, usage=usage, required=False
-    )
-
-
-def check_reason(
-    value: str | None, *, usage: str | None, required: bool, what: str = "reason"
-) -> str:
-    return check_text(value, what=what, max_len=REASON_MAX, usage=usage, required=required)
-
-
-def check_unit(value: str | None, usage: str | None = USAGE["adopt"]) -> str:
-    return check_text(value, what="business unit", max_len=UNIT_MAX, usage=usage, single_line=True)
-
-
-def check_phase(value: str | None, usage: str | None = USAGE["phase"]) -> str:
-    phase = (value or "").strip().lower()
-    if not phase:
-        raise InvalidInput("Which phase? Say pilot, production or platform.", usage=usage)
-    if phase not in PHASES:
-        raise InvalidInput(
-            f"'{_clip(phase)}' is not a phase: use pilot, production or platform.", usage=usage
-        )
-    return phase
-
-
-def check_week(value: str, usage: str | None = USAGE["metric"]) -> str:
-    try:
-        return weeks.normalize(value)
-    except weeks.WeekError:
-        raise InvalidInput(
-            f"'{_clip(value)}' is not an ISO week: write it like 2026-W48.", usage=usage
-        ) from None
-
-
-def parse_number(name: str, raw: str, usage: str | None = USAGE["metric"]) -> float:
-    """A metric value: a finite number ≥ 0 (``users``: a whole number)."""
-    text = raw.strip()
-    if text.startswith("-") and _NUMBER.match(text[1:]):
-        return check_metric_value(name, -float(text[1:]), usage)
-    if not _NUMBER.match(text):
-        hint = " (no thousands separators; use a dot for decimals)" if "," in text else ""
-        raise InvalidInput(f"{name}={_clip(text)} is not a number{hint}.", usage=usage)
-    value = float(text)
-    return check_metric_value(name, value, usage)
-
-
-def check_metric_value(name: str, value: object, usage: str | None = USAGE["metric"]) -> float:
-    if name not in METRIC_NAMES:
-        raise InvalidInput(
-            f"'{_clip(name)}' is not a metric: use " + ", ".join(METRIC_NAMES) + ".",
-            usage=usage,
-        )
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidInput(f"{name} must be a number.", usage=usage)
-    number = float(value)
-    if not math.isfinite(number):
-        raise InvalidInput(f"{name} must be a finite number.", usage=usage)
-    if number < 0:
-        raise InvalidInput(
-            f"{name} cannot be negative; report costs as llm_cost, not as negative value.",
-            usage=usage,
-        )
-    if number > MAX_METRIC_VALUE:
-        raise InvalidInput(f"{name}={number:g} is implausibly large.", usage=usage)
-    if name == "users" and not number.is_integer():
-        raise InvalidInput("users must be a whole number.", usage=usage)
-    return number
-
-
-def check_metric_values(
-    values: Mapping[str, object], usage: str | None = USAGE["metric"]
-) -> dict[str, float]:
-    if not values:
-        raise InvalidInput(
-            "Give at least one metric, e.g. hours_saved=12 llm_cost=40.", usage=usage
-        )
-    return {name: check_metric_value(name, value, usage) for name, value in values.items()}
-
-
-def parse_id(text: str) -> int:
-    """'12', 'UC-12', 'uc-12' (also 'UC12', '#12') → 12; InvalidInput otherwise."""
-    raw = (text or "").strip()
-    match = _ID.match(raw)
-    if not match:
-        if not raw:
-            raise InvalidInput("The use case id is missing (e.g. UC-12).")
-        raise InvalidInput(f"'{_clip(raw)}' is not a use case id: write 12 or UC-12.")
-    number = int(match.group(1))
-    if number < 1 or number > MAX_ID:
-        raise InvalidInput(f"There is no use case UC-{_clip(match.group(1))}.")
-    return number
-
 
 # --- the parser ------------------------------------------------------------------
 
@@ -508,9 +364,3 @@ _PARSERS = {
     "snooze": _snooze,
     "history": _id_only(History),
 }
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    """Echo user text back in an error without letting it grow the message."""
-    text = _BROADCAST.sub("[mention]", " ".join(text.split()))
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -22,6 +22,7 @@ from bot.blocks.text import (
     truncate,
 )
 from bot.constants import ACTION_DIGEST_DROP, ACTION_DIGEST_PHASE, ACTION_DIGEST_SNOOZE
+from portfolio.read_model import SECTIONS
 
 if TYPE_CHECKING:
     from jobs.digest import Digest, DigestItem
@@ -32,20 +33,9 @@ MAX_BLOCKS = 50
 SECTION_CHARS = 2900
 GAP_CHARS = 280  # a knowledge gap is shown as its first words: the digest is not a log
 
-ICONS = {
-    "drop_candidate": ":warning:",
-    "ready_to_scale": ":rocket:",
-    "growing": ":chart_with_upwards_trend:",
-    "stalling": ":zzz:",
-    "new": ":seedling:",
-}
-TITLES = {
-    "drop_candidate": "Drop candidates",
-    "ready_to_scale": "Ready to scale",
-    "growing": "Growing",
-    "stalling": "Stalling — owners, please report",
-    "new": "New this fortnight",
-}
+# Section titles, icons and order come from the portfolio's read model (one definition).
+ICONS = {s.key: s.icon for s in SECTIONS}
+TITLES = {s.key: s.title for s in SECTIONS}
 LIST_HINT = {
     "drop_candidate": "`/usecase list` and `/usecase show <id>`",
     "ready_to_scale": "`/usecase list pilot` and `/usecase list production`",
@@ -103,7 +93,7 @@ def build_digest_blocks(digest: Digest) -> list[dict]:
     ]
     if digest.quiet:
         blocks.append(section("A quiet week: nothing to grow, scale, chase or drop."))
-    for key in ("drop_candidate", "ready_to_scale", "growing", "stalling", "new"):
+    for key in (s.key for s in SECTIONS):
         items = digest.sections.get(key) or []
         if not items:
             continue

@@ -6,6 +6,10 @@ typed into a title shows literally instead of pinging a channel.
 
 from __future__ import annotations
 
+# Formatting lives in spinebot.format; re-exported for the builders.
+from spinebot.format import money as money
+from spinebot.format import number as number
+
 SECTION_MAX = 3000
 HEADER_MAX = 150
 CONTEXT_MAX = 2000
@@ -21,13 +25,6 @@ def truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: max(0, limit - 1)].rstrip() + "…"
-
-
-def money(value: float | None) -> str:
-    if value is None:
-        return "—"
-    sign = "−" if value < 0 else ""
-    return f"{sign}${abs(value):,.0f}"
 
 
 def section(text: str) -> dict:

@@ -25,27 +25,22 @@ from bot.constants import (
     ACTION_USECASE_VOTE,
     VIEW_USECASE_REGISTER,
 )
-from portfolio.models import DESCRIPTION_MAX, TITLE_MAX, UNIT_MAX, RiskTier
+from portfolio.models import DESCRIPTION_MAX, TITLE_MAX, RiskTier
+from portfolio.read_model import TREND_ICONS
+from portfolio.read_model import trend_label as plain_trend
 
 if TYPE_CHECKING:
     from portfolio.service import AuditEntry, UseCaseCard, WeekValue
 
 LIST_MAX_ITEMS = 20  # 2 blocks per item + header/footer stays far below Slack's 50
 
-TREND_EMOJI = {
-    "new": ":seedling:",
-    "growing": ":chart_with_upwards_trend:",
-    "ready_to_scale": ":rocket:",
-    "steady": ":large_blue_circle:",
-    "stalling": ":zzz:",
-    "drop_candidate": ":warning:",
-}
+TREND_EMOJI = TREND_ICONS  # one set of icons for cards, lists, App Home and the digest
 
 
 def trend_label(kind: str | None) -> str:
     if not kind:
         return "—"
-    return f"{TREND_EMOJI.get(kind, '')} {kind.replace('_', ' ')}".strip()
+    return f"{TREND_ICONS.get(kind, '')} {plain_trend(kind)}".strip()
 
 
 def _vote_button(card: UseCaseCard) -> dict:
@@ -217,13 +212,28 @@ def build_registered_blocks(card: UseCaseCard, actor: str) -> list[dict]:
     ]
 
 
+LIST_INPUT_MAX = 2000  # the units and processes inputs (comma-separated)
+
+
 def build_register_modal(
-    *, channel_id: str = "", title: str = "", description: str = "", confirmed: bool = False
+    *,
+    channel_id: str = "",
+    title: str = "",
+    description: str = "",
+    units: Sequence[str] = (),
+    processes: Sequence[str] = (),
+    risk_tier: str = "minimal",
+    confirmed: bool = False,
 ) -> dict:
+    """The registration form; every field prefilled when given (e.g. after the
+    duplicate warning, so nothing typed is lost)."""
     risk_options = [
         {"text": {"type": "plain_text", "text": tier.value}, "value": tier.value}
         for tier in RiskTier
     ]
+    initial_risk = next((o for o in risk_options if o["value"] == risk_tier), risk_options[0])
+    units_input = _list_input(units)
+    processes_input = _list_input(processes)
     title_input: dict = {
         "type": "plain_text_input",
         "action_id": "value",
@@ -260,18 +270,14 @@ def build_register_modal(
                 "block_id": "units",
                 "optional": True,
                 "label": _pt("Business units (comma-separated)"),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "value",
-                    "max_length": UNIT_MAX * 5,
-                },
+                "element": units_input,
             },
             {
                 "type": "input",
                 "block_id": "processes",
                 "optional": True,
                 "label": _pt("Processes touched (comma-separated)"),
-                "element": {"type": "plain_text_input", "action_id": "value", "max_length": 500},
+                "element": processes_input,
             },
             {
                 "type": "input",
@@ -284,7 +290,7 @@ def build_register_modal(
                     "type": "static_select",
                     "action_id": "value",
                     "options": risk_options,
-                    "initial_option": risk_options[0],
+                    "initial_option": initial_risk,
                 },
             },
         ],
@@ -292,11 +298,24 @@ def build_register_modal(
 
 
 def build_duplicate_modal(
-    similar: Sequence[tuple[UseCaseCard, float]], *, channel_id: str, title: str, description: str
+    similar: Sequence[tuple[UseCaseCard, float]],
+    *,
+    channel_id: str,
+    title: str,
+    description: str,
+    units: Sequence[str] = (),
+    processes: Sequence[str] = (),
+    risk_tier: str = "minimal",
 ) -> dict:
-    """The registration modal again, with the similar use cases listed above it."""
+    """The registration modal again, every field kept, with the similar use cases above."""
     view = build_register_modal(
-        channel_id=channel_id, title=title, description=description, confirmed=True
+        channel_id=channel_id,
+        title=title,
+        description=description,
+        units=units,
+        processes=processes,
+        risk_tier=risk_tier,
+        confirmed=True,
     )
     lines = "\n".join(
         f"• *{c.ref}* {escape(c.title)} · {round(s * 100)}% similar" for c, s in similar
@@ -307,6 +326,14 @@ def build_duplicate_modal(
         *view["blocks"],
     ]
     return view
+
+
+def _list_input(values: Sequence[str]) -> dict:
+    element: dict = {"type": "plain_text_input", "action_id": "value", "max_length": LIST_INPUT_MAX}
+    joined = ", ".join(values)
+    if joined:
+        element["initial_value"] = truncate(joined, LIST_INPUT_MAX)
+    return element
 
 
 def _pt(text: str) -> dict:

@@ -1,7 +1,8 @@
 """Admin buttons on the weekly digest: drop, move phase, snooze a week.
 
-Only spine admins may use them; anyone else gets a polite ephemeral refusal, and the
-refused attempt is recorded in the audit trail by the portfolio service.
+Each button is a portfolio command run through the executor under the digest's policy
+(spine admins only: anyone else is refused politely, and the attempt is audited), and
+rendered like the same command typed as `/usecase`.
 """
 
 from __future__ import annotations
@@ -9,18 +10,25 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.blocks.answer import build_apology_blocks
-from bot.blocks.text import error_blocks, escape, section
 from bot.deps import Deps
-from portfolio.errors import PermissionDenied, PortfolioError
-
-ACTIONS = {"drop": "drop", "phase": "phase", "snooze": "snooze"}
-DIGEST_DROP_REASON = "Dropped from the weekly digest: it met a drop-candidate rule."
+from bot.listeners.commands.usecase import send
+from bot.usecase_flow import run_usecase_command
+from portfolio import commands as c
+from portfolio.executor import DIGEST_DROP_REASON, Actor
 
 
 def parse_value(value: str) -> tuple[int, str | None]:
     """``"12"`` or ``"12:production"`` → (12, "production")."""
     head, _, tail = value.partition(":")
     return int(head), (tail or None)
+
+
+def command_for(kind: str, use_case_id: int, target: str | None) -> object:
+    if kind == "drop":
+        return c.Drop(use_case_id, DIGEST_DROP_REASON)
+    if kind == "phase":
+        return c.PhaseCmd(use_case_id, target or "production")
+    return c.Snooze(use_case_id, 1)
 
 
 def make(deps: Deps, kind: str) -> Callable[..., None]:
@@ -34,43 +42,8 @@ def make(deps: Deps, kind: str) -> Callable[..., None]:
             return
 
         def work() -> None:
-            svc = deps.portfolio
-            try:
-                if not svc.is_admin(user):
-                    raise svc.refuse(
-                        actor=user,
-                        use_case_id=use_case_id,
-                        action=ACTIONS[kind],
-                        why="Only spine admins can act on the digest. Ask the use case's "
-                        "owner or a spine admin.",
-                    )
-                if kind == "drop":
-                    card = svc.drop(actor=user, use_case_id=use_case_id, reason=DIGEST_DROP_REASON)
-                    note = f":wastebasket: <@{user}> dropped *{card.ref}* {escape(card.title)}."
-                elif kind == "phase":
-                    card = svc.set_phase(
-                        actor=user, use_case_id=use_case_id, phase=target or "production"
-                    )
-                    note = f":arrow_up: <@{user}> moved *{card.ref}* to *{card.phase}*."
-                else:
-                    card = svc.snooze(actor=user, use_case_id=use_case_id, weeks=1)
-                    note = f":zzz: <@{user}> snoozed *{card.ref}* for a week."
-            except PermissionDenied as exc:
-                respond(blocks=error_blocks(exc.message), text=exc.message, replace_original=False)
-                return
-            except PortfolioError as exc:
-                respond(
-                    blocks=error_blocks(exc.message, exc.usage),
-                    text=exc.message,
-                    replace_original=False,
-                )
-                return
-            respond(
-                blocks=[section(note)],
-                text=note,
-                response_type="in_channel",
-                replace_original=False,
-            )
+            command = command_for(kind, use_case_id, target)
+            send(respond, run_usecase_command(deps, command, Actor(user, admins_only=True)))
 
         deps.run(
             work,

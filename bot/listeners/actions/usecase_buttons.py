@@ -10,9 +10,8 @@ from bot.blocks.answer import build_apology_blocks
 from bot.blocks.text import section
 from bot.deps import Deps
 from bot.listeners.commands.usecase import send
-from bot.usecase_flow import Reply, register, run_usecase_command
+from bot.usecase_flow import Reply, run_usecase_command
 from portfolio import commands as c
-from portfolio.errors import PortfolioError
 
 
 def _use_case_id(action: dict) -> int | None:
@@ -77,18 +76,14 @@ def make_confirm_register(deps: Deps) -> Callable[..., None]:
             return
 
         def work() -> None:
-            try:
-                reply = register(deps, user, title, description)
-            except PortfolioError as exc:
-                from bot.usecase_flow import error_reply
-
-                send(respond, error_reply(exc))
-                return
-            respond(
-                blocks=[section(":white_check_mark: Registered.")],
-                text="Registered.",
-                replace_original=True,
-            )
+            command = c.Register(title, description, confirmed=True)
+            reply = run_usecase_command(deps, command, user)
+            if reply.in_channel:  # registered: the prompt is settled
+                respond(
+                    blocks=[section(":white_check_mark: Registered.")],
+                    text="Registered.",
+                    replace_original=True,
+                )
             send(respond, reply)
 
         deps.run(work, what="confirm registration")

@@ -1,5 +1,9 @@
 """The registration modal's submission: field errors shown in the modal, a duplicate
-check that asks once, then the registration announced."""
+check that asks once (keeping every field), then the registration announced.
+
+Fields are checked with :mod:`portfolio.fields` and the registration runs through the
+portfolio executor, like `/usecase register` typed as text.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,12 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.usecase import build_duplicate_modal, build_registered_blocks
+from bot.blocks.usecase import build_duplicate_modal
 from bot.deps import Deps, new_reference
-from portfolio.errors import PortfolioError
-from portfolio.models import DESCRIPTION_MAX, TITLE_MAX, UNIT_MAX, RiskTier
+from bot.usecase_flow import render
+from portfolio import commands as c
+from portfolio import executor as x
+from portfolio.fields import check_form
 
 log = logging.getLogger(__name__)
 
@@ -25,35 +31,13 @@ def field_value(view: dict, block_id: str) -> str:
     return (state.get("value") or "").strip()
 
 
-def split_list(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
 def validate(view: dict) -> tuple[dict, dict[str, str]]:
-    title = field_value(view, "title")
-    description = field_value(view, "description")
-    units = split_list(field_value(view, "units"))
-    processes = split_list(field_value(view, "processes"))
-    risk = field_value(view, "risk_tier") or RiskTier.minimal.value
-    errors: dict[str, str] = {}
-    if not title:
-        errors["title"] = "Give the use case a short title."
-    elif len(title) > TITLE_MAX:
-        errors["title"] = f"Keep the title under {TITLE_MAX} characters."
-    if len(description) > DESCRIPTION_MAX:
-        errors["description"] = f"Keep the description under {DESCRIPTION_MAX} characters."
-    if any(len(u) > UNIT_MAX for u in units):
-        errors["units"] = f"Each unit name must be under {UNIT_MAX} characters."
-    if risk not in {t.value for t in RiskTier}:
-        errors["risk_tier"] = "Pick a risk tier."
-    fields = {
-        "title": title,
-        "description": description,
-        "units": units,
-        "processes": processes,
-        "risk_tier": risk,
+    """The modal's fields, checked by the shared field rules; errors by block id."""
+    raw = {
+        name: field_value(view, name)
+        for name in ("title", "description", "units", "processes", "risk_tier")
     }
-    return fields, errors
+    return check_form(raw)
 
 
 def announce(client: WebClient, channel: str, user: str, blocks: list[dict], text: str) -> None:
@@ -75,25 +59,16 @@ def make(deps: Deps) -> Callable[..., None]:
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        svc = deps.portfolio
-        if not meta.get("confirmed"):
-            similar = svc.find_similar(title=fields["title"], description=fields["description"])
-            if similar:
-                ack(
-                    response_action="update",
-                    view=build_duplicate_modal(
-                        similar,
-                        channel_id=meta.get("channel", ""),
-                        title=fields["title"],
-                        description=fields["description"],
-                    ),
-                )
-                return
+        command = c.Register(
+            title=fields["title"],
+            description=fields["description"],
+            units=tuple(fields["units"]),
+            processes=tuple(fields["processes"]),
+            risk_tier=fields["risk_tier"],
+            confirmed=bool(meta.get("confirmed")),
+        )
         try:
-            card = svc.register(actor=user, **fields)
-        except PortfolioError as exc:
-            ack(response_action="errors", errors={"title": exc.message[:150]})
-            return
+            outcome = x.execute(deps.portfolio, command, user)
         except Exception:
             ref = new_reference()
             log.exception("registration failed (ref %s)", ref)
@@ -102,11 +77,23 @@ def make(deps: Deps) -> Callable[..., None]:
                 errors={"title": f"Sorry, saving failed (reference {ref}). Please try again."},
             )
             return
+        if isinstance(outcome, x.SimilarFound):
+            ack(
+                response_action="update",
+                view=build_duplicate_modal(
+                    outcome.similar, channel_id=meta.get("channel", ""), **fields
+                ),
+            )
+            return
+        if isinstance(outcome, x.Failed):
+            ack(response_action="errors", errors={"title": outcome.error.message[:150]})
+            return
         ack()
-        blocks = build_registered_blocks(card, user)
+        reply = render(outcome, user)
+        ref = outcome.card.ref if isinstance(outcome, x.Registered) else "use case"
         deps.run(
             lambda: announce(
-                client, meta.get("channel", ""), user, blocks, f"{card.ref} registered"
+                client, meta.get("channel", ""), user, reply.blocks, f"{ref} registered"
             ),
             what="announce registration",
         )

@@ -1,0 +1,604 @@
+"""The portfolio as people see it: cards, lists, App Home and the weekly digest.
+
+One read model for every surface. Trend inputs (the week, "today" for snoozes, the
+first week of activity, the history window, the whole-history facts) are prepared here
+and nowhere else, so a ``show`` card and the digest classify a use case alike. The
+sections of the digest, their titles, icons and order, are defined here once too.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import Engine, Table, and_, func, or_, select
+from sqlmodel import Session, col
+from sqlmodel import select as orm_select
+
+from portfolio import weeks as wk
+from portfolio.errors import InvalidInput, NotFound
+from portfolio.fields import MAX_ID, check_unit
+from portfolio.models import AuditEvent, MetricReport, Status, UseCase, UseCaseUnit, Vote
+from portfolio.trends import net_value
+from spinebot.db import session_scope
+from spinebot.models import as_utc, utcnow
+
+if TYPE_CHECKING:
+    from portfolio.trends import Trend, WeekPoint
+    from spinebot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CARD_WEEKS = 4
+VOTE_ACTIONS = ("vote", "unvote")
+LIST_USAGE = "/usecase list [pilot|production|platform|dropped|mine|<business unit>]"
+
+VOTE_TABLE = cast(Table, Vote.__table__)  # type: ignore[attr-defined]
+METRIC_TABLE = cast(Table, MetricReport.__table__)  # type: ignore[attr-defined]
+_UC = cast(Table, UseCase.__table__).c  # type: ignore[attr-defined]
+_METRIC = METRIC_TABLE.c
+_VOTE = VOTE_TABLE.c
+_UNIT = cast(Table, UseCaseUnit.__table__).c  # type: ignore[attr-defined]
+
+
+# --- sections and trend labels: one definition for every surface ---------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str  # a trend kind
+    title: str
+    icon: str  # a Slack emoji code; the CLI prints the title only
+
+
+# The digest's sections in the order it shows them.
+SECTIONS: tuple[Section, ...] = (
+    Section("drop_candidate", "Drop candidates", ":warning:"),
+    Section("ready_to_scale", "Ready to scale", ":rocket:"),
+    Section("growing", "Growing", ":chart_with_upwards_trend:"),
+    Section("stalling", "Stalling — owners, please report", ":zzz:"),
+    Section("new", "New", ":seedling:"),
+)
+SECTION_BY_KEY = {s.key: s for s in SECTIONS}
+TREND_ICONS = {s.key: s.icon for s in SECTIONS} | {"steady": ":large_blue_circle:"}
+
+
+def trend_label(kind: str | None) -> str:
+    """'ready_to_scale' → 'ready to scale' (the card's and the list's wording)."""
+    return kind.replace("_", " ") if kind else "—"
+
+
+# --- what callers get back ---------------------------------------------------------
+
+
+@dataclass
+class WeekValue:
+    """One reported ISO week; a metric is None when it was not reported that week."""
+
+    week: str
+    hours_saved: float | None
+    cost_saved: float | None
+    revenue: float | None
+    llm_cost: float | None
+    users: int | None
+    net_value: float
+
+
+@dataclass
+class UseCaseCard:
+    id: int
+    ref: str
+    title: str
+    description: str
+    owner_id: str
+    units: list[str]
+    processes: list[str]
+    phase: str
+    status: str
+    drop_reason: str | None
+    risk_tier: str
+    votes: int
+    voted: bool | None  # whether the viewer voted (None: no viewer)
+    weeks: list[WeekValue]  # last 4 reported weeks, oldest first
+    net_value_latest: float | None
+    trend: str | None
+    trend_rule: str | None
+    created_at: datetime
+    updated_at: datetime | None = None
+    snoozed_until: date | None = None
+
+
+@dataclass
+class AuditEntry:
+    at: datetime
+    actor_id: str
+    action: str
+    allowed: bool
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    detail: str
+    use_case_id: int | None = None
+
+
+@dataclass
+class TrendedUseCase:
+    """One active use case as the digest sees it in a given week."""
+
+    id: int
+    title: str
+    owner_id: str
+    phase: str
+    units: int
+    votes: int
+    history: list[WeekPoint]  # the trend window, oldest first
+    trend: Trend
+
+    @property
+    def ref(self) -> str:
+        return f"UC-{self.id}"
+
+
+@dataclass
+class PortfolioWeek:
+    week: str
+    use_cases: list[TrendedUseCase] = field(default_factory=list)
+
+
+# --- trend inputs, prepared once --------------------------------------------------
+
+
+def today_in(week: str, tz: Any) -> date:
+    """'Today' for snoozes: the real date while ``week`` runs, clamped into ``week``
+    when another week is looked at."""
+    start = wk.monday_of(week)
+    return min(max(datetime.now(tz).date(), start), start + timedelta(days=6))
+
+
+def classify_use_case(
+    *,
+    created_at: datetime | None,
+    phase: str,
+    units: int,
+    history: Sequence[Any],
+    snoozed_until: date | None,
+    week: str,
+    settings: Settings,
+    thresholds: Any = None,
+    last_reported: str | None = None,
+    ever_valued: bool | None = None,
+) -> Trend:
+    """The trend of one active use case as of ``week``: the one place trend inputs are
+    derived from a use case's stored state (cards and the digest both call it)."""
+    from portfolio import trends
+
+    tz = settings.tz
+    created = as_utc(created_at) or utcnow()
+    return trends.classify(
+        created_week=wk.week_of(created.astimezone(tz).date()),
+        current_week=week,
+        phase=phase,
+        units=units,
+        history=history,
+        thresholds=thresholds or trends.Thresholds.from_settings(settings),
+        snoozed=bool(snoozed_until and snoozed_until >= today_in(week, tz)),
+        last_reported=last_reported,
+        ever_valued=ever_valued,
+    )
+
+
+# --- the read model ---------------------------------------------------------------
+
+
+class ReadModel:
+    """Reads only; each call opens its own session."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+
+    # --- single use cases and lists -----------------------------------------------
+
+    def get(self, use_case_id: int, *, viewer: str | None = None) -> UseCaseCard:
+        with session_scope(self.engine) as session:
+            use_case = load(session, use_case_id)
+            return self.cards(session, [use_case], viewer)[0]
+
+    def list(
+        self, *, filter: str | None = None, viewer: str | None = None, limit: int = 20
+    ) -> builtins.list[UseCaseCard]:
+        """Active use cases, most voted first; ``filter`` narrows them down.
+
+        ``filter``: a phase (``pilot``, ``production``, ``platform``), ``dropped``,
+        ``mine`` (the viewer's own, any status), ``active``, ``all``, or a business unit.
+        """
+        key = (filter or "").strip()
+        lowered = key.lower()
+        stmt = ranked()
+        if not key or lowered == "active":
+            stmt = stmt.where(UseCase.status == Status.active.value)
+        elif lowered == "all":
+            pass
+        elif lowered == "dropped":
+            stmt = stmt.where(UseCase.status == Status.dropped.value)
+        elif lowered in ("pilot", "production", "platform"):
+            stmt = stmt.where(UseCase.status == Status.active.value, UseCase.phase == lowered)
+        elif lowered == "mine":
+            if not viewer:
+                raise InvalidInput("`list mine` needs to know who is asking.", usage=LIST_USAGE)
+            stmt = stmt.where(UseCase.owner_id == viewer)
+        else:
+            unit = check_unit(key, LIST_USAGE)
+            units = select(col(UseCaseUnit.use_case_id)).where(
+                func.lower(UseCaseUnit.unit) == unit.lower()
+            )
+            stmt = stmt.where(
+                UseCase.status == Status.active.value,
+                UseCase.id.in_(units),  # type: ignore[union-attr]
+            )
+        return self.select_cards(stmt, viewer, limit)
+
+    def owned_by(self, user_id: str, *, limit: int = 10) -> builtins.list[UseCaseCard]:
+        """The user's use cases, active ones first, then most voted."""
+        stmt = ranked(status_first=True).where(UseCase.owner_id == user_id)
+        return self.select_cards(stmt, user_id, limit)
+
+    def top_voted(self, *, limit: int = 5) -> builtins.list[UseCaseCard]:
+        stmt = ranked().where(UseCase.status == Status.active.value)
+        return self.select_cards(stmt, None, limit)
+
+    def mentioned_in(self, text: str, *, limit: int = 3) -> builtins.list[UseCaseCard]:
+        """Use cases a question names, by reference ("UC-12") or by title."""
+        if not text or limit <= 0:
+            return []
+        wanted: builtins.list[int] = []
+        for match in re.finditer(r"\bUC[-_ ]?(\d{1,10})\b", text, re.IGNORECASE):
+            number = int(match.group(1))
+            if 1 <= number <= MAX_ID and number not in wanted:
+                wanted.append(number)
+        lowered = " ".join(text.lower().split())
+        with session_scope(self.engine) as session:
+            titles = session.exec(
+                select(UseCase.id, UseCase.title).where(  # type: ignore[call-overload]
+                    UseCase.status == Status.active.value
+                )
+            ).all()
+            named = sorted(
+                (
+                    (uc_id, title)
+                    for uc_id, title in titles
+                    if _nameable(title)
+                    and re.search(
+                        r"(?<!\w)" + re.escape(" ".join(title.lower().split())) + r"(?!\w)",
+                        lowered,
+                    )
+                ),
+                key=lambda item: -len(item[1]),
+            )
+            wanted += [uc_id for uc_id, _ in named if uc_id not in wanted]
+            wanted = wanted[:limit]
+            if not wanted:
+                return []
+            return self.cards(session, self.by_ids(session, wanted), None)
+
+    def by_ids(self, session: Session, ids: Sequence[int]) -> builtins.list[UseCase]:
+        """The use cases with these ids, in the order given (missing ones left out)."""
+        found = {
+            uc.id: uc
+            for uc in session.exec(
+                orm_select(UseCase).where(UseCase.id.in_(list(ids)))  # type: ignore[union-attr]
+            ).all()
+        }
+        return [found[i] for i in ids if i in found]
+
+    def history(
+        self, use_case_id: int, *, limit: int = 30, include_votes: bool = False
+    ) -> builtins.list[AuditEntry]:
+        """The audit trail of one use case, newest first (votes left out unless asked)."""
+        with session_scope(self.engine) as session:
+            load(session, use_case_id)
+            stmt = orm_select(AuditEvent).where(AuditEvent.use_case_id == use_case_id)
+            if not include_votes:
+                stmt = stmt.where(AuditEvent.action.not_in(VOTE_ACTIONS))  # type: ignore[attr-defined]
+            stmt = stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)  # type: ignore[attr-defined,union-attr]
+            return [
+                AuditEntry(
+                    at=as_utc(event.at) or event.at,
+                    actor_id=event.actor_id,
+                    action=event.action,
+                    allowed=event.allowed,
+                    before=event.before,
+                    after=event.after,
+                    detail=event.detail,
+                    use_case_id=event.use_case_id,
+                )
+                for event in session.exec(stmt).all()
+            ]
+
+    # --- cards ------------------------------------------------------------------
+
+    def select_cards(self, stmt: Any, viewer: str | None, limit: int) -> builtins.list[UseCaseCard]:
+        if limit <= 0:
+            return []
+        with session_scope(self.engine) as session:
+            use_cases = session.exec(stmt.limit(limit)).all()
+            return self.cards(session, list(use_cases), viewer)
+
+    def week_value(self, row: Any) -> WeekValue:
+        get = row.get if isinstance(row, dict) else (lambda name: getattr(row, name))
+        return WeekValue(
+            week=str(get("week")),
+            hours_saved=get("hours_saved"),
+            cost_saved=get("cost_saved"),
+            revenue=get("revenue"),
+            llm_cost=get("llm_cost"),
+            users=get("users"),
+            net_value=net_value(
+                hours_saved=get("hours_saved"),
+                cost_saved=get("cost_saved"),
+                revenue=get("revenue"),
+                llm_cost=get("llm_cost"),
+                hourly_rate=self.settings.hourly_rate,
+            ),
+        )
+
+    def cards(
+        self, session: Session, use_cases: Sequence[UseCase], viewer: str | None
+    ) -> builtins.list[UseCaseCard]:
+        """Cards for several use cases with a fixed number of queries (no N+1)."""
+        ids = [uc.id for uc in use_cases if uc.id is not None]
+        if not ids:
+            return []
+        conn = session.connection()
+        units = units_of(session, ids)
+        votes: dict[int, int] = dict(
+            conn.execute(  # type: ignore[arg-type]
+                select(_VOTE.use_case_id, func.count())
+                .where(_VOTE.use_case_id.in_(ids))
+                .group_by(_VOTE.use_case_id)
+            ).all()
+        )
+        voted: set[int] = set()
+        if viewer:
+            voted = set(
+                conn.execute(
+                    select(_VOTE.use_case_id).where(
+                        _VOTE.use_case_id.in_(ids), _VOTE.user_id == viewer
+                    )
+                ).scalars()
+            )
+        history: dict[int, builtins.list[WeekValue]] = {}
+        for row in conn.execute(
+            select(METRIC_TABLE)
+            .where(_METRIC.use_case_id.in_(ids))
+            .order_by(_METRIC.use_case_id, _METRIC.week_start)
+        ).mappings():
+            history.setdefault(row["use_case_id"], []).append(self.week_value(dict(row)))
+        cards = []
+        for uc in use_cases:
+            assert uc.id is not None
+            reported = history.get(uc.id, [])
+            trend, rule = self._card_trend(uc, len(units.get(uc.id, [])), reported)
+            cards.append(
+                UseCaseCard(
+                    id=uc.id,
+                    ref=uc.ref,
+                    title=uc.title,
+                    description=uc.description,
+                    owner_id=uc.owner_id,
+                    units=units.get(uc.id, []),
+                    processes=list(uc.processes or []),
+                    phase=uc.phase,
+                    status=uc.status,
+                    drop_reason=uc.drop_reason,
+                    risk_tier=uc.risk_tier,
+                    votes=int(votes.get(uc.id, 0)),
+                    voted=(uc.id in voted) if viewer else None,
+                    weeks=reported[-CARD_WEEKS:],
+                    net_value_latest=reported[-1].net_value if reported else None,
+                    trend=trend,
+                    trend_rule=rule,
+                    created_at=as_utc(uc.created_at) or uc.created_at,
+                    updated_at=as_utc(uc.updated_at),
+                    snoozed_until=uc.snoozed_until,
+                )
+            )
+        return cards
+
+    def _card_trend(
+        self, use_case: UseCase, unit_count: int, reported: Sequence[WeekValue]
+    ) -> tuple[str | None, str | None]:
+        """The digest's classification for a card; None for dropped use cases."""
+        if use_case.status != Status.active.value:
+            return None, None
+        from portfolio import trends
+
+        try:
+            points = [
+                trends.WeekPoint(
+                    week=w.week,
+                    hours_saved=w.hours_saved,
+                    cost_saved=w.cost_saved,
+                    revenue=w.revenue,
+                    llm_cost=w.llm_cost,
+                    net_value=w.net_value,
+                )
+                for w in reported
+            ]
+            result = classify_use_case(
+                created_at=use_case.created_at,
+                phase=use_case.phase,
+                units=unit_count,
+                history=points,
+                snoozed_until=use_case.snoozed_until,
+                week=wk.current_week(self.settings.tz),
+                settings=self.settings,
+            )
+        except Exception:  # a trend bug must not hide the card
+            log.warning("trend classification failed for UC-%s", use_case.id, exc_info=True)
+            return None, None
+        return result.kind, result.rule
+
+    # --- the whole portfolio in one week (the digest) -----------------------------
+
+    def portfolio_week(self, week: str) -> PortfolioWeek:
+        """Every active use case classified as of ``week``.
+
+        Four queries whatever the portfolio's size: active use cases (with their last
+        report and whether they ever reported value, from correlated index look-ups),
+        the metric rows of the trend window, vote counts and unit counts.
+        """
+        from portfolio.trends import Thresholds, WeekPoint
+
+        thresholds = Thresholds.from_settings(self.settings)
+        window_start = wk.monday_of(wk.shift(week, -(thresholds.lookback_weeks() - 1)))
+        week_end = wk.monday_of(week) + timedelta(days=7)
+        rate = self.settings.hourly_rate
+
+        past = and_(_METRIC.use_case_id == _UC.id, _METRIC.week <= week)
+        last_reported = select(func.max(_METRIC.week)).where(past).scalar_subquery()
+        ever_valued = (
+            select(_METRIC.id)
+            .where(
+                past,
+                or_(
+                    _METRIC.hours_saved.is_not(None),
+                    _METRIC.cost_saved.is_not(None),
+                    _METRIC.revenue.is_not(None),
+                ),
+            )
+            .exists()
+        )
+        with session_scope(self.engine) as session:
+            conn = session.connection()  # Core rows: no ORM bookkeeping for 10^5 tuples
+            use_cases = conn.execute(
+                select(
+                    _UC.id,
+                    _UC.title,
+                    _UC.owner_id,
+                    _UC.phase,
+                    _UC.created_at,
+                    _UC.snoozed_until,
+                    last_reported,
+                    ever_valued,
+                ).where(_UC.status == Status.active.value)
+            ).all()
+            rows = conn.execute(
+                select(
+                    _METRIC.use_case_id,
+                    _METRIC.week,
+                    _METRIC.hours_saved,
+                    _METRIC.cost_saved,
+                    _METRIC.revenue,
+                    _METRIC.llm_cost,
+                )
+                .join(UseCase, _UC.id == _METRIC.use_case_id)
+                .where(
+                    _UC.status == Status.active.value,
+                    _METRIC.week_start >= window_start,
+                    _METRIC.week_start < week_end,
+                )
+                .order_by(_METRIC.use_case_id, _METRIC.week)
+            ).all()
+            votes: dict[int, int] = dict(
+                conn.execute(  # type: ignore[arg-type]
+                    select(_VOTE.use_case_id, func.count(_VOTE.id)).group_by(_VOTE.use_case_id)
+                ).all()
+            )
+            units: dict[int, int] = dict(
+                conn.execute(  # type: ignore[arg-type]
+                    select(_UNIT.use_case_id, func.count()).group_by(_UNIT.use_case_id)
+                ).all()
+            )
+
+        history: dict[int, builtins.list[WeekPoint]] = defaultdict(list)
+        for uc_id, week_, hours, cost, revenue, llm in rows:  # ordered by use case, week
+            value = net_value(
+                hours_saved=hours, cost_saved=cost, revenue=revenue, llm_cost=llm, hourly_rate=rate
+            )
+            history[uc_id].append(WeekPoint(week_, hours, cost, revenue, llm, value))
+
+        result = PortfolioWeek(week=week)
+        for uc_id, title, owner, phase, created_at, snoozed_until, last, valued in use_cases:
+            points = history.get(uc_id, [])
+            trend = classify_use_case(
+                created_at=created_at,
+                phase=phase,
+                units=units.get(uc_id, 0),
+                history=points,
+                snoozed_until=snoozed_until,
+                week=week,
+                settings=self.settings,
+                thresholds=thresholds,
+                last_reported=last,
+                ever_valued=bool(valued),
+            )
+            result.use_cases.append(
+                TrendedUseCase(
+                    id=uc_id,
+                    title=title,
+                    owner_id=owner,
+                    phase=phase,
+                    units=units.get(uc_id, 0),
+                    votes=int(votes.get(uc_id, 0)),
+                    history=points,
+                    trend=trend,
+                )
+            )
+        return result
+
+
+# --- shared query pieces --------------------------------------------------------------
+
+
+def load(session: Session, use_case_id: int, *, lock: bool = False, sqlite: bool = True) -> UseCase:
+    """The use case, or NotFound; ``lock`` takes a row lock on Postgres."""
+    if isinstance(use_case_id, bool) or not isinstance(use_case_id, int):
+        raise InvalidInput(f"'{use_case_id}' is not a use case id.")
+    if not 1 <= use_case_id <= MAX_ID:
+        raise NotFound(f"There is no use case UC-{use_case_id}. `/usecase list` shows them.")
+    stmt = orm_select(UseCase).where(UseCase.id == use_case_id)
+    if lock and not sqlite:
+        stmt = stmt.with_for_update(key_share=True)  # votes (FK key share) still pass
+    use_case = session.exec(stmt).first()
+    if use_case is None:
+        raise NotFound(f"There is no use case UC-{use_case_id}. `/usecase list` shows them.")
+    return use_case
+
+
+def units_of(session: Session, ids: Sequence[int]) -> dict[int, builtins.list[str]]:
+    units: dict[int, builtins.list[str]] = {}
+    if not ids:
+        return units
+    stmt = (
+        select(UseCaseUnit.use_case_id, UseCaseUnit.unit)  # type: ignore[call-overload]
+        .where(UseCaseUnit.use_case_id.in_(ids))  # type: ignore[attr-defined]
+        .order_by(UseCaseUnit.adopted_at, UseCaseUnit.unit)
+    )
+    for use_case_id, unit in session.exec(stmt).all():
+        units.setdefault(use_case_id, []).append(unit)
+    return units
+
+
+def ranked(*, status_first: bool = False) -> Any:
+    """Use cases ordered by vote count (most first), then newest first."""
+    counts = (
+        select(_VOTE.use_case_id, func.count().label("n")).group_by(_VOTE.use_case_id).subquery()
+    )
+    order: builtins.list[Any] = []
+    if status_first:
+        order.append(UseCase.status)  # "active" sorts before "dropped"
+    order += [func.coalesce(counts.c.n, 0).desc(), UseCase.id.desc()]  # type: ignore[union-attr]
+    return (
+        orm_select(UseCase).outerjoin(counts, counts.c.use_case_id == UseCase.id).order_by(*order)
+    )
+
+
+def _nameable(title: str) -> bool:
+    """Long enough to count as named when it appears in a question (not "Search")."""
+    return len(title.split()) >= 2 or len(title) >= 8

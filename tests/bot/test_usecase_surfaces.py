@@ -1,0 +1,109 @@
+"""/usecase surfaces over signed Slack requests: one wording per outcome, wherever the
+command came from (slash command, modal, digest button)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import select
+
+from bot.constants import ACTION_DIGEST_PHASE, VIEW_USECASE_REGISTER
+from portfolio.models import UseCase
+from spinebot.db import session_scope
+from tests.bot.conftest import SlackApp
+from tests.bot.test_slack_e2e import USER, command, register, replies, text_of
+
+ADMIN = "UADMIN"
+
+
+def register_distinct(slack: SlackApp, title: str, description: str) -> int:
+    _, url = command(slack, f"register {title} | {description}")
+    assert replies(slack, url)[-1].get("response_type") == "in_channel"
+    with session_scope() as session:
+        return session.exec(select(UseCase.id).where(UseCase.title == title)).one()
+
+
+def form(title: str, description: str, units: str, processes: str, risk: str) -> dict:
+    return {
+        "title": {"value": title},
+        "description": {"value": description},
+        "units": {"value": units},
+        "processes": {"value": processes},
+        "risk_tier": {"value": {"type": "static_select", "selected_option": {"value": risk}}},
+    }
+
+
+def test_a_promotion_says_up_and_a_demotion_says_down_in_the_channel(slack: SlackApp) -> None:
+    uc = register(slack)
+    _, url = command(slack, f"phase {uc} platform")
+    up = replies(slack, url)[-1]
+    assert up["response_type"] == "in_channel" and ":arrow_up:" in text_of(up)
+    _, url = command(slack, f"phase {uc} pilot")
+    down = replies(slack, url)[-1]
+    assert down["response_type"] == "in_channel"
+    assert ":arrow_down:" in text_of(down) and ":arrow_up:" not in text_of(down)
+    assert "from platform to *pilot*" in text_of(down)
+
+
+def test_the_digest_button_announces_a_move_in_the_words_of_the_slash_command(
+    slack: SlackApp,
+) -> None:
+    typed = register(slack, "Claims triage")
+    pressed = register_distinct(slack, "Invoice matching", "Pair supplier invoices with orders")
+    _, url = command(slack, f"phase {typed} production", user=ADMIN)
+    by_command = text_of(replies(slack, url)[-1])
+    url = slack.fake.response_url()
+    slack.requester.block_action(
+        ACTION_DIGEST_PHASE,
+        f"{pressed}:production",
+        user_id=ADMIN,
+        channel_id="C111",
+        response_url=url,
+    )
+    reply = replies(slack, url)[-1]
+    assert reply["response_type"] == "in_channel"
+    by_button = text_of(reply)
+    assert by_command.replace(f"UC-{typed}* Claims triage", "X") == by_button.replace(
+        f"UC-{pressed}* Invoice matching", "X"
+    )
+
+
+def test_the_duplicate_warning_keeps_every_field_of_the_modal(slack: SlackApp) -> None:
+    register(slack, "Claims e-mail triage")
+    first = slack.requester.view_submission(
+        VIEW_USECASE_REGISTER,
+        form(
+            "Triage of claims e-mails",
+            "Route claims e-mail by urgency",
+            "Legal, Claims",
+            "intake, routing",
+            "high",
+        ),
+        private_metadata=json.dumps({"channel": "C111", "confirmed": False}),
+    )
+    body = first.json()
+    assert body["response_action"] == "update"
+    view = body["view"]
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert inputs["title"]["initial_value"] == "Triage of claims e-mails"
+    assert inputs["units"]["initial_value"] == "Legal, Claims"
+    assert inputs["processes"]["initial_value"] == "intake, routing"
+    assert inputs["risk_tier"]["initial_option"]["value"] == "high"
+    again = slack.requester.view_submission(
+        VIEW_USECASE_REGISTER,
+        form(
+            "Triage of claims e-mails",
+            "Route claims e-mail by urgency",
+            inputs["units"]["initial_value"],
+            inputs["processes"]["initial_value"],
+            inputs["risk_tier"]["initial_option"]["value"],
+        ),
+        private_metadata=view["private_metadata"],
+    )
+    assert again.status == 200
+    slack.fake.wait_for("chat.postMessage", predicate=lambda c: "Triage of" in json.dumps(c.args))
+    with session_scope() as session:
+        saved = session.exec(select(UseCase).where(UseCase.title.startswith("Triage"))).one()  # type: ignore[attr-defined]
+        assert saved.risk_tier == "high" and saved.processes == ["intake", "routing"]
+    _, url = command(slack, f"show {saved.id}", user=USER)
+    assert "Claims, Legal" in text_of(replies(slack, url)[-1])  # units sorted by name
