@@ -34,12 +34,17 @@ def _join_lines(lines: list[str]) -> str:
     return " ".join(text.split())
 
 
+_SECTION_NUMBER = re.compile(r"^\d+(?:\.\d+)*\.?\s+(?=[A-Z])")
+
+
 def _looks_like_heading(text: str) -> bool:
+    """Short, capitalised, no closing punctuation; a section number ("4.2.1.") may lead."""
+    text = _SECTION_NUMBER.sub("", text.strip())
     words = text.split()
     return (
         0 < len(words) <= 10
         and len(text) <= 80
-        and not text.rstrip().endswith((".", ",", ";", ":", "?", "!", "”", '"'))
+        and not text.rstrip().endswith((".", ",", ";", ":", "?", "!", "”", '"', "-"))
         and text[:1].isupper()
     )
 
@@ -57,11 +62,18 @@ def text_blocks(text: str) -> list[Block]:
                 paragraphs[-1].append(line)
             elif paragraphs[-1]:
                 paragraphs.append([])
+        merged: list[list[str]] = []
         for para in paragraphs:
             if not para:
                 continue
-            if len(para) == 1 and _looks_like_heading(para[0].strip()):
-                blocks.append(("h", para[0].strip()))
+            # a word hyphenated across a page or column break: "or-" / "ganizations"
+            if merged and re.search(r"[a-z]-$", merged[-1][-1].rstrip()) and para[0][:1].islower():
+                merged[-1] += para
+            else:
+                merged.append(para)
+        for para in merged:
+            if len(para) <= 2 and all(_looks_like_heading(line) for line in para):
+                blocks += [("h", line.strip()) for line in para]
             else:
                 blocks.append(("p", _join_lines(para)))
         return blocks

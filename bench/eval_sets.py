@@ -431,10 +431,13 @@ class Baselines:
 
 
 def seeds_dir() -> Path | None:
-    candidates = []
-    if os.environ.get("SPINEBOT_SEEDS_DIR"):
-        candidates.append(Path(os.environ["SPINEBOT_SEEDS_DIR"]))
-    candidates += [ROOT.parent / "shared" / "seeds", Path("/work/shared/seeds")]
+    """The folder holding the three seed files: ``SPINEBOT_SEEDS_DIR`` when set (and then
+    only it), else ``<repo>/../shared/seeds`` or ``/work/shared/seeds``; None when absent."""
+    explicit = os.environ.get("SPINEBOT_SEEDS_DIR")
+    if explicit is not None:
+        candidates = [Path(explicit)] if explicit else []
+    else:
+        candidates = [ROOT.parent / "shared" / "seeds", Path("/work/shared/seeds")]
     for candidate in candidates:
         if all((candidate / name).is_file() for name in SEED_FILES):
             return candidate

@@ -174,3 +174,27 @@ def test_baseline_chunks_are_about_a_thousand_characters_and_overlap() -> None:
     assert all(len(c) > 700 for c in chunks[:-1])
     assert chunks[0].split()[-1] in chunks[1]
     assert chunks[-1].endswith("word1999")
+
+
+def test_seed_sets_are_skipped_with_a_note_when_no_seed_folder_exists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPINEBOT_SEEDS_DIR", str(tmp_path / "absent"))
+    sets, notes = eval_sets.prepare(["seeds-raw", "seeds-pdf", "company"], tmp_path)
+    assert [s.name for s in sets] == ["company"]
+    assert len(notes) == 2 and all("skipped" in note for note in notes)
+
+
+@pytest.mark.slow
+def test_the_bench_scores_the_engine_and_both_baselines_on_the_company_set() -> None:
+    report = eval_sets.run(["company"])
+    (item,) = report["sets"]
+    systems = {s["system"]: s for s in item["systems"]}
+    assert {"engine", "bm25", "dense"} <= set(systems)
+    assert item["held_out"] is True and item["held_out_fold"]["answerable"] > 0
+    for figures in systems.values():
+        assert figures["answerable"] >= 30 and figures["unanswerable"] >= 8
+        assert 0.0 <= figures["hit@1"] <= figures["hit@5"] <= 1.0
+    # baselines never abstain: every unanswerable question gets an answer from them
+    assert systems["bm25"]["false_answers"] == systems["bm25"]["unanswerable"]
+    assert systems["dense"]["false_abstentions"] == 0
