@@ -9,6 +9,7 @@ import time
 SCRIPTS = (
     "bench.eval_retrieval",
     "bench.eval_heldout",
+    "bench.eval_sets",
     "bench.knowledge_bench",
     "bench.portfolio_bench",
     "bench.digest_bench",

@@ -1,0 +1,313 @@
+"""Render evaluation documents into other formats at bench time (nothing binary is committed).
+
+* :func:`text_blocks` turns a plain text (a raw seed file, hard-wrapped or one paragraph per
+  line) into ``(kind, text)`` blocks: ``h`` headings, ``li`` list items, ``p`` paragraphs;
+  :func:`markdown_blocks` does the same for the simple Markdown of ``bench/eval/company/render``.
+* :func:`write_html` wraps the blocks in a web page with the usual boilerplate around the
+  article: a cookie banner, site navigation, an aside, a footer and scripts.
+* :func:`write_pdf` lays them out as a paginated A4 PDF with a running header and page
+  numbers (fpdf2, core fonts: text is folded to Latin-1).
+* :func:`write_docx` writes a Word file with Title / Heading / List Bullet styles.
+
+The same texts in these shapes test that loaders keep the article and drop the rest; the
+answering passages are found by the same anchors as in the plain files.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from pathlib import Path
+
+Block = tuple[str, str]  # (kind, text): kind is "h", "h2", "li" or "p"
+
+_HYPHEN_BREAK = re.compile(r"(\w)-\n(\s*)([a-z])")
+_LIST = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+
+
+def _join_lines(lines: list[str]) -> str:
+    """Lines of one paragraph as a web page or word processor would hold them: one line,
+    end-of-line hyphenation repaired (``organ-`` + ``izations``), real hyphens kept."""
+    text = "\n".join(line.strip() for line in lines)
+    text = _HYPHEN_BREAK.sub(r"\1\3", text)
+    return " ".join(text.split())
+
+
+_SECTION_NUMBER = re.compile(r"^\d+(?:\.\d+)*\.?\s+(?=[A-Z])")
+
+
+def _looks_like_heading(text: str) -> bool:
+    """Short, capitalised, no closing punctuation; a section number ("4.2.1.") may lead."""
+    text = _SECTION_NUMBER.sub("", text.strip())
+    words = text.split()
+    return (
+        0 < len(words) <= 10
+        and len(text) <= 80
+        and not text.rstrip().endswith((".", ",", ";", ":", "?", "!", "”", '"', "-"))
+        and text[:1].isupper()
+    )
+
+
+def text_blocks(text: str) -> list[Block]:
+    """Blocks of a raw text. A text with blank-line paragraphs (the hard-wrapped study) is
+    read paragraph by paragraph; otherwise every line is its own paragraph."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    blank = sum(1 for line in lines if not line.strip())
+    blocks: list[Block] = []
+    if blank >= 10:
+        paragraphs: list[list[str]] = [[]]
+        for line in lines:
+            if line.strip():
+                paragraphs[-1].append(line)
+            elif paragraphs[-1]:
+                paragraphs.append([])
+        merged: list[list[str]] = []
+        for para in paragraphs:
+            if not para:
+                continue
+            # a word hyphenated across a page or column break: "or-" / "ganizations"
+            if merged and re.search(r"[a-z]-$", merged[-1][-1].rstrip()) and para[0][:1].islower():
+                merged[-1] += para
+            else:
+                merged.append(para)
+        for para in merged:
+            if len(para) <= 2 and all(_looks_like_heading(line) for line in para):
+                blocks += [("h", line.strip()) for line in para]
+            else:
+                blocks.append(("p", _join_lines(para)))
+        return blocks
+    for line in lines:
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if _LIST.match(stripped):
+            blocks.append(("li", _LIST.sub("", stripped)))
+        elif _looks_like_heading(stripped):
+            blocks.append(("h", stripped))
+        else:
+            blocks.append(("p", stripped))
+    return blocks
+
+
+def markdown_blocks(text: str) -> tuple[str, list[Block]]:
+    """Title and blocks of the simple Markdown used for the company sources."""
+    title = ""
+    blocks: list[Block] = []
+    para: list[str] = []
+
+    def flush() -> None:
+        if para:
+            blocks.append(("p", " ".join(" ".join(para).split())))
+            para.clear()
+
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            flush()
+        elif stripped.startswith("# ") and not title:
+            flush()
+            title = stripped[2:].strip()
+        elif stripped.startswith("#"):
+            flush()
+            blocks.append(("h", stripped.lstrip("#").strip()))
+        elif _LIST.match(stripped):
+            flush()
+            blocks.append(("li", _LIST.sub("", stripped)))
+        else:
+            para.append(stripped)
+    flush()
+    return title, blocks
+
+
+def write_html(
+    path: Path, title: str, blocks: list[Block], *, site: str = "Research library"
+) -> None:
+    """A web page: the article inside cookie banner, navigation, aside, footer and scripts."""
+    body: list[str] = [f"<h1>{html.escape(title)}</h1>"]
+    in_list = False
+    for kind, text in blocks:
+        if kind == "li" and not in_list:
+            body.append("<ul>")
+            in_list = True
+        elif kind != "li" and in_list:
+            body.append("</ul>")
+            in_list = False
+        tag = {"h": "h2", "li": "li", "p": "p"}.get(kind, "p")
+        body.append(f"<{tag}>{html.escape(text)}</{tag}>")
+    if in_list:
+        body.append("</ul>")
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{html.escape(title)} | {html.escape(site)}</title>
+<script>window.dataLayer = []; function track(e) {{ dataLayer.push(e); }} track("view");</script>
+<style>nav li {{ display: inline; }}</style>
+</head><body>
+<div id="cookies" class="cookie-banner"><p>This site uses cookies for statistics and to keep
+you signed in. Read our cookie statement to learn more.</p><button>Accept</button>
+<button>Reject non-essential</button></div>
+<header><a href="/">{html.escape(site)}</a>
+<nav><ul><li><a href="/topics">Topics</a></li><li><a href="/reports">Reports</a></li>
+<li><a href="/events">Events</a></li><li><a href="/subscribe">Subscribe</a></li>
+<li><a href="/login">Sign in</a></li></ul></nav></header>
+<main><article>
+{chr(10).join(body)}
+</article>
+<aside><h3>Most popular</h3><ul><li><a href="/a">Ten questions for your next board meeting</a></li>
+<li><a href="/b">Why pilots stall, and what to do about it</a></li></ul>
+<p>Get the weekly newsletter in your inbox.</p></aside></main>
+<footer><p>&copy; 2026 {html.escape(site)}. All rights reserved.</p>
+<p><a href="/privacy">Privacy policy</a> &middot; <a href="/terms">Terms of use</a> &middot;
+<a href="/contact">Contact us</a> &middot; Customer service: +1 555 0100</p></footer>
+<script>document.getElementById("cookies").hidden = !!localStorage.consent;</script>
+</body></html>
+"""
+    path.write_text(page, encoding="utf-8")
+
+
+_LATIN1 = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "“": '"',
+        "”": '"',
+        "–": "-",
+        "—": "-",
+        "…": "...",
+        "•": "-",
+        "→": "->",
+        "\u00a0": " ",
+    }
+)
+
+
+def _latin1(text: str) -> str:
+    text = text.translate(_LATIN1)
+    text = unicodedata.normalize("NFKC", text)
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def write_pdf(path: Path, title: str, blocks: list[Block], *, running_header: str) -> None:
+    """A paginated A4 PDF with ``running_header`` on top of and a page number under every page."""
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    header_text = _latin1(running_header)
+
+    class Paged(FPDF):  # type: ignore[misc]
+        def header(self) -> None:
+            self.set_font("Helvetica", "I", 8)
+            self.cell(0, 6, header_text, align="R")
+            self.ln(10)
+
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font("Helvetica", "", 8)
+            self.cell(0, 6, f"Page {self.page_no()} of {{nb}}", align="C")
+
+    pdf = Paged(format="A4")
+    pdf.set_title(_latin1(title))
+    pdf.set_auto_page_break(auto=True, margin=18)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 15)
+    pdf.multi_cell(0, 8, _latin1(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+    for kind, text in blocks:
+        if kind == "h":
+            pdf.ln(2)
+            pdf.set_font("Helvetica", "B", 12)
+            pdf.multi_cell(0, 6, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.ln(1)
+        elif kind == "li":
+            pdf.set_font("Helvetica", "", 10)
+            pdf.multi_cell(0, 5, "- " + _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        else:
+            pdf.set_font("Helvetica", "", 10)
+            pdf.multi_cell(0, 5, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.ln(2)
+    pdf.output(str(path))
+
+
+def write_docx(path: Path, title: str, blocks: list[Block]) -> None:
+    """A Word file: Title, Heading 1 and List Bullet styles, plain paragraphs."""
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = title
+    document.add_paragraph(title, style="Title")
+    for kind, text in blocks:
+        if kind == "h":
+            document.add_paragraph(text, style="Heading 1")
+        elif kind == "li":
+            document.add_paragraph(text, style="List Bullet")
+        else:
+            document.add_paragraph(text)
+    document.save(str(path))
+
+
+def title_of(path: Path) -> str:
+    """A readable title from a file name: ``ai-spine-article.txt`` -> ``Ai spine article``."""
+    return path.stem.replace("-", " ").replace("_", " ").capitalize()
+
+
+def render_seed_variants(seed_file: Path, out_dirs: dict[str, Path]) -> None:
+    """Write ``seed_file`` as a web page, a paginated PDF and a Word file (one per out dir)."""
+    text = seed_file.read_text(encoding="utf-8")
+    blocks = text_blocks(text)
+    title = title_of(seed_file)
+    stem = seed_file.stem
+    if "html" in out_dirs:
+        write_html(out_dirs["html"] / f"{stem}.html", title, blocks)
+    if "pdf" in out_dirs:
+        write_pdf(
+            out_dirs["pdf"] / f"{stem}.pdf",
+            title,
+            blocks,
+            running_header=f"Research library - {title} - reprint for internal use",
+        )
+    if "docx" in out_dirs:
+        write_docx(out_dirs["docx"] / f"{stem}.docx", title, blocks)
+
+
+def render_company(source_dir: Path, out_dir: Path) -> list[Path]:
+    """Copy the Markdown/HTML company documents and render ``render/*.md`` to PDF and .docx.
+
+    ``render/incident-runbook.md`` becomes ``incident-runbook.pdf``; every other file there
+    becomes a ``.docx``. Returns the written files.
+    """
+    written: list[Path] = []
+    for doc in sorted((source_dir / "docs").iterdir()):
+        if doc.is_file():
+            target = out_dir / doc.name
+            target.write_bytes(doc.read_bytes())
+            written.append(target)
+    for doc in sorted((source_dir / "render").glob("*.md")):
+        title, blocks = markdown_blocks(doc.read_text(encoding="utf-8"))
+        if doc.stem in PDF_RENDERED:
+            target = out_dir / f"{doc.stem}.pdf"
+            write_pdf(
+                target,
+                title,
+                blocks,
+                running_header="Lindqvist & Hale - AI spine - " + title + " - internal",
+            )
+        else:
+            target = out_dir / f"{doc.stem}.docx"
+            write_docx(target, title, blocks)
+        written.append(target)
+    return written
+
+
+PDF_RENDERED = frozenset({"incident-runbook"})
+
+
+__all__ = [
+    "markdown_blocks",
+    "render_company",
+    "render_seed_variants",
+    "text_blocks",
+    "title_of",
+    "write_docx",
+    "write_html",
+    "write_pdf",
+]
