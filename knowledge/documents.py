@@ -586,6 +586,7 @@ def _text_blocks(
     vocabulary = _vocabulary(text)
     # Units: (lines of a paragraph, one_per_line) in reading order.
     units: list[str] = []
+    blocks_started = False  # a byline is only looked for before the first paragraph
     for raw in re.split(r"\n\s*\n", text):
         lines = [ln.strip() for ln in raw.split("\n") if ln.strip()]
         if not lines:
@@ -606,16 +607,23 @@ def _text_blocks(
                 units.append(("=" if nxt.strip()[0] == "=" else "-") + "\x00" + line)
                 i += 2
                 continue
+            starts = not rest or rest[-1].rstrip()[-1:] in ".!?:"
+            shaped = _heading_level(line, vocabulary) is not None or (
+                not blocks_started and _is_byline(line, vocabulary)
+            )
             if (
-                not rest
+                starts
                 and len(lines) - i > 1
-                and _heading_level(line, vocabulary) is not None
+                and shaped
                 and (
                     _NUMBERED_HEADING.match(line)
                     or _is_capitals(line)
-                    or len(line) < 0.6 * _median_length(lines[i + 1 :])
+                    or len(line) < 0.6 * _median_length(lines[:i] + lines[i + 1 :])
                 )
             ):
+                if rest:
+                    units.append("\n".join(rest))
+                    rest = []
                 units.append(line)
                 i += 1
                 continue
@@ -623,6 +631,7 @@ def _text_blocks(
             i += 1
         if rest:
             units.append("\n".join(rest))
+        blocks_started = blocks_started or any(len(unit) > 90 for unit in units)
 
     # A paragraph broken by a blank line (a PDF page break): the next part starts in
     # lower case and this one does not end a sentence.
