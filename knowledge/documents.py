@@ -208,7 +208,9 @@ def root_scope(path: Path, corpus_dir: Path = CORPUS_DIR) -> str:
 
 def discover(paths: Iterable[Path]) -> Iterator[Path]:
     """Supported files under ``paths`` (folders recursively, hidden entries skipped),
-    in a stable order. A file named explicitly is yielded whatever its suffix."""
+    in a stable order. A file named explicitly is yielded whatever its suffix. The
+    bundled corpus's own README describes the folder, it is not knowledge: skipped."""
+    corpus_readme = (CORPUS_DIR / "README.md").resolve()
     for path in paths:
         if path.is_file():
             yield path
@@ -216,6 +218,8 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
             for child in sorted(path.rglob("*")):
                 rel_parts = child.relative_to(path).parts
                 if any(part.startswith((".", "_")) for part in rel_parts):
+                    continue
+                if child.name == "README.md" and child.resolve() == corpus_readme:
                     continue
                 if child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES:
                     yield child

@@ -359,3 +359,14 @@ def test_every_chunk_carries_the_documents_link_and_format(tmp_path: Path) -> No
     assert {c.url for c in chunks} == {"https://files.example.com/handbook.pdf"}
     assert {c.metadata()["format"] for c in chunks} == {"pdf"}
     assert chunks[0].metadata()["url"] == "https://files.example.com/handbook.pdf"
+
+
+def test_the_bundled_corpus_keeps_notes_about_its_own_files_out_of_the_body() -> None:
+    from knowledge.documents import CORPUS_DIR, discover
+
+    for path in discover([CORPUS_DIR]):
+        doc = load_document(path)
+        body = " ".join(block.text for block in doc.blocks)
+        for phrase in ("seed file", "(seed `", "Research note", " of 3,"):
+            assert phrase not in body, (path.name, phrase)
+        assert all(not b.section or b.section.strip() for b in doc.blocks)
