@@ -27,11 +27,11 @@ def ingest_command(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from bot.cli import fail, prepare
+    from bot.cli import fail
     from knowledge.index import IndexUnavailable
     from knowledge.service import get_knowledge
 
-    prepare()
+    _prepare()
     console = Console(stderr=True)
     service = get_knowledge()
     try:
@@ -64,6 +64,19 @@ def ingest_command(
         raise typer.Exit(2)
 
 
+def _prepare() -> None:
+    """Common start-up; a data dir that cannot be created is one line, not a traceback."""
+    from bot.cli import fail, prepare
+    from spinebot.settings import get_settings
+
+    try:
+        prepare()
+    except OSError as exc:
+        where = get_settings().data_dir
+        reason = exc.strerror or type(exc).__name__
+        raise fail(f"Cannot create the data dir {where} (SPINEBOT_DATA_DIR): {reason}") from None
+
+
 @contextlib.contextmanager
 def _logs_above(progress: Any) -> Iterator[None]:
     """While the bar is shown, log records print through its console (above the bar)
@@ -92,10 +105,10 @@ def ask_command(
     ] = False,
 ) -> None:
     """Ask the knowledge base; answers cite their sources as [1], [2]…"""
-    from bot.cli import fail, prepare
+    from bot.cli import fail
     from knowledge.service import get_knowledge
 
-    prepare()
+    _prepare()
     service = get_knowledge()
     if question:
         questions = [" ".join(question)]
