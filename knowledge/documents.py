@@ -6,17 +6,26 @@ its page. :func:`chunk_document` then packs consecutive paragraphs of one sectio
 chunks of roughly a thousand characters, so a chunk never straddles two sections or two
 PDF pages, and carries a sentence of overlap so an answer split across a boundary is
 still found. A file that cannot be read raises :class:`DocumentError` with a short
-reason; the ingester reports it by name and goes on.
+reason, one over a size limit (:class:`Limits`) :class:`DocumentTooLarge`; the ingester
+reports it by name and goes on.
+
+Structure comes from the layout where the format has one: PDF font sizes (and bold
+lines), .docx paragraph styles, HTML ``h1``-``h6``, Markdown ``#``; plain text by the
+shape of its lines. Web-page boilerplate, PDF running headers, footers and page numbers
+are dropped and words hyphenated at a line end are joined again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urljoin, urlparse
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
 CORPUS_PREFIX = "spinebot:"
@@ -34,12 +43,68 @@ _HEADING_MD = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*\.?)\s+[A-Z][^.!?]*$")
-_HYPHEN_BREAK = re.compile(r"(\w)-\n\s*([a-z])")
+# A word cut at a line end ("imple-\nmentation"), also across a blank line in PDF text.
+_NUMBERED_LOOSE = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+\.?)\s+[A-Z].*$")  # "4.2.1. Level 1. Data"
+_HYPHEN_BREAK = re.compile(r"(\w+)-[ \t]*\n[ \t]*(?:\n[ \t]*)?([a-z]\w*)")
 _WS = re.compile(r"\s+")
+
+
+# Bump when the loaders' output changes: the ingest manifest keys documents on the file's
+# hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
+LOADER_VERSION = "2"
+
+_MB = 1024 * 1024
 
 
 class DocumentError(Exception):
     """The file cannot be turned into text; ``str(exc)`` is a short reason for the report."""
+
+
+class DocumentTooLarge(DocumentError):
+    """The document is over one of the ingest limits (named in the message)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-document caps, so one hostile or runaway file cannot stall an ingest."""
+
+    max_file_bytes: int = 50 * _MB
+    max_text_bytes: int = 5 * _MB
+    max_unzipped_bytes: int = 100 * _MB
+    max_pages: int = 1000
+    max_chars: int = 3_000_000
+    max_chunks: int = 5000
+    max_seconds: float = 60.0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Limits:
+        return cls(
+            max_file_bytes=int(settings.knowledge_max_file_mb * _MB),
+            max_text_bytes=int(settings.knowledge_max_text_mb * _MB),
+            max_unzipped_bytes=int(settings.knowledge_max_unzipped_mb * _MB),
+            max_pages=settings.knowledge_max_pages,
+            max_chars=settings.knowledge_max_chars,
+            max_chunks=settings.knowledge_max_chunks,
+            max_seconds=settings.knowledge_max_parse_seconds,
+        )
+
+
+def _mb(size: int) -> str:
+    return f"{size / _MB:.1f} MB"
+
+
+class _Deadline:
+    """Cooperative time limit: loaders call :meth:`check` between pages and paragraphs."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.until = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.until:
+            raise DocumentTooLarge(
+                f"parsing took over {self.seconds:g} s (KNOWLEDGE_MAX_PARSE_SECONDS)"
+            )
 
 
 @dataclass(frozen=True)
@@ -59,6 +124,7 @@ class Document:
     url: str | None = None
     kind: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    format: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +140,7 @@ class Chunk:
     page: int | None = None
     url: str | None = None
     kind: str = ""
+    format: str = ""  # the loader that read it: markdown, text, pdf, html, docx
 
     def embed_text(self) -> str:
         """The text embedded and keyword-indexed: title and section give a chunk context
@@ -94,6 +161,8 @@ class Chunk:
             meta["page"] = self.page
         if self.url:
             meta["url"] = self.url
+        if self.format:
+            meta["format"] = self.format
         return meta
 
     @classmethod
@@ -107,8 +176,9 @@ class Chunk:
             text=text,
             ordinal=int(meta.get("ordinal", 0)),
             page=int(page) if page is not None else None,
-            url=meta.get("url") or None,
+            url=safe_url(meta.get("url")),
             kind=str(meta.get("kind", "")),
+            format=str(meta.get("format", "")),
         )
 
 
@@ -138,7 +208,9 @@ def root_scope(path: Path, corpus_dir: Path = CORPUS_DIR) -> str:
 
 def discover(paths: Iterable[Path]) -> Iterator[Path]:
     """Supported files under ``paths`` (folders recursively, hidden entries skipped),
-    in a stable order. A file named explicitly is yielded whatever its suffix."""
+    in a stable order. A file named explicitly is yielded whatever its suffix. The
+    bundled corpus's own README describes the folder, it is not knowledge: skipped."""
+    corpus_readme = (CORPUS_DIR / "README.md").resolve()
     for path in paths:
         if path.is_file():
             yield path
@@ -147,12 +219,47 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
                 rel_parts = child.relative_to(path).parts
                 if any(part.startswith((".", "_")) for part in rel_parts):
                     continue
+                if child.name == "README.md" and child.resolve() == corpus_readme:
+                    continue
                 if child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES:
                     yield child
 
 
-def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def content_hash(data: bytes, salt: str = "") -> str:
+    """The manifest's key for a file; ``salt`` adds what else shapes its chunks (the
+    loader version, the link base) so a change there re-ingests the file."""
+    digest = hashlib.sha256(data)
+    if salt:
+        digest.update(b"\x00" + salt.encode())
+    return digest.hexdigest()
+
+
+# --- links ---------------------------------------------------------------------------
+
+_URL_FORBIDDEN = re.compile(r"[\s<>|\"`\\]")
+
+
+def safe_url(value: Any) -> str | None:
+    """``value`` if it is an absolute http(s) URL safe to put in a Slack link, else None."""
+    if not value:
+        return None
+    text = str(value).strip()
+    if not text or _URL_FORBIDDEN.search(text):
+        return None
+    try:
+        parsed = urlparse(text)
+    except ValueError:
+        return None
+    if parsed.scheme.lower() not in ("http", "https") or not parsed.hostname:
+        return None
+    return text
+
+
+def file_url(base: str, relative: str) -> str | None:
+    """KNOWLEDGE_BASE_URL plus a file's relative path (each segment percent-encoded)."""
+    if not base or not relative:
+        return None
+    return safe_url(base.rstrip("/") + "/" + quote(relative.lstrip("/"), safe="/"))
 
 
 def chunk_id(source: str, ordinal: int) -> str:
@@ -162,35 +269,93 @@ def chunk_id(source: str, ordinal: int) -> str:
 
 # --- loaders -------------------------------------------------------------------------
 
+_TEXT_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".text", ".html", ".htm", ""})
 
-def load_document(path: Path, *, source: str | None = None, data: bytes | None = None) -> Document:
-    """Read ``path`` with the loader for its suffix; raises :class:`DocumentError`."""
+
+def load_document(
+    path: Path,
+    *,
+    source: str | None = None,
+    data: bytes | None = None,
+    limits: Limits | None = None,
+    link: str | None = None,
+) -> Document:
+    """Read ``path`` with the loader for its suffix; raises :class:`DocumentError`
+    (:class:`DocumentTooLarge` when over ``limits``). ``link`` is the URL to cite when
+    the document names none itself (KNOWLEDGE_BASE_URL + its relative path)."""
     source = source or source_id(path)
+    limits = limits or Limits()
     if data is None:
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise DocumentError(f"cannot read file ({exc.strerror or exc})") from None
+        if size > limits.max_file_bytes:
+            raise DocumentTooLarge(
+                f"file is {_mb(size)}, over the {_mb(limits.max_file_bytes)} limit "
+                "(KNOWLEDGE_MAX_FILE_MB)"
+            )
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise DocumentError(f"cannot read file ({exc.strerror or exc})") from None
+    suffix = path.suffix.lower()
+    check_size(data, suffix, limits)
     if not data.strip():
         raise DocumentError("empty file")
-    suffix = path.suffix.lower()
+    deadline = _Deadline(limits.max_seconds)
     if suffix in (".md", ".markdown"):
-        doc = _load_markdown(_decode(data), path, source)
+        doc = _load_markdown(_decode(data), path, source, deadline)
     elif suffix == ".pdf":
-        doc = _load_pdf(data, path, source)
+        doc = _load_pdf(data, path, source, deadline, limits)
     elif suffix in (".html", ".htm"):
-        doc = _load_html(data, path, source)
+        doc = _load_html(data, path, source, deadline)
     elif suffix == ".docx":
-        doc = _load_docx(data, path, source)
+        doc = _load_docx(data, path, source, deadline)
     elif suffix in (".txt", ".text", ""):
-        doc = _load_text(_decode(data), path, source)
+        doc = _load_text(_decode(data), path, source, deadline)
     else:
         raise DocumentError(f"unsupported file type '{suffix}'")
     if not any(block.text.strip() for block in doc.blocks):
         raise DocumentError("no text found")
-    if source.startswith(("http://", "https://")) and not doc.url:
-        doc.url = source
+    chars = sum(len(block.text) for block in doc.blocks)
+    if chars > limits.max_chars:
+        raise DocumentTooLarge(
+            f"{chars:,} characters of text, over the {limits.max_chars:,} limit "
+            "(KNOWLEDGE_MAX_CHARS)"
+        )
+    doc.url = safe_url(doc.url) or safe_url(source) or safe_url(link)
     return doc
+
+
+def check_size(data: bytes, suffix: str, limits: Limits) -> None:
+    """Size limits that need no parsing: bytes on disk, bytes of text, and for zip-based
+    formats the uncompressed sizes the archive declares (a zip bomb is rejected before
+    anything is inflated; the zip reader never inflates past a declared size)."""
+    if len(data) > limits.max_file_bytes:
+        raise DocumentTooLarge(
+            f"file is {_mb(len(data))}, over the {_mb(limits.max_file_bytes)} limit "
+            "(KNOWLEDGE_MAX_FILE_MB)"
+        )
+    if suffix in _TEXT_SUFFIXES and len(data) > limits.max_text_bytes:
+        raise DocumentTooLarge(
+            f"{_mb(len(data))} of text, over the {_mb(limits.max_text_bytes)} limit "
+            "(KNOWLEDGE_MAX_TEXT_MB)"
+        )
+    if suffix == ".docx":
+        import io
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                unzipped = sum(info.file_size for info in archive.infolist())
+        except (zipfile.BadZipFile, ValueError, OSError):
+            raise DocumentError("unreadable .docx (not a zip archive)") from None
+        if unzipped > limits.max_unzipped_bytes:
+            raise DocumentTooLarge(
+                f"unzips to {_mb(unzipped)}, over the {_mb(limits.max_unzipped_bytes)} "
+                "limit (KNOWLEDGE_MAX_UNZIPPED_MB)"
+            )
 
 
 def _decode(data: bytes) -> str:
@@ -216,16 +381,31 @@ def _title_from_path(path: Path) -> str:
     return " ".join(words) or path.name
 
 
+_HYPHENATED = re.compile(r"\b[A-Za-z]+-[a-z]+\b")
+
+
+def repair_hyphens(text: str) -> str:
+    """Join words hyphenated at a line end ("imple-\\nmentation" -> "implementation");
+    a compound the text also writes with its hyphen ("socio-\\ntechnical") keeps it."""
+    if "-" not in text:
+        return text
+    compounds = {word.lower() for word in _HYPHENATED.findall(text)}
+
+    def join(match: re.Match[str]) -> str:
+        head, tail = match.group(1), match.group(2)
+        if f"{head}-{tail}".lower() in compounds or head.isdigit():
+            return f"{head}-{tail}"
+        return head + tail
+
+    return _HYPHEN_BREAK.sub(join, text)
+
+
 def _clean(text: str) -> str:
-    """One paragraph on one line: PDF-style hyphen breaks joined, whitespace collapsed."""
-    return _WS.sub(" ", _HYPHEN_BREAK.sub(r"\1\2", text)).strip()
+    """One paragraph on one line: hyphen breaks repaired, line breaks and spaces collapsed."""
+    return _WS.sub(" ", repair_hyphens(text)).strip()
 
 
-def _paragraphs(text: str) -> list[str]:
-    return [p for p in (_clean(part) for part in re.split(r"\n\s*\n", text)) if p]
-
-
-def _load_markdown(text: str, path: Path, source: str) -> Document:
+def _load_markdown(text: str, path: Path, source: str, deadline: _Deadline) -> Document:
     meta: dict[str, Any] = {}
     match = _FRONT_MATTER.match(text)
     if match:
@@ -255,7 +435,9 @@ def _load_markdown(text: str, path: Path, source: str) -> Document:
                 blocks.append(Block(para, section))
             buffer.clear()
 
-    for line in text.split("\n"):
+    for number, line in enumerate(text.split("\n")):
+        if number % 2000 == 0:
+            deadline.check()
         if line.lstrip().startswith(("```", "~~~")):
             in_fence = not in_fence
             buffer.append(line)
@@ -271,15 +453,17 @@ def _load_markdown(text: str, path: Path, source: str) -> Document:
                 headings.append((level, name))
             continue
         buffer.append(line)
+        if len(buffer) > 200:  # a huge paragraph-free file: parse it in pieces
+            flush()
     flush()
-    url = meta.get("url")
     return Document(
         source=source,
         title=title or _title_from_path(path),
         blocks=blocks,
-        url=str(url).strip() if url and str(url).strip() else None,
+        url=safe_url(meta.get("url")),
         kind=str(meta.get("kind") or "").strip(),
         meta={k: v for k, v in meta.items() if isinstance(v, str | int | float | bool)},
+        format="markdown",
     )
 
 
@@ -327,65 +511,410 @@ def _markdown_paragraphs(text: str) -> list[str]:
     return out
 
 
-def _is_text_heading(line: str) -> bool:
-    """Plain text (often extracted from a PDF) marks sections with short numbered lines
-    such as ``3.2 Scaling AI`` or lines in capitals."""
-    line = line.strip()
-    if not line or len(line) > 80:
+# --- plain text: headings by shape ---------------------------------------------------
+
+_UNDERLINE = re.compile(r"^\s*(=+|-+)\s*$")
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:[-–—]\s*)?(?:page\s+)?(?:\d{1,4}|[ivxlc]{1,6})(?:\s*(?:of|/)\s*\d{1,4})?"
+    r"(?:\s*[-–—])?\s*$",
+    re.I,
+)
+_BYLINE = re.compile(
+    r"^(?:by|written by|posted by|authors?|photo(?:graph)?|illustration|image|credit)s?\b"
+    r"[:\s]",
+    re.I,
+)
+_NAME_TOKEN = re.compile(r"^(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?|[A-Z]\.)$")
+# Words that make a short Title Case line a heading rather than somebody's name.
+_HEADING_WORDS = frozenset(
+    """abstract about acknowledgements appendix approach background case cases challenge
+    challenges chapter conclusion conclusions contents context contributions definitions
+    discussion executive findings glossary goals guide how introduction key lessons
+    limitations method methods next notes overview part phase phases practices principles
+    purpose questions recommendations references results review risks scope section steps
+    summary table what why""".split()  # noqa: SIM905
+)
+
+
+def _looks_like_name(line: str, vocabulary: set[str]) -> bool:
+    """ "Firstname Lastname" (or "A. Name"): two to four capitalised tokens that the
+    text never uses as ordinary lower-case words."""
+    tokens = line.replace(",", " ").split()
+    if not 2 <= len(tokens) <= 4 or not all(_NAME_TOKEN.match(t) for t in tokens):
         return False
-    if _NUMBERED_HEADING.match(line) and len(line.split()) <= 10:
-        return True
+    words = [t.lower().rstrip(".") for t in tokens]
+    return not any(w in vocabulary or w in _HEADING_WORDS for w in words if len(w) > 1)
+
+
+def _heading_level(line: str, vocabulary: set[str]) -> int | None:
+    """The level of a heading-shaped line (numbered ``2.1 Data`` is 2), else None."""
+    line = line.strip()
+    if not line or len(line) > 90 or _BYLINE.match(line) or _PAGE_NUMBER.match(line):
+        return None
+    numbered = _NUMBERED_HEADING.match(line) or _NUMBERED_LOOSE.match(line)
+    if numbered and len(line.split()) <= 12 and line[-1] not in ".,;:":
+        return numbered.group(1).rstrip(".").count(".") + 1
+    words = line.split()
+    if line[-1] in ".,;:!" or line.startswith(("- ", "* ", "• ")) or len(words) > 9:
+        return None
+    if ";" in line or line.count(",") > 1 or " et al" in line:
+        return None  # a wrapped line of prose or of a reference
+    if not (line[0].isupper() or line[0].isdigit()):
+        return None
+    if _looks_like_name(line, vocabulary):
+        return None
+    return 1
+
+
+def _vocabulary(text: str) -> set[str]:
+    """Lower-case words the text uses in running prose (names are capitalised)."""
+    return set(re.findall(r"(?<![A-Za-z])[a-z][a-z'’-]+", text))
+
+
+def _text_blocks(
+    text: str,
+    *,
+    page: int | None = None,
+    section: str = "",
+    deadline: _Deadline | None = None,
+    meta: dict[str, Any] | None = None,
+) -> list[Block]:
+    """Paragraphs and headings of plain text (also text extracted from a PDF).
+
+    A line is a heading when it has a heading's shape (short, capitalised, no closing
+    punctuation; numbered ``3.2 Scaling``; underlined with ``===``/``---``; in capitals)
+    *and* body text follows it. A byline or a bare "Firstname Lastname" line is never a
+    heading: at the top of the text it goes to ``meta["byline"]``, elsewhere it stays text.
+    """
+    text = repair_hyphens(text)
+    vocabulary = _vocabulary(text)
+    # Units: (lines of a paragraph, one_per_line) in reading order.
+    units: list[str] = []
+    blocks_started = False  # a byline is only looked for before the first paragraph
+    for raw in re.split(r"\n\s*\n", text):
+        lines = [ln.strip() for ln in raw.split("\n") if ln.strip()]
+        if not lines:
+            continue
+        if len(lines) > 1 and max(len(ln) for ln in lines) > 200:
+            units.extend(lines)  # one paragraph per line
+            continue
+        # Underlined headings and heading lines glued on top of a wrapped paragraph.
+        rest: list[str] = []
+        i = 0
+        while i < len(lines):
+            line = lines[i]
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            if nxt and _UNDERLINE.match(nxt) and len(line) <= 90:
+                if rest:
+                    units.append("\n".join(rest))
+                    rest = []
+                units.append(("=" if nxt.strip()[0] == "=" else "-") + "\x00" + line)
+                i += 2
+                continue
+            starts = not rest or rest[-1].rstrip()[-1:] in ".!?:"
+            shaped = _heading_level(line, vocabulary) is not None or (
+                not blocks_started and _is_byline(line, vocabulary)
+            )
+            if (
+                starts
+                and len(lines) - i > 1
+                and shaped
+                and (
+                    _NUMBERED_HEADING.match(line)
+                    or _is_capitals(line)
+                    or len(line) < 0.6 * _median_length(lines[:i] + lines[i + 1 :])
+                )
+            ):
+                if rest:
+                    units.append("\n".join(rest))
+                    rest = []
+                units.append(line)
+                i += 1
+                continue
+            rest.append(line)
+            i += 1
+        if rest:
+            units.append("\n".join(rest))
+        blocks_started = blocks_started or any(len(unit) > 90 for unit in units)
+
+    # A paragraph broken by a blank line (a PDF page break): the next part starts in
+    # lower case and this one does not end a sentence.
+    merged: list[str] = []
+    for unit in units:
+        if (
+            merged
+            and "\x00" not in merged[-1]
+            and "\x00" not in unit
+            and unit[:1].islower()
+            and merged[-1].rstrip()[-1:] not in ".!?:"
+        ):
+            merged[-1] += "\n" + unit
+        else:
+            merged.append(unit)
+    units = merged
+
+    blocks: list[Block] = []
+    headings: list[tuple[int, str]] = [(1, section)] if section else []
+    seen_body = False
+    previous = ""
+    for n, unit in enumerate(units):
+        if deadline is not None and n % 500 == 0:
+            deadline.check()
+        if "\x00" in unit:
+            mark, name = unit.split("\x00", 1)
+            _push_heading(headings, 1 if mark == "=" else 2, _WS.sub(" ", name).strip())
+            continue
+        flat = _WS.sub(" ", unit).strip()
+        if not flat or flat == previous:
+            continue  # extraction sometimes doubles a line
+        previous = flat
+        if "\n" not in unit and _PAGE_NUMBER.match(flat):
+            continue
+        level = _heading_level(flat, vocabulary) if "\n" not in unit or len(flat) <= 90 else None
+        if level is None and _is_capitals(flat) and len(flat.split()) <= 8:
+            level = 1
+        if level is not None and _body_follows(units, n, vocabulary):
+            _push_heading(headings, level, flat)
+            continue
+        if not seen_body and meta is not None and _is_byline(flat, vocabulary):
+            meta.setdefault("byline", flat)
+            continue
+        seen_body = True
+        blocks.append(Block(_clean(unit), " > ".join(h for _, h in headings), page))
+    return blocks
+
+
+def _median_length(lines: list[str]) -> float:
+    lengths = sorted(len(line) for line in lines)
+    return float(lengths[len(lengths) // 2]) if lengths else 0.0
+
+
+def _is_capitals(line: str) -> bool:
     letters = [c for c in line if c.isalpha()]
     return len(letters) >= 4 and all(c.isupper() for c in letters) and len(line.split()) <= 8
 
 
-def _is_line_heading(line: str) -> bool:
-    """In one-paragraph-per-line text, a short capitalised line without closing
-    punctuation is a heading (``Three Key Challenge Areas``)."""
-    line = line.strip()
-    return (
-        _is_text_heading(line)
-        or 0 < len(line) <= 60
-        and line[0].isupper()
-        and line[-1] not in ".!?:;,"
-        and not line.startswith(("- ", "* "))
-        and len(line.split()) <= 8
+def _is_byline(line: str, vocabulary: set[str]) -> bool:
+    return bool(_BYLINE.match(line)) and len(line) <= 120 or _looks_like_name(line, vocabulary)
+
+
+def _body_follows(units: list[str], n: int, vocabulary: set[str]) -> bool:
+    """A heading needs text under it: some later unit, before the next heading of the
+    same shape, is a paragraph rather than another short line."""
+    for unit in units[n + 1 : n + 4]:
+        if "\x00" in unit:
+            return False
+        flat = _WS.sub(" ", unit).strip()
+        if _heading_level(flat, vocabulary) is None and not _is_capitals(flat):
+            return True
+    return False
+
+
+def _push_heading(headings: list[tuple[int, str]], level: int, name: str) -> None:
+    headings[:] = [(lvl, h) for lvl, h in headings if lvl < level]
+    headings.append((level, name))
+
+
+def _load_text(text: str, path: Path, source: str, deadline: _Deadline) -> Document:
+    meta: dict[str, Any] = {}
+    blocks = _text_blocks(text, deadline=deadline, meta=meta)
+    return Document(
+        source=source, title=_title_from_path(path), blocks=blocks, meta=meta, format="text"
     )
 
 
-def _text_blocks(text: str, *, page: int | None = None, section: str = "") -> list[Block]:
-    blocks: list[Block] = []
-    for raw in re.split(r"\n\s*\n", text):
-        lines = [ln for ln in raw.split("\n") if ln.strip()]
+# --- PDF: layout from the text operators ---------------------------------------------
+
+
+@dataclass
+class _Line:
+    page: int
+    x: float
+    y: float
+    size: float
+    bold: bool
+    text: str
+    end_x: float = 0.0
+
+
+def _page_lines(page: Any, number: int) -> list[_Line]:
+    """The page's text lines with position and font size, in content-stream order."""
+    lines: list[_Line] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        if not text or not text.strip():
+            return
+        a, b, c, d, e, f = (float(v) for v in cm)
+        scale = math.hypot(tm[2] * a + tm[3] * c, tm[2] * b + tm[3] * d) or 1.0
+        eff = abs(float(size or 0) * scale) or 1.0
+        x = tm[4] * a + tm[5] * c + e
+        y = tm[4] * b + tm[5] * d + f
+        name = str(font.get("/BaseFont", "")) if hasattr(font, "get") else ""
+        bold = "bold" in name.lower() or "black" in name.lower()
+        for k, piece in enumerate(p for p in text.split("\n") if p.strip()):
+            yy = y - k * eff * 1.2
+            last = lines[-1] if lines else None
+            if last is not None and abs(last.y - yy) < 0.5 * max(eff, last.size) and k == 0:
+                gap = x - last.end_x
+                joiner = "" if last.text.endswith(" ") or piece.startswith(" ") else " "
+                if gap < 0.15 * eff and gap > -eff:
+                    joiner = ""
+                last.text += joiner + piece
+                last.end_x = x + 0.5 * eff * len(piece)
+                last.size = max(last.size, eff)
+                last.bold = last.bold and bold
+                continue
+            lines.append(_Line(number, x, yy, eff, bold, piece, end_x=x + 0.5 * eff * len(piece)))
+
+    page.extract_text(visitor_text=visit)
+    for line in lines:
+        line.text = _WS.sub(" ", line.text).strip()
+    return [line for line in lines if line.text]
+
+
+def _edge_key(text: str) -> str:
+    return re.sub(r"\d+", "#", text.lower()).strip()
+
+
+def _drop_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
+    """Drop page numbers, and lines repeated at the top or bottom of many pages."""
+
+    def edges(lines: list[_Line]) -> list[_Line]:
         if not lines:
-            continue
-        if len(lines) > 1 and max(len(ln) for ln in lines) > 200:
-            # One paragraph per line (no blank lines between paragraphs).
-            previous = ""
-            for line in lines:
-                line = _WS.sub(" ", line).strip()
-                if line == previous:
-                    continue  # extraction sometimes doubles a line
-                previous = line
-                if _is_line_heading(line):
-                    section = line
-                else:
-                    blocks.append(Block(line, section, page))
-            continue
-        if _is_text_heading(lines[0]) or len(lines) == 1 and _is_line_heading(lines[0]):
-            section = _WS.sub(" ", lines[0]).strip()
-            lines = lines[1:]
-        para = _clean("\n".join(lines))
+            return []
+        ys = sorted({round(line.y) for line in lines})
+        edge_ys = set(ys[:2]) | set(ys[-2:])
+        return [line for line in lines if round(line.y) in edge_ys]
+
+    counts: dict[str, int] = {}
+    for lines in pages:
+        for key in {_edge_key(line.text) for line in edges(lines)}:
+            counts[key] = counts.get(key, 0) + 1
+    with_text = sum(1 for lines in pages if lines)
+    threshold = max(2, math.ceil(0.5 * with_text))
+    out: list[list[_Line]] = []
+    for lines in pages:
+        edge_ids = {id(line) for line in edges(lines)}
+        kept = []
+        for line in lines:
+            if id(line) in edge_ids and len(lines) > 1:
+                if _PAGE_NUMBER.match(line.text):
+                    continue
+                if with_text >= 2 and counts.get(_edge_key(line.text), 0) >= threshold:
+                    continue
+            kept.append(line)
+        out.append(kept)
+    return out
+
+
+def _pdf_blocks(pages: list[list[_Line]], meta: dict[str, Any]) -> list[Block]:
+    """Blocks from positioned lines: larger (or bold, short) lines are headings, ranked
+    by size; a unique largest line on the first page is the title; the rest joins into
+    paragraphs split at wider vertical gaps."""
+    sizes: dict[float, int] = {}
+    for lines in pages:
+        for line in lines:
+            key = round(line.size, 1)
+            sizes[key] = sizes.get(key, 0) + len(line.text)
+    if not sizes:
+        return []
+    body = max(sizes.items(), key=lambda kv: kv[1])[0]
+    all_lines = [line for lines in pages for line in lines]
+    body_lines = [ln for ln in all_lines if round(ln.size, 1) == body]
+    body_bold = sum(len(ln.text) for ln in body_lines if ln.bold) > 0.5 * sum(
+        len(ln.text) for ln in body_lines
+    )
+
+    def is_heading(line: _Line) -> bool:
+        words = len(line.text.split())
+        if words > 20 or len(line.text) > 160 or _PAGE_NUMBER.match(line.text):
+            return False
+        if line.size >= body * 1.15:
+            return True
+        return (
+            line.bold
+            and not body_bold
+            and line.size >= body * 0.95
+            and words <= 12
+            and line.text[-1] not in ".,;:"
+        )
+
+    heading_sizes = sorted({round(ln.size, 1) for ln in all_lines if is_heading(ln)}, reverse=True)
+
+    def level(line: _Line) -> int:
+        key = round(line.size, 1)
+        if key in heading_sizes and key > body * 1.1:
+            return heading_sizes.index(key) + 1
+        return len(heading_sizes) + 1  # bold body-size lines: the lowest level
+
+    # Group consecutive heading lines of one level (a heading wrapped over two lines).
+    items: list[tuple[str, int, list[_Line]]] = []  # ("h"|"p", level, lines)
+    for line in all_lines:
+        if is_heading(line):
+            lvl = level(line)
+            if items and items[-1][0] == "h" and items[-1][1] == lvl:
+                prev = items[-1][2][-1]
+                if prev.page == line.page and 0 < prev.y - line.y < 2.0 * line.size:
+                    items[-1][2].append(line)
+                    continue
+            items.append(("h", lvl, [line]))
+        else:
+            items.append(("p", 0, [line]))
+
+    first_heading = next((it for it in items if it[0] == "h"), None)
+    top = heading_sizes[0] if heading_sizes else None
+    if first_heading is not None and top is not None and first_heading[2][0].page == 1:
+        top_count = sum(1 for it in items if it[0] == "h" and round(it[2][0].size, 1) == top)
+        if round(first_heading[2][0].size, 1) == top and top_count == 1 and len(heading_sizes) > 1:
+            meta["title"] = " ".join(ln.text for ln in first_heading[2])
+            items.remove(first_heading)
+
+    gaps = sorted(
+        a.y - b.y
+        for a, b in zip(body_lines, body_lines[1:], strict=False)
+        if a.page == b.page and 0 < a.y - b.y < 3 * body
+    )
+    line_gap = gaps[len(gaps) // 2] if gaps else body * 1.2
+    widths = sorted(len(ln.text) for ln in body_lines)
+    full = widths[int(len(widths) * 0.75)] if widths else 0
+
+    blocks: list[Block] = []
+    headings: list[tuple[int, str]] = []
+    para: list[_Line] = []
+
+    def flush() -> None:
         if para:
-            blocks.append(Block(para, section, page))
+            text = _clean("\n".join(ln.text for ln in para))
+            if text:
+                blocks.append(Block(text, " > ".join(h for _, h in headings), para[0].page))
+            para.clear()
+
+    for kind, lvl, lines in items:
+        if kind == "h":
+            flush()
+            _push_heading(headings, lvl, _clean("\n".join(ln.text for ln in lines)))
+            continue
+        line = lines[0]
+        if para:
+            prev = para[-1]
+            gap = prev.y - line.y
+            closes = prev.text[-1:] in ".!?:"
+            ended = closes and len(prev.text) < 0.8 * full
+            if (
+                prev.page != line.page
+                and closes
+                or prev.page == line.page
+                and (gap > line_gap * 1.4 or gap <= -line.size or ended)
+            ):
+                flush()
+        para.append(line)
+    flush()
     return blocks
 
 
-def _load_text(text: str, path: Path, source: str) -> Document:
-    return Document(source=source, title=_title_from_path(path), blocks=_text_blocks(text))
-
-
-def _load_pdf(data: bytes, path: Path, source: str) -> Document:
+def _load_pdf(
+    data: bytes, path: Path, source: str, deadline: _Deadline, limits: Limits
+) -> Document:
     import io
     import logging
 
@@ -393,93 +922,243 @@ def _load_pdf(data: bytes, path: Path, source: str) -> Document:
     from pypdf.errors import PyPdfError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
+    meta: dict[str, Any] = {}
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise DocumentError("encrypted PDF")
-        blocks: list[Block] = []
-        section = ""
+        count = len(reader.pages)
+        if count > limits.max_pages:
+            raise DocumentTooLarge(
+                f"{count} pages, over the {limits.max_pages} page limit (KNOWLEDGE_MAX_PAGES)"
+            )
+        pages: list[list[_Line]] = []
+        chars = 0
         for number, page in enumerate(reader.pages, start=1):
-            page_blocks = _text_blocks(page.extract_text() or "", page=number, section=section)
-            if page_blocks:
-                section = page_blocks[-1].section
-            blocks.extend(page_blocks)
+            deadline.check()
+            lines = _page_lines(page, number)
+            chars += sum(len(line.text) for line in lines)
+            if chars > limits.max_chars:
+                raise DocumentTooLarge(
+                    f"over {limits.max_chars:,} characters of text (KNOWLEDGE_MAX_CHARS)"
+                )
+            pages.append(lines)
+        blocks = _pdf_blocks(_drop_running_lines(pages), meta)
+        if not blocks:  # no positioned text: fall back to pypdf's plain extraction
+            section = ""
+            for number, page in enumerate(reader.pages, start=1):
+                deadline.check()
+                page_blocks = _text_blocks(
+                    page.extract_text() or "", page=number, section=section, deadline=deadline
+                )
+                if page_blocks:
+                    section = page_blocks[-1].section
+                blocks.extend(page_blocks)
         info_title = (reader.metadata.title if reader.metadata else None) or ""
     except DocumentError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
         raise DocumentError(f"unreadable PDF ({type(exc).__name__})") from None
-    return Document(
-        source=source, title=str(info_title).strip() or _title_from_path(path), blocks=blocks
-    )
+    title = str(info_title).strip() or str(meta.pop("title", "")) or _title_from_path(path)
+    return Document(source=source, title=title, blocks=blocks, meta=meta, format="pdf")
 
 
-_HTML_BLOCKS = ("p", "li", "pre", "blockquote", "td", "th", "dd", "dt", "figcaption")
+# --- HTML ----------------------------------------------------------------------------
+
+_HTML_BLOCKS = frozenset(
+    {"p", "li", "pre", "blockquote", "dd", "dt", "figcaption", "caption", "address"}
+)
 _HTML_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_HTML_INLINE = frozenset(
+    """a abbr b bdi bdo cite code data del dfn em i ins kbd mark q s samp small span strong
+    sub sup time u var wbr label font""".split()  # noqa: SIM905
+)
+_HTML_DROP = (
+    "script",
+    "style",
+    "noscript",
+    "nav",
+    "aside",
+    "form",
+    "template",
+    "iframe",
+    "svg",
+    "button",
+    "select",
+    "textarea",
+    "input",
+    "dialog",
+    "object",
+    "embed",
+    "canvas",
+)
+_BOILERPLATE_ROLES = frozenset(
+    {"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog"}
+)
+_BOILERPLATE_NAMES = re.compile(
+    r"cookie|consent|banner|gdpr|breadcrumb|sidebar|skip-?link|newsletter|share-?bar|"
+    r"social|advert|promo|popup|modal|site-?(?:header|footer|nav)",
+    re.I,
+)
 
 
-def _load_html(data: bytes, path: Path, source: str) -> Document:
-    from bs4 import BeautifulSoup
+def _is_boilerplate(tag: Any) -> bool:
+    attrs = getattr(tag, "attrs", None)
+    if not attrs:
+        return False
+    if str(attrs.get("role", "")).lower() in _BOILERPLATE_ROLES:
+        return True
+    if "hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true":
+        return True
+    style = str(attrs.get("style", "")).replace(" ", "").lower()
+    if "display:none" in style or "visibility:hidden" in style:
+        return True
+    names = " ".join([str(attrs.get("id", "")), *(attrs.get("class") or [])])
+    return bool(names.strip()) and bool(_BOILERPLATE_NAMES.search(names))
+
+
+def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Document:
+    from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
     try:
         soup = BeautifulSoup(data, "html.parser")
     except Exception as exc:  # bs4 raises assorted parser errors on garbage
         raise DocumentError(f"unreadable HTML ({type(exc).__name__})") from None
-    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "template"]):
-        tag.decompose()
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    deadline.check()
+    page_title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    url = None
     canonical = soup.find("link", rel="canonical")
-    url = canonical.get("href") if canonical else None
-    body = soup.body or soup
+    og_url = soup.find("meta", attrs={"property": "og:url"})
+    for candidate in (
+        canonical.get("href") if isinstance(canonical, Tag) else None,
+        og_url.get("content") if isinstance(og_url, Tag) else None,
+    ):
+        if candidate:
+            base = source if source.startswith(("http://", "https://")) else ""
+            url = safe_url(urljoin(base, str(candidate).strip()) if base else candidate)
+            if url:
+                break
+    for tag in soup(_HTML_DROP):
+        tag.decompose()
+    for tag in soup(["header", "footer"]):
+        if tag.decomposed:
+            continue
+        # A page's header and footer are site chrome; an article's own header holds its h1.
+        if tag.name == "footer" or not tag.find_parent(["article", "main"]):
+            tag.decompose()
+    for tag in soup.find_all(_is_boilerplate):
+        if not tag.decomposed:
+            tag.decompose()
+    deadline.check()
+    root: Any = soup.find("main") or soup.find(None, {"role": "main"})
+    if root is None:
+        articles = soup.find_all("article")
+        if articles:
+            root = max(articles, key=lambda a: len(a.get_text(" ", strip=True)))
+    if root is None:
+        root = soup.body or soup
+    h1 = root.find("h1") or soup.find("h1")
+    heading_title = _WS.sub(" ", h1.get_text(" ")).strip() if isinstance(h1, Tag) else ""
+    title = heading_title or page_title
+
     headings: list[tuple[int, str]] = []
     blocks: list[Block] = []
-    for element in body.find_all((*_HTML_HEADINGS, *_HTML_BLOCKS)):
-        if element.name in _HTML_HEADINGS:
-            level, name = int(element.name[1]), _WS.sub(" ", element.get_text(" ")).strip()
-            if not name:
-                continue
-            if level == 1 and not title:
-                title = name
-            headings[:] = [(lvl, h) for lvl, h in headings if lvl < level]
-            if not (level == 1 and name == title):
-                headings.append((level, name))
-            continue
-        if element.find((*_HTML_BLOCKS, *_HTML_HEADINGS)):
-            continue  # its inner blocks are read on their own
-        text = _WS.sub(" ", element.get_text()).strip()
+    pending: list[str] = []
+
+    def add(text: str) -> None:
+        text = _WS.sub(" ", text).strip()
         if text:
             blocks.append(Block(text, " > ".join(h for _, h in headings)))
-    if not blocks:
-        text = body.get_text("\n")
-        blocks = _text_blocks(text)
+
+    def flush() -> None:
+        if pending:
+            add("".join(pending))
+            pending.clear()
+
+    def walk(element: Any) -> None:
+        for child in element.children:
+            if isinstance(child, Comment):
+                continue
+            if isinstance(child, NavigableString):
+                pending.append(str(child))
+                continue
+            if not isinstance(child, Tag):
+                continue
+            name = child.name
+            if name in _HTML_HEADINGS:
+                flush()
+                text = _WS.sub(" ", child.get_text(" ")).strip()
+                if text:
+                    level = int(name[1])
+                    if not (level == 1 and text == title):
+                        _push_heading(headings, level, text)
+                    else:
+                        headings.clear()
+            elif name == "br":
+                pending.append("\n")
+            elif name in _HTML_INLINE:
+                pending.append(child.get_text())
+            elif name == "tr":
+                flush()
+                cells = [
+                    _WS.sub(" ", c.get_text(" ")).strip() for c in child.find_all(["td", "th"])
+                ]
+                add(" | ".join(c for c in cells if c))
+            elif name in _HTML_BLOCKS and not child.find([*_HTML_BLOCKS, *_HTML_HEADINGS, "div"]):
+                flush()
+                add(child.get_text())
+            else:
+                flush()
+                walk(child)
+                flush()
+
+    walk(root)
+    flush()
     return Document(
         source=source,
         title=title or _title_from_path(path),
         blocks=blocks,
-        url=str(url) if url else None,
+        url=url,
+        format="html",
     )
 
 
-def _load_docx(data: bytes, path: Path, source: str) -> Document:
+# --- .docx ---------------------------------------------------------------------------
+
+
+def _load_docx(data: bytes, path: Path, source: str, deadline: _Deadline) -> Document:
     import io
     import zipfile
 
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
 
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise DocumentError(f"unreadable .docx ({type(exc).__name__})") from None
+    deadline.check()
     title = (document.core_properties.title or "").strip()
     headings: list[tuple[int, str]] = []
     blocks: list[Block] = []
-    for para in document.paragraphs:
-        text = _WS.sub(" ", para.text).strip()
+    for n, item in enumerate(document.iter_inner_content()):
+        if n % 500 == 0:
+            deadline.check()
+        if isinstance(item, Table):
+            for row in item.rows:
+                cells: list[str] = []
+                for cell in row.cells:
+                    text = _WS.sub(" ", cell.text).strip()
+                    if text and (not cells or cells[-1] != text):  # merged cells repeat
+                        cells.append(text)
+                if cells:
+                    blocks.append(Block(" | ".join(cells), " > ".join(h for _, h in headings)))
+            continue
+        text = _WS.sub(" ", item.text).strip()
         if not text:
             continue
-        style = (para.style.name if para.style is not None else "") or ""
-        level = _docx_heading_level(style)
+        level = _docx_heading_level(item.style)
         if level is not None:
             if level == 0 or (level == 1 and not title and not headings and not blocks):
                 title = title or text
@@ -490,20 +1169,24 @@ def _load_docx(data: bytes, path: Path, source: str) -> Document:
                 headings.append((level, text))
             continue
         blocks.append(Block(text, " > ".join(h for _, h in headings)))
-    for table in document.tables:
-        for row in table.rows:
-            cells = [_WS.sub(" ", cell.text).strip() for cell in row.cells]
-            line = " | ".join(c for c in cells if c)
-            if line:
-                blocks.append(Block(line, " > ".join(h for _, h in headings)))
-    return Document(source=source, title=title or _title_from_path(path), blocks=blocks)
+    return Document(
+        source=source, title=title or _title_from_path(path), blocks=blocks, format="docx"
+    )
 
 
-def _docx_heading_level(style: str) -> int | None:
-    if style == "Title":
-        return 0
-    match = re.match(r"Heading (\d)", style)
-    return int(match.group(1)) if match else None
+def _docx_heading_level(style: Any) -> int | None:
+    """``Title`` is 0, ``Heading N`` is N, also for custom styles based on them."""
+    for _ in range(5):
+        if style is None:
+            return None
+        name = (getattr(style, "name", "") or "").strip()
+        if name.lower() == "title":
+            return 0
+        match = re.match(r"heading\s*(\d)", name, re.I)
+        if match:
+            return int(match.group(1))
+        style = getattr(style, "base_style", None)
+    return None
 
 
 # --- chunking ------------------------------------------------------------------------
@@ -545,8 +1228,9 @@ def _tail_overlap(text: str) -> str:
     return last if len(last) <= OVERLAP_CHARS else ""
 
 
-def chunk_document(doc: Document) -> list[Chunk]:
-    """Pack paragraphs into ~1,000-character chunks within one section and page."""
+def chunk_document(doc: Document, *, max_chunks: int | None = None) -> list[Chunk]:
+    """Pack paragraphs into ~1,000-character chunks within one section and page;
+    :class:`DocumentTooLarge` when that makes more than ``max_chunks``."""
     groups: list[tuple[str, int | None, list[str]]] = []
     for block in doc.blocks:
         key = (block.section, block.page)
@@ -589,6 +1273,10 @@ def chunk_document(doc: Document) -> list[Chunk]:
             else:
                 texts.append((section, page, body))
 
+    if max_chunks is not None and len(texts) > max_chunks:
+        raise DocumentTooLarge(
+            f"{len(texts):,} chunks, over the {max_chunks:,} limit (KNOWLEDGE_MAX_CHUNKS)"
+        )
     return [
         Chunk(
             id=chunk_id(doc.source, ordinal),
@@ -600,6 +1288,7 @@ def chunk_document(doc: Document) -> list[Chunk]:
             page=page,
             url=doc.url,
             kind=doc.kind,
+            format=doc.format,
         )
         for ordinal, (section, page, text) in enumerate(texts)
     ]

@@ -35,11 +35,16 @@ import numpy as np
 
 from knowledge.documents import (
     CORPUS_DIR,
+    CORPUS_PREFIX,
+    LOADER_VERSION,
     Chunk,
     DocumentError,
+    DocumentTooLarge,
+    Limits,
     chunk_document,
     content_hash,
     discover,
+    file_url,
     load_document,
     root_scope,
     source_id,
@@ -134,6 +139,10 @@ class IndexState:
         return self.chunks[pos] if pos is not None else None
 
 
+class IndexUnavailable(RuntimeError):
+    """Chroma cannot be reached or opened; ``str(exc)`` names the setting to check."""
+
+
 @dataclass
 class IngestCounts:
     added: int = 0
@@ -142,6 +151,7 @@ class IngestCounts:
     skipped: int = 0
     chunks: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    too_large: list[tuple[str, str]] = field(default_factory=list)
 
 
 class KnowledgeIndex:
@@ -173,22 +183,39 @@ class KnowledgeIndex:
                 from chromadb.config import Settings as ChromaSettings
 
                 chroma_settings = ChromaSettings(anonymized_telemetry=False)
-                if self.settings.chroma_url:
-                    url = urlparse(self.settings.chroma_url)
-                    ssl = url.scheme == "https"
-                    self._client = chromadb.HttpClient(
-                        host=url.hostname or "localhost",
-                        port=url.port or (443 if ssl else 8000),
-                        ssl=ssl,
-                        settings=chroma_settings,
-                    )
-                else:
-                    path = self.settings.chroma_path
-                    path.mkdir(parents=True, exist_ok=True)
-                    self._client = chromadb.PersistentClient(
-                        path=str(path), settings=chroma_settings
-                    )
+                try:
+                    if self.settings.chroma_url:
+                        url = urlparse(self.settings.chroma_url)
+                        ssl = url.scheme == "https"
+                        self._client = chromadb.HttpClient(
+                            host=url.hostname or "localhost",
+                            port=url.port or (443 if ssl else 8000),
+                            ssl=ssl,
+                            settings=chroma_settings,
+                        )
+                    else:
+                        path = self.settings.chroma_path
+                        path.mkdir(parents=True, exist_ok=True)
+                        self._client = chromadb.PersistentClient(
+                            path=str(path), settings=chroma_settings
+                        )
+                except Exception as exc:
+                    raise self.unavailable(exc) from None
             return self._client
+
+    def unavailable(self, exc: BaseException) -> IndexUnavailable:
+        """One line naming the setting to check (never credentials or a traceback)."""
+        reason = " ".join(str(exc).split())[:160] or type(exc).__name__
+        if self.settings.chroma_url:
+            url = urlparse(self.settings.chroma_url)
+            where = f"{url.scheme}://{url.hostname}" + (f":{url.port}" if url.port else "")
+            return IndexUnavailable(
+                f"Cannot reach the Chroma server at {where} (CHROMA_URL): {reason}"
+            )
+        return IndexUnavailable(
+            f"Cannot open the Chroma index in {self.settings.chroma_path} "
+            f"(SPINEBOT_DATA_DIR): {reason}"
+        )
 
     def collection(self, *, fresh: bool = True) -> Any:
         """The collection; ``fresh`` looks it up again so its metadata (the version
@@ -197,10 +224,18 @@ class KnowledgeIndex:
 
         if not fresh and self._collection is not None:
             return self._collection
-        collection = self.client().get_or_create_collection(
-            self.settings.chroma_collection,
-            embedding_function=chroma_embedding_function(self.settings.embeddings),
-        )
+        client = self.client()
+        function = chroma_embedding_function(self.settings.embeddings)
+        try:
+            collection = client.get_or_create_collection(
+                self.settings.chroma_collection, embedding_function=function
+            )
+        except (OSError, ValueError, ConnectionError) as exc:
+            raise self.unavailable(exc) from None
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] in ("httpx", "httpcore", "chromadb"):
+                raise self.unavailable(exc) from None
+            raise
         self._collection = collection
         return collection
 
@@ -377,13 +412,17 @@ class KnowledgeIndex:
             docs = {sid: DocEntry(e.hash, list(e.ids), e.title) for sid, e in state.docs.items()}
             by_id = {c.id: c for c in state.chunks}
             scopes: list[str] = []
-            files: list[Path] = []
+            files: list[tuple[Path, Path]] = []  # (file, the root it was found under)
             for root in roots:
                 scopes.append(root_scope(root, self.corpus_dir))
                 if not root.exists():
                     counts.failed.append((str(root), "no such file or folder"))
                     continue
-                files.extend(discover([root]))
+                files.extend((found, root) for found in discover([root]))
+            limits = Limits.from_settings(self.settings)
+            base_url = self.settings.knowledge_base_url
+            # What else shapes a document's chunks: a change re-ingests unchanged files.
+            salt = f"loader={LOADER_VERSION};base={base_url}"
             collection = self.collection()
             embedder = get_embedder(self.settings.embeddings)
             pending: list[tuple[Chunk, str]] = []  # (chunk, doc hash)
@@ -407,7 +446,7 @@ class KnowledgeIndex:
                 pending.clear()
 
             total = len(files)
-            for done, path in enumerate(files):
+            for done, (path, root) in enumerate(files):
                 if progress is not None:
                     progress(done, total, path.name)
                 sid = source_id(path, self.corpus_dir)
@@ -415,17 +454,44 @@ class KnowledgeIndex:
                     continue
                 seen.add(sid)
                 try:
+                    size = path.stat().st_size
+                    if size > limits.max_file_bytes:
+                        raise DocumentTooLarge(
+                            f"file is {size / 1048576:.1f} MB, over the "
+                            f"{limits.max_file_bytes / 1048576:.1f} MB limit "
+                            "(KNOWLEDGE_MAX_FILE_MB)"
+                        )
                     data = path.read_bytes()
+                except DocumentTooLarge as exc:
+                    counts.too_large.append((str(path), str(exc)))
+                    log.warning("skipped %s: %s", path, exc)
+                    continue
                 except OSError as exc:
                     counts.failed.append((str(path), f"cannot read file ({exc.strerror})"))
+                    log.warning("skipped %s: cannot read file (%s)", path, exc.strerror)
                     continue
-                digest = content_hash(data)
+                digest = content_hash(data, salt)
                 previous = docs.get(sid)
                 if previous is not None and previous.hash == digest:
                     counts.skipped += 1
                     continue
+                if sid.startswith(CORPUS_PREFIX):
+                    relative = sid[len(CORPUS_PREFIX) :]
+                else:
+                    relative = path.name if root.is_file() else path.relative_to(root).as_posix()
                 try:
-                    chunks = chunk_document(load_document(path, source=sid, data=data))
+                    doc = load_document(
+                        path,
+                        source=sid,
+                        data=data,
+                        limits=limits,
+                        link=file_url(base_url, relative),
+                    )
+                    chunks = chunk_document(doc, max_chunks=limits.max_chunks)
+                except DocumentTooLarge as exc:
+                    counts.too_large.append((str(path), str(exc)))
+                    log.warning("skipped %s: %s", path, exc)
+                    continue
                 except DocumentError as exc:
                     counts.failed.append((str(path), str(exc)))
                     log.warning("skipped %s: %s", path, exc)
@@ -515,6 +581,7 @@ def _in_scope(sid: str, scope: str) -> bool:
 __all__ = [
     "DocEntry",
     "IndexState",
+    "IndexUnavailable",
     "IngestCounts",
     "KnowledgeIndex",
     "STOPWORDS",

@@ -51,9 +51,10 @@ class Source:
 
     @classmethod
     def from_hit(cls, hit: Hit) -> Source:
+        from knowledge.documents import safe_url
+
         chunk = hit.chunk
-        is_link = chunk.source.startswith(("http://", "https://"))
-        url = chunk.url or (chunk.source if is_link else None)
+        url = safe_url(chunk.url) or safe_url(chunk.source)
         return cls(
             title=chunk.title,
             source=chunk.source,
@@ -93,6 +94,12 @@ class IngestReport:
     chunks: int = 0
     seconds: float = 0.0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    too_large: list[tuple[str, str]] = field(default_factory=list)  # over an ingest limit
+
+    @property
+    def ok(self) -> bool:
+        """Every document found was indexed (or was unchanged)."""
+        return not self.failed and not self.too_large
 
     def summary(self) -> str:
         line = (
@@ -101,6 +108,8 @@ class IngestReport:
         )
         if self.failed:
             line += f"; {len(self.failed)} could not be read"
+        if self.too_large:
+            line += f"; {len(self.too_large)} skipped over a size limit"
         return line
 
 
@@ -219,6 +228,7 @@ class KnowledgeService:
             chunks=counts.chunks,
             seconds=time.perf_counter() - started,
             failed=counts.failed,
+            too_large=counts.too_large,
         )
         log.info("ingest: %s", report.summary())
         return report

@@ -66,6 +66,17 @@ class Settings(BaseSettings):
     )
     answer_min_score: float = Field(default=0.35, ge=0.0, le=1.0)
     context_budget_chars: int = Field(default=4000, ge=500)
+    knowledge_base_url: str = Field(
+        default="", description="Link for ingested files: this URL + the file's relative path."
+    )
+    # Per-document ingest limits: a document over one is named in the report and skipped.
+    knowledge_max_file_mb: float = Field(default=50.0, gt=0)
+    knowledge_max_text_mb: float = Field(default=5.0, gt=0)
+    knowledge_max_unzipped_mb: float = Field(default=100.0, gt=0)
+    knowledge_max_pages: int = Field(default=1000, ge=1)
+    knowledge_max_chars: int = Field(default=3_000_000, ge=1000)
+    knowledge_max_chunks: int = Field(default=5000, ge=1)
+    knowledge_max_parse_seconds: float = Field(default=60.0, gt=0)
 
     # --- slack ---------------------------------------------------------------------
     slack_bot_token: str = ""
@@ -130,7 +141,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("chroma_url", "slack_api_url", "llm_base_url")
+    @field_validator("chroma_url", "slack_api_url", "llm_base_url", "knowledge_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         value = value.strip()

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 THINKING_TEXT = ":hourglass_flowing_sand: Looking that up in the knowledge base…"
 _MRKDWN_LINK = re.compile(r"^https?://", re.I)
+_LINK_BREAKERS = re.compile(r"[\s<>|]")
 
 
 def build_thinking_blocks() -> list[dict]:
@@ -31,8 +32,9 @@ def build_apology_blocks(reference: str) -> list[dict]:
 
 def source_line(number: int, source: Source) -> str:
     title = escape(source.title or source.source)
-    if source.url and _MRKDWN_LINK.match(source.url):
-        title = f"<{source.url}|{title}>"
+    if source.url and _MRKDWN_LINK.match(source.url) and not _LINK_BREAKERS.search(source.url):
+        # "|" would end the link's label early; the URL was validated at ingest.
+        title = f"<{source.url}|{' '.join(title.replace('|', ' ').split())}>"
     parts = [f"[{number}] {title}"]
     if source.section:
         parts.append(escape(source.section))

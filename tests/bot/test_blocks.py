@@ -169,3 +169,15 @@ def test_register_modal_has_the_validated_inputs() -> None:
 
 def test_money_is_signed_and_grouped() -> None:
     assert money(-1234.4) == "−$1,234" and money(None) == "—"
+
+
+def test_a_linked_source_shows_its_title_escaped_and_without_a_pipe() -> None:
+    from bot.blocks.answer import source_line
+    from knowledge.service import Source
+
+    linked = Source("Costs | <Q3> & more", "x", "Rates", "t", 1.0, url="https://w.example.com/a")
+    assert source_line(1, linked) == (
+        "[1] <https://w.example.com/a|Costs &lt;Q3&gt; &amp; more> — Rates"
+    )
+    unsafe = Source("Costs", "x", "", "t", 1.0, url="https://w.example.com/a|b")
+    assert source_line(2, unsafe) == "[2] Costs"

@@ -18,10 +18,10 @@ def invoke(*args: str, stdin: str | None = None):  # type: ignore[no-untyped-def
     return runner.invoke(app, list(args), input=stdin)
 
 
-def test_ingest_prints_a_summary_and_names_unreadable_files(corpus: Path) -> None:
+def test_ingest_prints_a_summary_names_unreadable_files_and_exits_2(corpus: Path) -> None:
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 nonsense")
     result = invoke("ingest", str(corpus))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 2, result.output
     assert "4 added, 0 updated, 0 removed, 0 unchanged" in result.output
     assert "broken.pdf" in result.output and "unreadable PDF" in result.output
     again = invoke("ingest", str(corpus))

@@ -1,0 +1,372 @@
+"""Document structure from each format's layout: headings, boilerplate, running lines, links."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from knowledge.documents import (
+    chunk_document,
+    file_url,
+    load_document,
+    repair_hyphens,
+    safe_url,
+)
+
+Line = tuple[float, str, float | None]  # (font size, text, fixed y or None: next line down)
+
+
+def layout_pdf(pages: list[list[Line]], *, bold: set[str] | None = None) -> bytes:
+    """A PDF whose lines have chosen font sizes and positions (no PDF library needed).
+    Lines whose text is in ``bold`` use Helvetica-Bold."""
+    bold = bold or set()
+    objects: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    n = len(pages)
+    page_ids = [3 + 2 * i for i in range(n)]
+    font_id = 3 + 2 * n
+    kids = " ".join(f"{pid} 0 R" for pid in page_ids)
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode())
+    for i, lines in enumerate(pages):
+        ops = []
+        y = 720.0
+        for size, text, fixed in lines:
+            escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+            font = "/F2" if text in bold else "/F1"
+            ops.append(f"BT {font} {size} Tf 72 {fixed if fixed else y:.1f} Td ({escaped}) Tj ET")
+            if fixed is None:
+                y -= size * 1.5
+        stream = "\n".join(ops).encode()
+        objects.append(
+            (
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font "
+                f"<< /F1 {font_id} 0 R /F2 {font_id + 1} 0 R >> >> "
+                f"/Contents {page_ids[i] + 1} 0 R >>"
+            ).encode()
+        )
+        objects.append(
+            b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream"
+        )
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold >>")
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return bytes(out)
+
+
+HEADER = (9.0, "Northwind Handbook - internal use only", 760.0)
+
+
+def handbook_pdf() -> bytes:
+    return layout_pdf(
+        [
+            [
+                HEADER,
+                (22, "Onboarding handbook", None),
+                (16, "First week", None),
+                (13, "Equipment", None),
+                (11, "Every new colleague receives a laptop and a badge on the first", None),
+                (11, "morning. The service desk handles the imple-", None),
+                (11, "mentation of accounts within one working day.", None),
+                (16, "Expenses", None),
+                (11, "Travel costs are refunded within ten days of the claim.", None),
+                (9, "Page 1 of 2", 40.0),
+            ],
+            [
+                HEADER,
+                (11, "Meals on business trips are covered up to forty euros a day.", None),
+                (9, "Page 2 of 2", 40.0),
+            ],
+        ]
+    )
+
+
+def test_pdf_headings_come_from_font_sizes_and_the_largest_line_is_the_title(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "handbook.pdf"
+    path.write_bytes(handbook_pdf())
+    doc = load_document(path)
+    assert doc.title == "Onboarding handbook"
+    assert [(b.section, b.page) for b in doc.blocks] == [
+        ("First week > Equipment", 1),
+        ("Expenses", 1),
+        ("Expenses", 2),
+    ]
+    # The heading is not glued into the first sentence of its paragraph.
+    assert doc.blocks[0].text.startswith("Every new colleague receives a laptop")
+
+
+def test_pdf_running_headers_and_page_numbers_are_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "handbook.pdf"
+    path.write_bytes(handbook_pdf())
+    text = " ".join(b.text for b in load_document(path).blocks)
+    assert "Northwind Handbook" not in text
+    assert "Page 1" not in text and "Page 2" not in text
+
+
+def test_pdf_line_breaks_inside_a_paragraph_are_joined_and_hyphens_repaired(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "handbook.pdf"
+    path.write_bytes(handbook_pdf())
+    first = load_document(path).blocks[0].text
+    assert first == (
+        "Every new colleague receives a laptop and a badge on the first morning. "
+        "The service desk handles the implementation of accounts within one working day."
+    )
+
+
+def test_pdf_bold_lines_at_body_size_are_the_lowest_heading_level(tmp_path: Path) -> None:
+    path = tmp_path / "policy.pdf"
+    body = "Requests above the threshold need the approval of the finance lead first."
+    path.write_bytes(
+        layout_pdf(
+            [
+                [
+                    (20, "Finance policies", None),
+                    (16, "Purchasing", None),
+                    (11, "Approvals", None),
+                    (11, body, None),
+                ]
+            ],
+            bold={"Approvals"},
+        )
+    )
+    doc = load_document(path)
+    assert [(b.section, b.text) for b in doc.blocks] == [("Purchasing > Approvals", body)]
+
+
+def test_docx_styles_give_title_heading_levels_and_tables_in_reading_order(
+    tmp_path: Path,
+) -> None:
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+
+    document = docx.Document()
+    custom = document.styles.add_style("Policy Heading", WD_STYLE_TYPE.PARAGRAPH)
+    custom.base_style = document.styles["Heading 2"]
+    document.add_paragraph("Chargeback policy", style="Title")
+    document.add_paragraph("Anna Berger", style="Subtitle")
+    document.add_heading("Rates", level=1)
+    document.add_heading("Tokens", level=2)
+    document.add_paragraph("Units pay for model tokens at cost plus five percent.")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text = "GPU hour"
+    table.rows[0].cells[1].text = "2.10 EUR"
+    document.add_paragraph("Hosting", style="Policy Heading")
+    document.add_paragraph("Hosting is billed monthly per deployed service.")
+    path = tmp_path / "chargeback.docx"
+    document.save(str(path))
+    doc = load_document(path)
+    assert doc.title == "Chargeback policy"
+    assert [(b.section, b.text) for b in doc.blocks] == [
+        ("", "Anna Berger"),
+        ("Rates > Tokens", "Units pay for model tokens at cost plus five percent."),
+        ("Rates > Tokens", "GPU hour | 2.10 EUR"),
+        ("Rates > Hosting", "Hosting is billed monthly per deployed service."),
+    ]
+
+
+PAGE = """<!doctype html><html><head>
+<title>Incident handling | Northwind Intranet</title>
+<link rel="canonical" href="https://intranet.example.com/ops/incidents">
+<style>p { color: red }</style><script>trackVisit();</script>
+</head><body>
+<header class="site-header"><a href="/">Home</a> <a href="/ops">Operations</a></header>
+<div id="cookie-consent">We use cookies to improve your visit. Accept all?</div>
+<nav>Home | Teams | Search</nav>
+<div role="navigation">Previous page | Next page</div>
+<main>
+  <article>
+    <header><h1>Incident handling</h1><p class="byline">Updated by the ops team</p></header>
+    <h2>Severity levels</h2>
+    <p>A severity one incident stops a business process for more than one unit.</p>
+    <h3>Paging</h3>
+    <div>The on-call engineer is paged within five minutes.</div>
+    <ul><li>Open a ticket.</li><li>Post in the incident channel.</li></ul>
+    <h2>Review</h2>
+    <p>Every severity one incident gets a written review within a week.</p>
+    <form><input name="q"><button>Search</button></form>
+  </article>
+  <aside>Related: Holiday calendar</aside>
+</main>
+<div class="newsletter-banner">Subscribe to our newsletter</div>
+<footer>Copyright Northwind. Imprint. Privacy.</footer>
+<noscript>Please enable JavaScript.</noscript>
+</body></html>"""
+
+
+def test_html_keeps_the_article_with_its_heading_path_and_drops_boilerplate(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "incidents.html"
+    path.write_text(PAGE)
+    doc = load_document(path)
+    assert doc.title == "Incident handling"
+    assert doc.url == "https://intranet.example.com/ops/incidents"
+    assert [(b.section, b.text) for b in doc.blocks] == [
+        ("", "Updated by the ops team"),
+        (
+            "Severity levels",
+            "A severity one incident stops a business process for more than one unit.",
+        ),
+        ("Severity levels > Paging", "The on-call engineer is paged within five minutes."),
+        ("Severity levels > Paging", "Open a ticket."),
+        ("Severity levels > Paging", "Post in the incident channel."),
+        ("Review", "Every severity one incident gets a written review within a week."),
+    ]
+    text = " ".join(b.text for b in doc.blocks)
+    for boilerplate in (
+        "cookies",
+        "Teams",
+        "Next page",
+        "Search",
+        "Holiday",
+        "newsletter",
+        "Copyright",
+        "JavaScript",
+        "trackVisit",
+        "color",
+    ):
+        assert boilerplate not in text
+
+
+def test_html_without_canonical_link_uses_og_url_and_ignores_unsafe_links(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "page.html"
+    path.write_text(
+        '<html><head><meta property="og:url" content="https://wiki.example.com/faq">'
+        "</head><body><h1>FAQ</h1><p>Answers to common questions.</p></body></html>"
+    )
+    assert load_document(path).url == "https://wiki.example.com/faq"
+    path.write_text(
+        '<html><head><link rel="canonical" href="javascript:alert(1)"></head>'
+        "<body><p>Text.</p></body></html>"
+    )
+    assert load_document(path).url is None
+
+
+ARTICLE = "\n".join(
+    [
+        "Christian Gralingen",
+        "Teams that share one platform team scale faster than teams that each build alone, "
+        "and this holds across every industry we looked at in the interviews that we ran "
+        "last year with practitioners.",
+        "Why a central team helps",
+        "A central team keeps the reusable parts in one place. It reviews risks early, so "
+        "they do not block a launch at the last moment, and it knows which use cases "
+        "already exist in other units of the firm.",
+    ]
+)
+
+
+def test_an_author_line_is_a_byline_not_a_section(tmp_path: Path) -> None:
+    path = tmp_path / "article.txt"
+    path.write_text(ARTICLE)
+    doc = load_document(path)
+    assert doc.meta["byline"] == "Christian Gralingen"
+    assert [b.section for b in doc.blocks] == ["", "Why a central team helps"]
+    assert all("Gralingen" not in b.text for b in doc.blocks)
+
+
+def test_plain_text_headings_by_shape_numbered_underlined_and_followed_by_body(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "report.txt"
+    path.write_text(
+        "Platform Review\n===============\n\n"
+        "The review covers the first year of the shared platform and its costs.\n\n"
+        "2. Findings\n\n"
+        "Most units reuse the retrieval service instead of building their own copy.\n\n"
+        "2.1 Costs\n"
+        "Hosting costs fell by a fifth after the move to the shared cluster in spring.\n"
+        "The savings were passed on to the units through lower monthly rates.\n\n"
+        "By Dana Smith\n\n"
+        "Open questions remain\n"
+    )
+    doc = load_document(path)
+    assert [(b.section, b.text[:24]) for b in doc.blocks] == [
+        ("Platform Review", "The review covers the fi"),
+        ("2. Findings", "Most units reuse the ret"),
+        ("2. Findings > 2.1 Costs", "Hosting costs fell by a "),
+        ("2. Findings > 2.1 Costs", "By Dana Smith"),
+        ("2. Findings > 2.1 Costs", "Open questions remain"),
+    ]
+
+
+def test_text_from_a_pdf_gets_its_hyphens_and_page_break_splits_repaired(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "study.txt"
+    path.write_text(
+        "1. Introduction\n\n"
+        "Firms that scale their models build socio-technical capabilities in their or-\n\n"
+        "ganizations. The socio-technical view and the imple-\n"
+        "mentation plan go together, and the plan is\n\n"
+        "revised every quarter by the steering group.\n"
+    )
+    doc = load_document(path)
+    assert [(b.section, b.text) for b in doc.blocks] == [
+        (
+            "1. Introduction",
+            "Firms that scale their models build socio-technical capabilities in their "
+            "organizations. The socio-technical view and the implementation plan go together, "
+            "and the plan is revised every quarter by the steering group.",
+        )
+    ]
+
+
+def test_hyphen_repair_keeps_compounds_the_text_writes_with_a_hyphen() -> None:
+    text = "a well-known case and a well-\nknown rule; the imple-\nmentation"
+    assert repair_hyphens(text) == "a well-known case and a well-known rule; the implementation"
+
+
+def test_only_absolute_http_links_are_accepted() -> None:
+    assert safe_url("https://wiki.example.com/a?b=1") == "https://wiki.example.com/a?b=1"
+    for bad in (
+        "javascript:alert(1)",
+        "ftp://x/y",
+        "/relative",
+        "https://x/a|b",
+        "https://x/<b>",
+        "https:///nohost",
+        "",
+        None,
+    ):
+        assert safe_url(bad) is None
+    assert (
+        file_url("https://git.example.com/org/repo/blob/main/docs/", "playbooks/phase gates.md")
+        == "https://git.example.com/org/repo/blob/main/docs/playbooks/phase%20gates.md"
+    )
+    assert file_url("", "x.md") is None
+
+
+def test_every_chunk_carries_the_documents_link_and_format(tmp_path: Path) -> None:
+    path = tmp_path / "handbook.pdf"
+    path.write_bytes(handbook_pdf())
+    doc = load_document(path, link="https://files.example.com/handbook.pdf")
+    chunks = chunk_document(doc)
+    assert {c.url for c in chunks} == {"https://files.example.com/handbook.pdf"}
+    assert {c.metadata()["format"] for c in chunks} == {"pdf"}
+    assert chunks[0].metadata()["url"] == "https://files.example.com/handbook.pdf"
+
+
+def test_the_bundled_corpus_keeps_notes_about_its_own_files_out_of_the_body() -> None:
+    from knowledge.documents import CORPUS_DIR, discover
+
+    for path in discover([CORPUS_DIR]):
+        doc = load_document(path)
+        body = " ".join(block.text for block in doc.blocks)
+        for phrase in ("seed file", "(seed `", "Research note", " of 3,"):
+            assert phrase not in body, (path.name, phrase)
+        assert all(not b.section or b.section.strip() for b in doc.blocks)
