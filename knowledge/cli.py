@@ -59,7 +59,7 @@ def ask_command(
     from bot.cli import fail, prepare
     from knowledge.service import get_knowledge
 
-    prepare()
+    prepare(model=True)
     service = get_knowledge()
     if question:
         questions = [" ".join(question)]

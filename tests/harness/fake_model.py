@@ -31,6 +31,7 @@ class FakeModelServer:
         self.completion_tokens = completion_tokens
         self.model = model
         self.status = 200
+        self.delay = 0.0  # seconds before each reply (a slow or hanging model)
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -45,6 +46,8 @@ class FakeModelServer:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"] or 0)))
                 with fake._lock:
                     fake.requests.append({"path": self.path, "body": body})
+                if fake.delay:
+                    time.sleep(fake.delay)
                 status, payload = fake._answer(body)
                 data = json.dumps(payload).encode()
                 self.send_response(status)
