@@ -1,7 +1,8 @@
-"""Hostile documents and a hostile model reply, through the real app: signed requests
-in, the real knowledge service (real index, real OpenAI client against a fake model
-server), the fake Slack out. Nothing posted may page a channel, mention a group or
-show a masked link to somewhere the documents did not name."""
+"""Model-written answers through the real app: signed requests in, the real knowledge
+service (real index, real OpenAI client against a fake model server), the fake Slack
+out. Hostile documents and a hostile model reply: nothing posted may page a channel,
+mention a group or show a masked link to somewhere the documents did not name. The
+model's token usage is stored with the question, priced."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from bot.app import build_app
 from bot.deps import Deps
 from bot.server import Server
+from knowledge.models import QuestionLog
 from knowledge.service import KnowledgeService
+from spinebot.db import session_scope
 from spinebot.settings import get_settings
 from tests.harness import payloads
 from tests.harness.fake_model import FakeModelServer
@@ -79,6 +83,7 @@ def hostile_app(
 ) -> Iterator[tuple[FakeSlack, SlackRequester, FakeModelServer]]:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("LLM_MODEL", "openai:gpt-4o-mini")
     monkeypatch.setenv("LLM_BASE_URL", fake_model.base_url)
+    monkeypatch.setenv("LLM_PRICES", "gpt-4o-mini=0.15/0.60")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     get_settings.cache_clear()
     settings = get_settings()
@@ -118,3 +123,18 @@ def test_the_extractive_answer_quoting_a_hostile_document_is_inert_when_the_mode
     text = posted_text(updated)
     assert "four weeks of measured value" in text
     assert_nothing_live(text)
+
+
+def test_the_tokens_of_a_model_answer_are_stored_with_the_question_and_priced(
+    hostile_app,  # type: ignore[no-untyped-def]
+) -> None:
+    slack, requester, model = hostile_app
+    model.prompt_tokens, model.completion_tokens = 2000, 400
+    event = payloads.app_mention_event("When does a pilot move to production?")
+    requester.event(event)
+    slack.wait_for("chat.update", timeout=20)
+    with session_scope() as session:
+        row = session.exec(select(QuestionLog)).one()
+    assert (row.input_tokens, row.output_tokens) == (2000, 400)
+    assert row.model == "gpt-4o-mini-2024-07-18" and row.surface == "mention"
+    assert row.llm_cost == pytest.approx((2000 * 0.15 + 400 * 0.60) / 1e6)
