@@ -40,7 +40,7 @@ def console_command() -> None:
     from bot.console import ConsoleSession
     from spinebot.settings import get_settings
 
-    prepare()
+    prepare(model=True)
     settings = get_settings()
     # The terminal is the conversation: only problems are logged there.
     logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -65,7 +65,7 @@ def serve_command(
     from bot.server import Server
     from spinebot.settings import get_settings
 
-    prepare()
+    prepare(model=True)
     settings = get_settings()
     if not settings.has_slack_http:
         raise fail("HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see .env.example).")
@@ -90,7 +90,7 @@ def socket_command() -> None:
     from bot.cli import fail, prepare
     from spinebot.settings import get_settings
 
-    prepare()
+    prepare(model=True)
     settings = get_settings()
     if not settings.has_slack_socket:
         raise fail("Socket Mode needs SLACK_APP_TOKEN (xapp-…) and SLACK_BOT_TOKEN.")

@@ -91,6 +91,11 @@ def print_digest(digest) -> None:  # type: ignore[no-untyped-def]
         console.print("\n[bold]Knowledge gaps[/bold]")
         for question in digest.knowledge_gaps:
             console.print(f"  • {escape(question)}")
+    from bot.blocks.digest import assistant_cost_line
+
+    line = assistant_cost_line(digest)
+    if line:
+        console.print("\n" + escape(line.replace(":robot_face: ", "")))
 
 
 def worker_command() -> None:

@@ -17,7 +17,7 @@ import logging
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Engine, Table, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +30,9 @@ from spinebot.db import get_engine, session_scope
 from spinebot.format import money
 from spinebot.models import utcnow
 from spinebot.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from knowledge.qa_log import WeekUsage
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,8 @@ class Digest:
     sections: dict[str, list[DigestItem]]
     most_voted: list[DigestItem]
     knowledge_gaps: list[str]
+    # What answering questions cost in the reported week (see assistant_usage below).
+    assistant: WeekUsage | None = None
 
     @property
     def quiet(self) -> bool:
@@ -132,6 +137,7 @@ class Digest:
             "sections": {k: [asdict(i) for i in v] for k, v in self.sections.items() if v},
             "most_voted": [asdict(i) for i in self.most_voted],
             "knowledge_gaps": self.knowledge_gaps,
+            "assistant": self.assistant.to_dict() if self.assistant else None,
         }
 
 
@@ -192,7 +198,20 @@ def build_digest(
         sections=sections,
         most_voted=most_voted,
         knowledge_gaps=gaps,
+        assistant=assistant_usage(week, settings, engine),
     )
+
+
+def assistant_usage(week: str, settings: Settings, engine: Engine) -> WeekUsage | None:
+    """The assistant's own answers, tokens and cost in the week the digest reports on
+    (None when the Q&A log cannot be read: the digest goes out without the line)."""
+    from knowledge.qa_log import weekly_usage
+
+    try:
+        return weekly_usage(week=shift(week, -1), tz=settings.tz, engine=engine)
+    except Exception:
+        log.warning("could not read the assistant's usage for the digest", exc_info=True)
+        return None
 
 
 def _knowledge_gaps(week: str, settings: Settings, engine: Engine) -> list[str]:

@@ -1,7 +1,7 @@
 """The one scheduler (APScheduler 3), run by `spinebot worker`, never by web processes.
 
 Its job store is the SQL database, so job definitions and next run times survive a
-restart. Three jobs, each with an explicit id, ``replace_existing``, ``coalesce`` and
+restart. Four jobs, each with an explicit id, ``replace_existing``, ``coalesce`` and
 ``max_instances=1``:
 
 * ``weekly-digest`` on DIGEST_SCHEDULE in TIMEZONE. Its misfire grace time is six days:
@@ -12,6 +12,8 @@ restart. Three jobs, each with an explicit id, ``replace_existing``, ``coalesce`
   day before, whatever the schedule. Nudges are de-duplicated per owner and week.
 * ``nightly-reindex`` at 03:00: re-ingests the bundled corpus and KNOWLEDGE_DIRS
   (unchanged documents are skipped by content hash).
+* ``assistant-usage`` hourly: reports last week's ``llm_cost`` and ``users`` of
+  Spinebot's own use case (see ``jobs.assistant``); unchanged figures write nothing.
 
 Job functions are module-level so the SQL job store can refer to them by name.
 """
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 DIGEST_JOB = "weekly-digest"
 NUDGE_JOB = "owner-nudges"
 REINDEX_JOB = "nightly-reindex"
+ASSISTANT_JOB = "assistant-usage"
 DIGEST_GRACE = int(timedelta(days=6).total_seconds())
 NUDGE_WINDOW = (timedelta(hours=23), timedelta(hours=24))
 
@@ -49,6 +52,14 @@ def run_weekly_digest() -> str:
     outcome = post_digest(client=make_client(settings), channel=settings.digest_channel)
     log.info("weekly digest: %s", outcome)
     return outcome
+
+
+def run_assistant_usage() -> str:
+    """Report last week's llm_cost and users of Spinebot's own use case (idempotent:
+    hourly runs after the first change nothing)."""
+    from jobs.assistant import report_assistant_usage
+
+    return report_assistant_usage().outcome
 
 
 def nudge_due(now: datetime, settings: Settings) -> bool:
@@ -145,6 +156,14 @@ def build_scheduler(
         id=REINDEX_JOB,
         name="Nightly re-index",
         misfire_grace_time=3 * 3600,
+        **common,
+    )
+    scheduler.add_job(
+        "jobs.scheduler:run_assistant_usage",
+        CronTrigger(minute=7, timezone=settings.tz),
+        id=ASSISTANT_JOB,
+        name="The assistant's own llm_cost and users (last week)",
+        misfire_grace_time=3600,
         **common,
     )
     return scheduler

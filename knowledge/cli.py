@@ -64,13 +64,13 @@ def ingest_command(
         raise typer.Exit(2)
 
 
-def _prepare() -> None:
+def _prepare(*, model: bool = False) -> None:
     """Common start-up; a data dir that cannot be created is one line, not a traceback."""
     from spinebot.cli_support import fail, prepare
     from spinebot.settings import get_settings
 
     try:
-        prepare()
+        prepare(model=model)
     except OSError as exc:
         where = get_settings().data_dir
         reason = exc.strerror or type(exc).__name__
@@ -108,7 +108,7 @@ def ask_command(
     from knowledge.service import get_knowledge
     from spinebot.cli_support import fail
 
-    _prepare()
+    _prepare(model=True)
     service = get_knowledge()
     if question:
         questions = [" ".join(question)]
@@ -138,6 +138,68 @@ def ask_command(
             typer.echo("")
 
 
+def format_cost(cost: float) -> str:
+    """Dollars to the cent, or to a hundredth of a cent below one cent."""
+    if 0 < cost < 0.01:
+        return f"${cost:.4f}"
+    return f"${cost:,.2f}"
+
+
+def usage_command(
+    week: Annotated[str | None, typer.Option("--week", help="One ISO week, e.g. 2026-W48.")] = None,
+    weeks: Annotated[
+        int, typer.Option("--weeks", min=1, max=104, help="How many recent weeks.")
+    ] = 4,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per week.")] = False,
+) -> None:
+    """What answering cost: answers, abstentions, askers, tokens and cost per ISO week
+    (weeks in TIMEZONE; prices from LLM_PRICE_* / LLM_PRICES when each answer was written)."""
+    from datetime import datetime, timedelta
+
+    from bot.cli import fail, prepare
+    from knowledge.qa_log import week_bounds, weekly_usage
+    from spinebot.settings import get_settings
+
+    prepare()
+    settings = get_settings()
+    if week:
+        try:
+            week_bounds(week, settings.tz)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        year, number = week.upper().replace("-", "").split("W")
+        names = [f"{int(year)}-W{int(number):02d}"]
+    else:
+        today = datetime.now(settings.tz).date()
+        names = []
+        for back in range(weeks - 1, -1, -1):
+            year_, number_, _ = (today - timedelta(weeks=back)).isocalendar()
+            names.append(f"{year_}-W{number_:02d}")
+    rows = [weekly_usage(week=name, tz=settings.tz) for name in names]
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row.to_dict()))
+        return
+    header = (
+        f"{'week':<9} {'answers':>7} {'abstained':>9} {'askers':>6} "
+        f"{'input tok':>10} {'output tok':>10} {'cost':>10}"
+    )
+    typer.echo(header)
+    for row in rows:
+        typer.echo(
+            f"{row.week:<9} {row.answers:>7} {row.abstentions:>9} {row.askers:>6} "
+            f"{row.input_tokens:>10,} {row.output_tokens:>10,} {format_cost(row.cost):>10}"
+        )
+    if len(rows) > 1:
+        typer.echo(
+            f"{'total':<9} {sum(r.answers for r in rows):>7} "
+            f"{sum(r.abstentions for r in rows):>9} {'':>6} "
+            f"{sum(r.input_tokens for r in rows):>10,} {sum(r.output_tokens for r in rows):>10,} "
+            f"{format_cost(sum(r.cost for r in rows)):>10}"
+        )
+
+
 def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest_command)
     app.command("ask")(ask_command)
+    app.command("usage")(usage_command)

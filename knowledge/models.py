@@ -28,6 +28,11 @@ class QuestionLog(SQLModel, table=True):
     abstained: bool = Field(default=False, index=True)
     sources: list[dict[str, Any]] = Field(default_factory=list, sa_column=json_column())
     latency_ms: float = 0.0
+    # What the model calls behind the answer used and cost (0 / None: no model call).
+    model: str | None = Field(default=None, max_length=100)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    llm_cost: float = 0.0
 
 
 class Feedback(SQLModel, table=True):

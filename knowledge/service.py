@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from knowledge.llm import ModelUsage, describe_error, track_usage
 from spinebot.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -74,6 +75,9 @@ class Answer:
     sources: list[Source]
     latency_ms: float
     confidence: float = 0.0
+    # Tokens (and their price) of the model calls behind this answer; None: no model
+    # was called (extractive answers, abstentions before the model, a failed call).
+    usage: ModelUsage | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +86,7 @@ class Answer:
             "abstained": self.abstained,
             "sources": [source.to_dict() for source in self.sources],
             "latency_ms": round(self.latency_ms, 1),
+            "usage": self.usage.to_dict() if self.usage else None,
         }
 
 
@@ -180,7 +185,9 @@ class KnowledgeService:
             question, history=history, budget=self.settings.context_budget_chars
         )
 
-        def done(text: str, hits: Sequence[Hit], abstained: bool) -> Answer:
+        def done(
+            text: str, hits: Sequence[Hit], abstained: bool, usage: ModelUsage | None = None
+        ) -> Answer:
             return Answer(
                 question=question,
                 text=text,
@@ -188,6 +195,7 @@ class KnowledgeService:
                 sources=[Source.from_hit(hit) for hit in hits],
                 latency_ms=(time.perf_counter() - started) * 1000,
                 confidence=retrieval.confidence,
+                usage=usage,
             )
 
         if not retrieval.hits or retrieval.confidence < self.settings.answer_min_score:
@@ -197,14 +205,17 @@ class KnowledgeService:
             text, used = extractive_answer(question, retrieval.hits, self.index.state())
             return done(text, used, False)
         try:
-            text, used, abstained = llm_answer(question, retrieval.hits, model, history)
-        except Exception:  # a model outage must not cost the user an answer
-            log.warning("chat model failed; answering extractively", exc_info=True)
+            with track_usage() as recorder:
+                text, used, abstained = llm_answer(question, retrieval.hits, model, history)
+        except Exception as exc:  # a model outage must not cost the user an answer
+            # One line, no traceback: the console shows warnings to its user.
+            log.warning("chat model unavailable, answered extractively: %s", describe_error(exc))
             text, used = extractive_answer(question, retrieval.hits, self.index.state())
-            return done(text, used, False)
+            return done(text, used, False, recorder.usage(self.settings, self.settings.llm_model))
+        usage = recorder.usage(self.settings, self.settings.llm_model)
         if abstained:
-            return done(ABSTAIN_TEXT, [], True)
-        return done(text, used, False)
+            return done(ABSTAIN_TEXT, [], True, usage)
+        return done(text, used, False, usage)
 
     def ingest(
         self,
@@ -247,26 +258,11 @@ class KnowledgeService:
 
 
 def make_chat_model(settings: Settings) -> Any:
-    """``init_chat_model`` for LLM_MODEL, or None when no model is configured.
+    """``init_chat_model`` for LLM_MODEL, or None when no model is configured
+    (see :mod:`knowledge.llm`)."""
+    from knowledge.llm import make_chat_model as make
 
-    An OpenAI-compatible server on LLM_BASE_URL often needs no key; the OpenAI client
-    still insists on one, so a placeholder is passed when none is configured.
-    """
-    if not settings.llm_model:
-        return None
-    from langchain.chat_models import init_chat_model
-
-    kwargs: dict[str, Any] = {"temperature": 0}
-    if settings.llm_base_url:
-        kwargs["base_url"] = settings.llm_base_url
-    if settings.llm_api_key:
-        kwargs["api_key"] = settings.llm_api_key
-    try:
-        return init_chat_model(settings.llm_model, **kwargs)
-    except Exception as exc:
-        if not settings.llm_base_url or "api_key" not in str(exc).lower():
-            raise
-        return init_chat_model(settings.llm_model, api_key="unused", **kwargs)
+    return make(settings)
 
 
 _service: KnowledgeService | None = None

@@ -16,14 +16,24 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def prepare(*, migrate: bool = True) -> None:
-    """Common start-up: settings, logging, and migrations on the embedded SQLite."""
+def prepare(*, migrate: bool = True, model: bool = False) -> None:
+    """Common start-up: settings, logging, and migrations on the embedded SQLite.
+
+    ``model``: commands that answer questions also check LLM_MODEL (provider known,
+    package installed, client buildable) and stop with one line when it is unusable."""
     from spinebot.db import DatabaseError, get_engine, is_sqlite, upgrade
     from spinebot.logging import configure_logging
     from spinebot.settings import get_settings
 
     settings = get_settings()
     configure_logging(settings.log_level)
+    if model:
+        from knowledge.llm import ChatModelError, check_chat_model
+
+        try:
+            check_chat_model(settings)
+        except ChatModelError as exc:
+            raise fail(str(exc)) from None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if migrate and is_sqlite(get_engine()):
         try:

@@ -64,6 +64,24 @@ class Settings(BaseSettings):
     llm_api_key: str = Field(
         default="", description="API key for LLM_MODEL; empty: the provider's own variable."
     )
+    llm_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="Seconds one model call may take."
+    )
+    llm_max_retries: int = Field(default=1, ge=0, le=10, description="Retries per model call.")
+    llm_price_input_per_mtok: float = Field(
+        default=0.0, ge=0, description="Price of a million prompt tokens of LLM_MODEL."
+    )
+    llm_price_output_per_mtok: float = Field(
+        default=0.0, ge=0, description="Price of a million completion tokens of LLM_MODEL."
+    )
+    llm_prices: Annotated[dict[str, tuple[float, float]], NoDecode] = Field(
+        default_factory=dict,
+        description="Per-model prices per million tokens: 'model=input/output; …'.",
+    )
+    assistant_use_case: str = Field(
+        default="Spinebot assistant",
+        description="Portfolio use case whose weekly llm_cost and users Spinebot reports.",
+    )
     answer_min_score: float = Field(default=0.35, ge=0.0, le=1.0)
     context_budget_chars: int = Field(default=4000, ge=500)
     knowledge_base_url: str = Field(
@@ -118,6 +136,29 @@ class Settings(BaseSettings):
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
+
+    @field_validator("llm_prices", mode="before")
+    @classmethod
+    def _prices(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        prices: dict[str, tuple[float, float]] = {}
+        for item in _split_list(value.replace(",", ";")):
+            name, sep, pair = item.partition("=")
+            parts = pair.replace(",", "/").split("/")
+            try:
+                if not sep or not name.strip() or len(parts) != 2:
+                    raise ValueError
+                price_in, price_out = float(parts[0]), float(parts[1])
+                if price_in < 0 or price_out < 0:
+                    raise ValueError
+            except ValueError:
+                raise ValueError(
+                    f"'{item}' is not model=input/output (prices per million tokens, "
+                    "e.g. gpt-4o-mini=0.15/0.60)"
+                ) from None
+            prices[name.strip()] = (price_in, price_out)
+        return prices
 
     @field_validator("database_url")
     @classmethod

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
-from bot.blocks.text import actions, button, context, escape, money, section, truncate
+from bot.blocks.mrkdwn import hosts_of, link, to_mrkdwn
+from bot.blocks.text import SECTION_MAX, actions, button, context, escape, money, section, truncate
 from bot.constants import ACTION_FEEDBACK_DOWN, ACTION_FEEDBACK_UP
 
 if TYPE_CHECKING:
@@ -13,8 +13,6 @@ if TYPE_CHECKING:
     from portfolio.service import UseCaseCard
 
 THINKING_TEXT = ":hourglass_flowing_sand: Looking that up in the knowledge base…"
-_MRKDWN_LINK = re.compile(r"^https?://", re.I)
-_LINK_BREAKERS = re.compile(r"[\s<>|]")
 
 
 def build_thinking_blocks() -> list[dict]:
@@ -31,10 +29,13 @@ def build_apology_blocks(reference: str) -> list[dict]:
 
 
 def source_line(number: int, source: Source) -> str:
-    title = escape(source.title or source.source)
-    if source.url and _MRKDWN_LINK.match(source.url) and not _LINK_BREAKERS.search(source.url):
-        # "|" would end the link's label early; the URL was validated at ingest.
-        title = f"<{source.url}|{' '.join(title.replace('|', ' ').split())}>"
+    """``[n] title — section — p. 4``; the title links to the source's http(s) URL.
+
+    Title, section and URL come from documents (front matter, headings), so they are
+    escaped, and the link is built by :func:`bot.blocks.mrkdwn.link`, which refuses other
+    schemes and keeps ``|`` and ``>`` from ending the link early."""
+    label = source.title or source.source
+    title = link(source.url, label) if source.url else escape(label)
     parts = [f"[{number}] {title}"]
     if source.section:
         parts.append(escape(source.section))
@@ -59,7 +60,8 @@ def build_answer_blocks(
     if answer.abstained:
         blocks.append(section(":grey_question: " + escape(answer.text)))
     else:
-        blocks.append(section(escape(answer.text)))
+        hosts = hosts_of(source.url for source in answer.sources)
+        blocks.append(section(to_mrkdwn(answer.text, SECTION_MAX, trusted_hosts=hosts)))
         lines = [source_line(n, s) for n, s in enumerate(answer.sources, start=1)]
         if lines:
             blocks.append(context(truncate("*Sources*  " + "\n".join(lines), 2000)))
@@ -78,4 +80,5 @@ def build_answer_blocks(
 
 
 def answer_fallback(answer: Answer) -> str:
-    return truncate(answer.text, 300)
+    """The notification text: Slack parses it as mrkdwn too, so it is escaped as well."""
+    return truncate(escape(answer.text), 300)

@@ -124,7 +124,24 @@ def build_digest_blocks(digest: Digest) -> list[dict]:
             section(":grey_question: *Knowledge gaps* — asked last week, not answered well"),
             _lines_section(lines, 0, ""),
         ]
+    line = assistant_cost_line(digest)
+    if line:
+        blocks.append(context(line))
     return blocks[:MAX_BLOCKS]
+
+
+def assistant_cost_line(digest: Digest) -> str | None:
+    """Spinebot's own bill for the reported week: answers, abstentions, tokens, cost."""
+    usage = digest.assistant
+    if usage is None or not usage.questions:
+        return None
+    tokens = usage.input_tokens + usage.output_tokens
+    cost = f"${usage.cost:.4f}" if 0 < usage.cost < 0.01 else f"${usage.cost:,.2f}"
+    return (
+        f":robot_face: Spinebot itself in {escape(usage.week)}: {usage.answers} answer(s), "
+        f"{usage.abstentions} abstention(s) for {usage.askers} people; "
+        f"{tokens:,} model tokens, {cost}"
+    )
 
 
 def build_nudge_blocks(items: Sequence[DigestItem]) -> list[dict]:

@@ -6,6 +6,8 @@ typed into a title shows literally instead of pinging a channel.
 
 from __future__ import annotations
 
+import re
+
 # Formatting lives in spinebot.format; re-exported for the builders.
 from spinebot.format import money as money
 from spinebot.format import number as number
@@ -21,10 +23,35 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_ENTITY = re.compile(r"&(?:amp|lt|gt|quot|#\d{1,7}|#x[0-9a-fA-F]{1,6});")
+
+
+def _cut(text: str, size: int) -> str:
+    cut = size
+    opened = text.rfind("<", 0, cut)
+    if opened != -1 and text.find(">", opened, cut) == -1:
+        cut = opened  # the cut would fall inside a <link|label>: drop the whole link
+    amp = text.rfind("&", max(0, cut - 10), cut)
+    if amp != -1:
+        entity = _ENTITY.match(text, amp)
+        if entity and entity.end() > cut:
+            cut = amp  # nor inside an entity such as &amp;
+    return text[:cut].rstrip()
+
+
 def truncate(text: str, limit: int) -> str:
+    """At most ``limit`` characters, ending in "…" when cut. The cut never falls inside
+    a ``<…>`` link or an ``&amp;`` entity, and a code block it leaves open is closed."""
     if len(text) <= limit:
         return text
-    return text[: max(0, limit - 1)].rstrip() + "…"
+    if limit < 1:
+        return ""
+    head = _cut(text, limit - 1)
+    if head.count("```") % 2:
+        head = _cut(text, max(0, limit - 5))  # room for "…\n```"
+        if head.count("```") % 2:
+            return head + "…\n```"
+    return head + "…"
 
 
 def section(text: str) -> dict:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from spinebot.settings import get_settings
+from tests.harness.fake_model import FakeModelServer as FakeModel
 from tests.harness.fake_slack import FakeSlack
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
@@ -46,3 +47,10 @@ def slack_fixture() -> Callable[[str], Any]:
         return json.loads(text) if name.endswith(".json") else text.strip()
 
     return load
+
+
+@pytest.fixture
+def fake_model() -> Iterator[FakeModel]:
+    """A running fake OpenAI-compatible chat server (see tests/harness/fake_model.py)."""
+    with FakeModel() as server:
+        yield server

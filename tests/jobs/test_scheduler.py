@@ -31,7 +31,7 @@ def test_jobs_have_ids_coalesce_one_instance_and_grace(berlin) -> None:  # type:
     scheduler.start(paused=True)
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert set(jobs) == {"weekly-digest", "owner-nudges", "nightly-reindex"}
+        assert set(jobs) == {"weekly-digest", "owner-nudges", "nightly-reindex", "assistant-usage"}
         digest = jobs["weekly-digest"]
         assert digest.coalesce and digest.max_instances == 1
         assert digest.misfire_grace_time == 6 * 24 * 3600
@@ -47,7 +47,7 @@ def test_a_restarted_scheduler_keeps_one_copy_of_each_job(berlin) -> None:  # ty
         scheduler.start(paused=True)
         ids = [job.id for job in scheduler.get_jobs()]
         scheduler.shutdown(wait=False)
-    assert sorted(ids) == ["nightly-reindex", "owner-nudges", "weekly-digest"]
+    assert sorted(ids) == ["assistant-usage", "nightly-reindex", "owner-nudges", "weekly-digest"]
 
 
 def test_nudges_are_due_only_the_day_before_the_digest(berlin) -> None:  # type: ignore[no-untyped-def]
@@ -113,12 +113,12 @@ def test_the_worker_process_starts_the_scheduler_and_lists_its_jobs(tmp_path) ->
         text=True,
     )
     try:
-        lines = [proc.stdout.readline() for _ in range(4)]  # type: ignore[union-attr]
+        lines = [proc.stdout.readline() for _ in range(5)]  # type: ignore[union-attr]
     finally:
         proc.terminate()
         proc.wait(timeout=10)
     listed = "".join(lines)
-    for job in ("weekly-digest", "owner-nudges", "nightly-reindex"):
+    for job in ("weekly-digest", "owner-nudges", "nightly-reindex", "assistant-usage"):
         assert job in listed
     assert "09:00 CET" in listed or "09:00 CEST" in listed
 
