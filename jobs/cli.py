@@ -134,26 +134,67 @@ def print_digest(digest) -> None:  # type: ignore[no-untyped-def]
 
 def worker_command() -> None:
     """Run the one scheduler: weekly digest, owner nudges, nightly re-index (Ctrl-C stops)."""
+    import threading
+
     from bot.cli import prepare
+    from bot.run_cli import require_token, start_health_server
     from jobs.scheduler import build_scheduler, catch_up
+    from spinebot.db import get_engine
+    from spinebot.health import start_worker_heartbeat
+    from spinebot.settings import get_settings
 
     prepare()
+    settings = get_settings()
+    if settings.slack_bot_token:
+        require_token(settings)
+        check_digest_channel(settings)
     scheduler = build_scheduler()
+    stop = threading.Event()
+    start_worker_heartbeat(get_engine(), stop, alive=lambda: scheduler.running)
+    start_health_server("worker", settings)
     try:
         catch_up()
     except Exception:
         log.exception("catching up a missed digest failed; the scheduler starts anyway")
     from datetime import datetime
 
-    from spinebot.settings import get_settings
-
-    now = datetime.now(get_settings().tz)
+    now = datetime.now(settings.tz)
     typer.echo("Spinebot worker: the scheduler runs these jobs (Ctrl-C stops it):")
     for job in scheduler.get_jobs():
         next_run = job.trigger.get_next_fire_time(None, now)
         typer.echo(f"  {job.id:16} next {next_run:%Y-%m-%d %H:%M %Z}")
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
+    stop.set()
+
+
+def check_digest_channel(settings) -> bool:  # type: ignore[no-untyped-def]
+    """At worker start: can the bot post to DIGEST_CHANNEL? Logs one clear line if not."""
+    from bot.slack_client import make_client
+
+    channel = settings.digest_channel
+    if not channel:
+        log.warning("DIGEST_CHANNEL is not set: the weekly digest will not be posted")
+        return False
+    try:
+        info = make_client(settings).conversations_info(channel=channel)["channel"]
+    except Exception as exc:  # noqa: BLE001 - one line, the worker still starts
+        error = getattr(getattr(exc, "response", None), "get", lambda _k: None)("error")
+        log.warning(
+            "DIGEST_CHANNEL %s cannot be checked (%s): is it a channel id the bot can see?",
+            channel,
+            error or type(exc).__name__,
+        )
+        return False
+    if not info.get("is_member"):
+        log.warning(
+            "Spinebot is not a member of DIGEST_CHANNEL %s: invite it there "
+            "(/invite @spinebot); without chat:write.public the digest fails with "
+            "not_in_channel",
+            channel,
+        )
+        return False
+    return True
 
 
 def register(app: typer.Typer) -> None:
