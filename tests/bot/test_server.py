@@ -20,6 +20,7 @@ from tests.harness.fixtures import SIGNING_SECRET
 from tests.harness.signing import http_request, sign
 
 TOKEN = "health-token-for-tests"
+FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ BAD_REQUESTS = {
     "unsigned JSON array": (b"[1, 2]", {"Content-Type": "application/json"}, 401),
     "signed malformed JSON": (b'{"type": ', {"Content-Type": "application/json"}, 400),
     "signed JSON array": (b"[1, 2]", {"Content-Type": "application/json"}, 400),
-    "signed non-UTF-8": (b"text=\xff\xfe", {"Content-Type": "application/x-www-form-urlencoded"}, 400),
+    "signed non-UTF-8": (b"text=\xff\xfe", {"Content-Type": FORM}, 400),
     "signed wrong content type": (b"hello", {"Content-Type": "text/plain"}, 400),
     "signed payload that is a list": (
         b"payload=%5B1%5D",
@@ -135,9 +136,7 @@ def test_a_stale_worker_shows_in_the_web_health(slack: SlackApp) -> None:
     healthmod.beat("worker", engine)
     assert slack.requester.get("/healthz").json()["components"]["worker"] == "ok"
     with engine.begin() as conn:
-        conn.execute(
-            healthmod.HEARTBEAT.update().values(beat_at=utcnow() - timedelta(minutes=10))
-        )
+        conn.execute(healthmod.HEARTBEAT.update().values(beat_at=utcnow() - timedelta(minutes=10)))
     response = slack.requester.get("/healthz")
     assert response.json()["components"]["worker"] == "failing"
     assert response.status == 200  # the web process itself is fine
