@@ -221,6 +221,15 @@ class KnowledgeService:
             failed=counts.failed,
         )
         log.info("ingest: %s", report.summary())
+        from spinebot.metrics import record_ingest
+
+        record_ingest(
+            indexed=report.added + report.updated,
+            unchanged=report.skipped,
+            failed=len(report.failed),
+            removed=report.removed,
+            chunks=report.chunks,
+        )
         return report
 
     def chunk_count(self) -> int:

@@ -74,6 +74,12 @@ def retry_planned() -> bool:
 
 
 def test_slack_posting_and_then_answering_500_leaves_one_digest(delivery) -> None:  # type: ignore[no-untyped-def]
+    from prometheus_client import REGISTRY
+
+    def runs(outcome: str) -> float:
+        return REGISTRY.get_sample_value("spinebot_digest_runs_total", {"outcome": outcome}) or 0
+
+    unknown, reconciled = runs("unknown"), runs("reconciled")
     delivery.fail_after_posting("chat.postMessage", status=500)
     assert sched.run_weekly_digest() == "failed"
     assert digest_posts(delivery) == 1  # the client did not retry the 500
@@ -87,6 +93,7 @@ def test_slack_posting_and_then_answering_500_leaves_one_digest(delivery) -> Non
     history = delivery.last_call("conversations.history")
     assert history.args["include_all_metadata"] in (True, "true", "1")
     assert all(len(dms(delivery, admin)) == 1 for admin in ADMINS)
+    assert (runs("unknown"), runs("reconciled")) == (unknown + 1, reconciled + 1)
 
 
 def test_an_answer_after_the_client_timeout_is_found_in_the_history(delivery) -> None:  # type: ignore[no-untyped-def]
@@ -209,3 +216,13 @@ def test_a_manual_post_that_fails_says_why_and_exits_non_zero(delivery) -> None:
     assert result.exit_code == 1
     assert "not_in_channel" in result.output and "Invite the bot" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_worker_start_check_says_to_invite_the_bot(delivery, caplog) -> None:  # type: ignore[no-untyped-def]
+    from jobs.cli import check_digest_channel
+
+    assert check_digest_channel(get_settings()) is True
+    delivery.not_member.add(CHANNEL)
+    assert check_digest_channel(get_settings()) is False
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "jobs.cli"]
+    assert "/invite @spinebot" in line and CHANNEL in line
