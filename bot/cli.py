@@ -85,20 +85,47 @@ def db_status() -> None:
     typer.echo("Up to date.")
 
 
+SECRET_WORDS = ("token", "secret", "key", "password")
+
+
+def mask_url(url: str) -> str:
+    """``url`` without its credentials: user and password, and secret-looking query values."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "(set, not shown: not a URL)"
+    netloc = ("***@" if parts.username or parts.password else "") + host
+    if port:
+        netloc += f":{port}"
+    query = urlencode(
+        [
+            (k, "***" if any(w in k.lower() for w in SECRET_WORDS + ("sig", "auth")) else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ],
+        safe="*",
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def shown(name: str, value: object) -> object:
+    """A setting as `spinebot config` prints it: no secret, nor any part of one."""
+    if any(word in name for word in SECRET_WORDS):
+        return "(set)" if value else "(not set)"
+    if isinstance(value, str) and value and name.endswith("_url"):
+        return mask_url(value)
+    return value
+
+
 @app.command("config")
 def show_config() -> None:
     """Print the effective settings (secrets masked)."""
     settings = get_settings()
-    secret = {"slack_bot_token", "slack_signing_secret", "slack_app_token", "llm_api_key"}
     for name in type(settings).model_fields:
-        value = getattr(settings, name)
-        if name in secret and value:
-            value = value[:4] + "…"
-        if name == "database_url" and value:
-            from sqlalchemy.engine import make_url
-
-            value = make_url(value).render_as_string(hide_password=True)
-        typer.echo(f"{name.upper():32} {value}")
+        typer.echo(f"{name.upper():32} {shown(name, getattr(settings, name))}")
 
 
 def _register_features() -> None:

@@ -55,6 +55,37 @@ def console_command() -> None:
     ConsoleSession(factory).loop()
 
 
+def require_token(settings) -> None:  # type: ignore[no-untyped-def]
+    """At start: Slack must accept SLACK_BOT_TOKEN (``auth.test``). A refused token is one
+    clear line and exit 2; an unreachable Slack is a warning (it may come back)."""
+    from bot.cli import fail
+    from spinebot.health import auth_check
+
+    check = auth_check(settings)
+    if check.ok:
+        return
+    if check.detail.startswith("Slack refused"):
+        raise fail(f"SLACK_BOT_TOKEN: {check.detail}. Reinstall the app or set a new token.")
+    log.warning("could not check SLACK_BOT_TOKEN at start: %s", check.detail)
+
+
+def start_health_server(component: str, settings) -> object | None:  # type: ignore[no-untyped-def]
+    """`worker` and `socket`: /healthz and /metrics on HEALTH_PORT (0: none)."""
+    if not settings.health_port:
+        return None
+    from bot.server import Server, make_health_app
+
+    server = Server(
+        None,  # type: ignore[arg-type]
+        host="0.0.0.0",
+        port=settings.health_port,
+        threads=2,
+        wsgi=make_health_app(component, settings),
+    ).start()
+    log.info("health of %s on http://0.0.0.0:%s/healthz", component, server.port)
+    return server
+
+
 def serve_command(
     port: Annotated[int | None, typer.Option(help="Port (default: $PORT or 3000).")] = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
@@ -69,6 +100,7 @@ def serve_command(
     settings = get_settings()
     if not settings.has_slack_http:
         raise fail("HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see .env.example).")
+    require_token(settings)
     _ensure_index()
     app = build_served_app(settings)
     server = Server(app, host=host, port=port or settings.port, threads=settings.web_threads)
@@ -94,6 +126,8 @@ def socket_command() -> None:
     settings = get_settings()
     if not settings.has_slack_socket:
         raise fail("Socket Mode needs SLACK_APP_TOKEN (xapp-…) and SLACK_BOT_TOKEN.")
+    require_token(settings)
+    start_health_server("socket", settings)
     _ensure_index()
     app = build_served_app(settings)
     typer.echo("Spinebot connected over Socket Mode. Ctrl-C stops it.")

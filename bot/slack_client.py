@@ -2,7 +2,9 @@
 
 The base URL comes from SLACK_API_URL (tests point it at a fake server; GovSlack at its
 own host). The SDK's default client does not retry: this one retries 429s after
-``Retry-After`` and transient connection errors.
+``Retry-After`` and transient connection errors. Every call gives up after SLACK_TIMEOUT
+seconds. ``retries=False`` is for calls that must never be repeated blindly (the digest:
+a 500 or a timeout may come after Slack posted it).
 """
 
 from __future__ import annotations
@@ -25,13 +27,17 @@ def retry_handlers() -> list:
     ]
 
 
-def make_client(settings: Settings | None = None, token: str | None = None) -> WebClient:
+def make_client(
+    settings: Settings | None = None, token: str | None = None, *, retries: bool = True
+) -> WebClient:
     settings = settings or get_settings()
     client = WebClient(
         token=token if token is not None else (settings.slack_bot_token or None),
         base_url=settings.slack_api_url,
-        timeout=15,
+        timeout=max(1, round(settings.slack_timeout)),
     )
-    for handler in retry_handlers():
-        client.retry_handlers.append(handler)
+    # The SDK installs a connection-error retry by default; a no-retry client drops it.
+    client.retry_handlers.clear()
+    if retries:
+        client.retry_handlers.extend(retry_handlers())
     return client

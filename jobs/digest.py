@@ -279,51 +279,12 @@ def post_digest(
     settings: Settings | None = None,
     engine: Engine | None = None,
 ) -> str:
-    """Post the digest for ``week`` to ``channel`` once: "posted" or "already_posted"."""
-    from bot.blocks.digest import build_digest_blocks
-    from jobs.chart import render_chart
+    """Post the digest for ``week`` to ``channel`` once (see :mod:`jobs.delivery`)."""
+    from jobs import delivery
 
-    settings = settings or get_settings()
-    engine = engine or get_engine()
-    week = week or current_week(settings.tz)
-    if not claim("digest", channel, week, engine):
-        log.info("digest for %s in %s already posted or in progress", week, channel)
-        return "already_posted"
-    try:
-        digest = build_digest(week=week, settings=settings, engine=engine)
-        blocks = build_digest_blocks(digest)
-        _finish("digest", channel, week, engine, status="sending")
-        response = client.chat_postMessage(channel=channel, blocks=blocks, text=digest.headline)
-        ts = response["ts"]
-    except Exception as exc:
-        _finish("digest", channel, week, engine, status="failed", error=str(exc)[:500])
-        raise
-    # The digest is out: from here on nothing may mark the run failed, or a retry would
-    # post it twice. A chart that cannot be uploaded is logged and left out.
-    try:
-        png = render_chart(digest)
-        if png:
-            client.files_upload_v2(
-                channel=response.get("channel", channel),
-                thread_ts=ts,
-                file=png,
-                filename=f"spinebot-digest-{week}.png",
-                title=f"Top movers: weekly net value to {digest.reported_week}",
-                alt_txt="Line chart of the weekly net value of the use cases that moved most",
-            )
-    except Exception:
-        log.warning("the digest for %s was posted without its chart", week, exc_info=True)
-    _finish(
-        "digest",
-        channel,
-        week,
-        engine,
-        status="posted",
-        message_ts=ts,
-        headline=digest.headline[:500],
-        posted_at=utcnow(),
+    return delivery.post_digest(
+        client=client, channel=channel, week=week, settings=settings, engine=engine
     )
-    return "posted"
 
 
 def send_nudges(

@@ -21,8 +21,11 @@ class DigestRun(SQLModel, table=True):
     week: str = Field(max_length=8)
     kind: str = Field(default="digest", max_length=16, description="digest or nudge")
     status: str = Field(
-        default="claimed", max_length=16, description="claimed, sending, posted, failed"
+        default="claimed",
+        max_length=16,
+        description="claimed, sending, posted, failed (not posted) or unknown (maybe posted)",
     )
+    attempts: int = Field(default=0, description="Slack calls made for this run")
     message_ts: str | None = Field(default=None, max_length=32)
     headline: str = Field(default="", max_length=500)
     error: str | None = Field(default=None, max_length=500)

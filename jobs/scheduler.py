@@ -6,8 +6,11 @@ restart. Four jobs, each with an explicit id, ``replace_existing``, ``coalesce``
 
 * ``weekly-digest`` on DIGEST_SCHEDULE in TIMEZONE. Its misfire grace time is six days:
   a digest missed while the worker was down is posted when it comes back, within the
-  same week. Posting is guarded in the database (see ``jobs.digest.post_digest``), so a
-  second worker started by mistake, or a trigger firing twice, cannot post twice.
+  same week. Posting is guarded in the database (see ``jobs.delivery``), so a second
+  worker started by mistake, or a trigger firing twice, cannot post twice.
+* ``digest-retry``, a one-off date job: a digest that failed is tried again with backoff
+  (RETRY_DELAYS) through the rest of that day, while it is still that week. The admins
+  (SPINE_ADMINS) get a DM on the first failure and again when the last try fails.
 * ``owner-nudges`` hourly; it sends when the next digest is 23–24 hours away, i.e. the
   day before, whatever the schedule. Nudges are de-duplicated per owner and week.
 * ``nightly-reindex`` at 03:00: re-ingests the bundled corpus and KNOWLEDGE_DIRS
@@ -34,6 +37,8 @@ from spinebot.settings import Settings, digest_trigger, get_settings
 log = logging.getLogger(__name__)
 
 DIGEST_JOB = "weekly-digest"
+RETRY_JOB = "digest-retry"
+RETRY_DELAYS = tuple(timedelta(minutes=m) for m in (2, 5, 15, 30, 60, 120, 240))
 NUDGE_JOB = "owner-nudges"
 REINDEX_JOB = "nightly-reindex"
 ASSISTANT_JOB = "assistant-usage"
@@ -41,16 +46,33 @@ DIGEST_GRACE = int(timedelta(days=6).total_seconds())
 NUDGE_WINDOW = (timedelta(hours=23), timedelta(hours=24))
 
 
-def run_weekly_digest() -> str:
+# The running scheduler (set by build_scheduler): the digest job adds its retries to it.
+_scheduler: BaseScheduler | None = None
+
+
+def run_weekly_digest(week: str | None = None) -> str:
+    """Post this week's digest; on failure plan a retry and tell the admins."""
     from bot.slack_client import make_client
-    from jobs.digest import post_digest
+    from jobs.delivery import STALE_SENDING, DeliveryError, post_digest
+    from portfolio.weeks import current_week
+    from spinebot.metrics import record_digest_run
 
     settings = get_settings()
     if not settings.digest_channel or not settings.slack_bot_token:
         log.warning("weekly digest skipped: DIGEST_CHANNEL or SLACK_BOT_TOKEN is not set")
         return "skipped"
-    outcome = post_digest(client=make_client(settings), channel=settings.digest_channel)
-    log.info("weekly digest: %s", outcome)
+    now = datetime.now(settings.tz)
+    week = week or current_week(settings.tz)
+    client = make_client(settings, retries=False)
+    try:
+        outcome = post_digest(client=client, channel=settings.digest_channel, week=week)
+    except DeliveryError as failure:
+        record_digest_run("failed" if not failure.maybe_posted else "unknown")
+        return _after_failure(failure, week=week, now=now, settings=settings)
+    record_digest_run(outcome)
+    if outcome == "in_progress":  # look again once that other attempt must be over
+        schedule_retry(week, now + STALE_SENDING + timedelta(seconds=30))
+    log.info("weekly digest %s: %s", week, outcome)
     return outcome
 
 
@@ -60,6 +82,132 @@ def run_assistant_usage() -> str:
     from jobs.assistant import report_assistant_usage
 
     return report_assistant_usage().outcome
+
+
+def next_retry(
+    attempts: int, now: datetime, week: str, retry_after: float | None = None
+) -> datetime | None:
+    """When to try again after ``attempts`` failed tries: backoff, the same day and week."""
+    from portfolio.weeks import week_of
+
+    delays = RETRY_DELAYS
+    delay = delays[min(max(attempts, 1), len(delays)) - 1]
+    if retry_after:
+        delay = max(delay, timedelta(seconds=retry_after))
+    at = now + delay
+    if at.date() != now.date() or week_of(at.date()) != week:
+        return None
+    return at
+
+
+def schedule_retry(week: str, at: datetime) -> bool:
+    """Add (or move) the one retry job; False outside the worker (no scheduler)."""
+    if _scheduler is None:
+        return False
+    _scheduler.add_job(
+        "jobs.scheduler:run_digest_retry",
+        "date",
+        run_date=at,
+        args=[week],
+        id=RETRY_JOB,
+        name=f"Digest retry for {week}",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=3600,
+    )
+    return True
+
+
+def run_digest_retry(week: str) -> str:
+    """The retry job: the same delivery as the weekly job, for the week that failed."""
+    from portfolio.weeks import current_week
+
+    settings = get_settings()
+    if week != current_week(settings.tz):
+        log.warning("digest retry for %s dropped: that week is over", week)
+        return "expired"
+    return run_weekly_digest(week)
+
+
+def _after_failure(failure: Any, *, week: str, now: datetime, settings: Settings) -> str:
+    from jobs.delivery import run_state
+
+    run = run_state("digest", settings.digest_channel, week)
+    attempts = run.attempts if run else 1
+    at = next_retry(attempts, now, week, failure.retry_after)
+    planned = at is not None and schedule_retry(week, at)
+    log.warning(
+        "weekly digest %s failed (try %d): %s; %s",
+        week,
+        attempts,
+        failure.reason,
+        f"next try at {at:%H:%M %Z}" if planned and at else "no automatic retry left",
+    )
+    if attempts <= 1 or not planned:
+        next_at = at if planned else None
+        notify_admins(settings, week=week, failure=failure, next_at=next_at, first=attempts <= 1)
+    return "failed"
+
+
+def failure_text(
+    *, week: str, channel: str, reason: str, code: str, next_at: datetime | None, first: bool
+) -> str:
+    """The admins' DM: what failed, what happens next, how to post it by hand."""
+    from bot.blocks.text import escape
+
+    lines = [
+        f":warning: The weekly digest for *{week}* could not be posted to <#{channel}>: "
+        f"{escape(reason)}."
+    ]
+    if code == "not_in_channel":
+        lines.append(
+            f"Spinebot is not a member of <#{channel}>: invite it there (`/invite @spinebot`)."
+        )
+    elif code == "channel_not_found":
+        lines.append("Check DIGEST_CHANNEL: it must be a channel id (e.g. C0123ABCD).")
+    elif code in ("invalid_auth", "token_revoked", "account_inactive", "not_authed"):
+        lines.append("Slack refused the bot token: check SLACK_BOT_TOKEN (reinstall the app).")
+    if next_at is not None:
+        lines.append(
+            f"Next automatic try at {next_at:%H:%M %Z}; tries go on with backoff through today."
+        )
+    else:
+        lines.append(
+            "That was the last automatic try for today."
+            if not first
+            else "There will be no automatic retry today."
+        )
+    lines.append(f"To post it by hand: `spinebot digest --post --week {week}`")
+    return "\n".join(lines)
+
+
+def notify_admins(
+    settings: Settings, *, week: str, failure: Any, next_at: datetime | None, first: bool
+) -> int:
+    """DM every SPINE_ADMINS user; returns how many DMs went out (failures are logged)."""
+    from bot.slack_client import make_client
+
+    if not settings.spine_admins:
+        log.warning("digest failure not reported: SPINE_ADMINS is empty")
+        return 0
+    text = failure_text(
+        week=week,
+        channel=settings.digest_channel,
+        reason=failure.reason,
+        code=failure.code,
+        next_at=next_at,
+        first=first,
+    )
+    client = make_client(settings)
+    sent = 0
+    for admin in settings.spine_admins:
+        try:
+            client.chat_postMessage(channel=admin, text=text)
+            sent += 1
+        except Exception as exc:  # noqa: BLE001 - one line per admin, then go on
+            log.error("could not tell admin %s about the digest: %s", admin, type(exc).__name__)
+    return sent
 
 
 def nudge_due(now: datetime, settings: Settings) -> bool:
@@ -126,8 +274,9 @@ def catch_up(now: datetime | None = None, settings: Settings | None = None) -> s
 def build_scheduler(
     settings: Settings | None = None, *, scheduler_class: type[BaseScheduler] = BlockingScheduler
 ) -> BaseScheduler:
+    global _scheduler
     settings = settings or get_settings()
-    scheduler = scheduler_class(
+    scheduler = _scheduler = scheduler_class(
         jobstores={"default": SQLAlchemyJobStore(url=settings.sqlalchemy_url)},
         timezone=settings.tz,
         job_defaults={"coalesce": True, "max_instances": 1},

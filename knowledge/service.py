@@ -242,6 +242,15 @@ class KnowledgeService:
             too_large=counts.too_large,
         )
         log.info("ingest: %s", report.summary())
+        from spinebot.metrics import record_ingest
+
+        record_ingest(
+            indexed=report.added + report.updated,
+            unchanged=report.skipped,
+            failed=len(report.failed),
+            removed=report.removed,
+            chunks=report.chunks,
+        )
         return report
 
     def chunk_count(self) -> int:

@@ -48,6 +48,18 @@ class Settings(BaseSettings):
         default="", description="SQLAlchemy URL; empty means SQLite in the data dir."
     )
     chroma_url: str = Field(default="", description="Chroma server URL; empty means embedded.")
+    db_connect_timeout: int = Field(
+        default=5, ge=1, le=300, description="Seconds to wait for a Postgres connection."
+    )
+    db_statement_timeout: float = Field(
+        default=30.0, ge=0, le=3600, description="Seconds a statement may run (0: no limit)."
+    )
+    db_lock_timeout: float = Field(
+        default=5.0, ge=0, le=3600, description="Seconds to wait for a row or table lock."
+    )
+    db_busy_timeout: float = Field(
+        default=5.0, ge=0, le=600, description="Seconds SQLite waits for another writer."
+    )
     chroma_collection: str = "spinebot"
 
     # --- knowledge -----------------------------------------------------------------
@@ -101,8 +113,20 @@ class Settings(BaseSettings):
     slack_signing_secret: str = ""
     slack_app_token: str = ""
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    slack_timeout: float = Field(
+        default=10.0, ge=1, le=120, description="Seconds a Slack Web API call may take."
+    )
     port: int = Field(default=3000, ge=1, le=65535)
     web_threads: int = Field(default=32, ge=1, le=512)
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body `serve` accepts (413)."
+    )
+    health_port: int = Field(
+        default=0, ge=0, le=65535, description="`worker`/`socket`: port for /healthz (0: off)."
+    )
+    health_token: str = Field(
+        default="", description="Bearer token that unlocks the reasons in /healthz?details=1."
+    )
     worker_threads: int = Field(default=16, ge=1, le=512)
     answer_processes: int = Field(
         default=1,

@@ -93,3 +93,28 @@ def test_config_masks_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 0
     assert "xoxb-very-secret-token" not in result.output
     assert "SLACK_BOT_TOKEN" in result.output
+
+
+def test_config_shows_no_part_of_a_secret_nor_credentials_in_urls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "abcdef0123456789")
+    monkeypatch.setenv("LLM_API_KEY", "sk-live-0123456789")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://spine:hunter2@db.internal:5432/spine")
+    monkeypatch.setenv("CHROMA_URL", "https://chroma-user:chroma-pass@chroma.internal:8000/")
+    monkeypatch.setenv("LLM_BASE_URL", "https://llm.internal/v1?api_key=sk-query-secret&x=1")
+    result = runner.invoke(app, ["config"])
+    assert result.exit_code == 0
+    for secret in (
+        "abcd",
+        "sk-live",
+        "hunter2",
+        "spine:",
+        "chroma-user",
+        "chroma-pass",
+        "sk-query",
+    ):
+        assert secret not in result.output
+    assert "db.internal:5432/spine" in result.output and "chroma.internal:8000" in result.output
+    assert "api_key=***&x=1" in result.output
+    assert "(set)" in result.output

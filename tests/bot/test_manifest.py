@@ -116,3 +116,11 @@ def test_an_event_the_manifest_does_not_declare_is_not_handled(app) -> None:  # 
         BoltRequest(body=json.dumps(body), headers={"content-type": ["application/json"]})
     )
     assert response.status == 404
+
+
+def test_the_manifest_lets_the_digest_reach_its_channel() -> None:
+    """Posting to a public channel the bot was not invited to needs chat:write.public
+    (otherwise Slack answers not_in_channel); the digest's history check and chart need
+    channels:history and files:write."""
+    scopes = set(yaml.safe_load(MANIFEST.read_text())["oauth_config"]["scopes"]["bot"])
+    assert {"chat:write", "chat:write.public", "channels:history", "files:write"} <= scopes

@@ -53,7 +53,7 @@ def test_serve_builds_the_index_reports_health_and_answers_commands(fake_slack, 
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.2)
         assert health.status == 200 and health.json()["ok"] is True
-        assert "chunks" in health.json()["index"]
+        assert health.json()["components"]["index"] == "ok"
         slack = SlackRequester(base, SIGNING_SECRET, response_url=fake_slack.response_url)
         url = fake_slack.response_url()
         assert slack.command("/ask", "What must a pilot show?", response_url=url).status == 200

@@ -85,6 +85,9 @@ class _Injected:
     error: str
     remaining: int | None
     headers: dict[str, str] = field(default_factory=dict)
+    after: bool = False  # do the work first (the message is posted), then fail
+    delay: float = 0.0  # seconds to wait before answering (after the work)
+    channel: str | None = None  # only calls to this channel (None: every call)
 
 
 class ApiError(Exception):
@@ -125,6 +128,7 @@ class FakeSlack:
             "conversations.replies": self._conversations_replies,
             "conversations.history": self._conversations_history,
             "conversations.open": self._conversations_open,
+            "conversations.info": self._conversations_info,
             "users.info": self._users_info,
             "assistant.threads.setStatus": self._assistant_thread,
             "assistant.threads.setSuggestedPrompts": self._assistant_thread,
@@ -198,6 +202,8 @@ class FakeSlack:
             self._injected: dict[str, list[_Injected]] = {}
             self._overrides = {}
             self._ids = itertools.count(1)
+            self.not_member: set[str] = set()  # channels the bot was not invited to
+            self.released = threading.Event()  # ends every hold()
 
     def next_ts(self) -> str:
         """A message timestamp from the clock, unique and increasing across the process
@@ -266,11 +272,16 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ behaviour on demand
 
-    def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1) -> None:
-        """Answer the next ``times`` calls to ``method`` with 429 and ``Retry-After``."""
+    def rate_limit(
+        self, method: str, *, times: int = 1, retry_after: int = 1, channel: str | None = None
+    ) -> None:
+        """Answer the next ``times`` calls to ``method`` (to ``channel``, when given) with
+        429 and ``Retry-After``."""
         self._inject(
             method,
-            _Injected(429, "ratelimited", times, {"Retry-After": str(retry_after)}),
+            _Injected(
+                429, "ratelimited", times, {"Retry-After": str(retry_after)}, channel=channel
+            ),
         )
 
     def fail(
@@ -287,6 +298,23 @@ class FakeSlack:
         """
         self._inject(method, _Injected(status, error, times))
 
+    def fail_after_posting(
+        self, method: str, *, status: int = 500, error: str = "internal_error", times: int = 1
+    ) -> None:
+        """Do what ``method`` asks (the message is posted), then answer HTTP ``status``:
+        Slack's worst case, where the client cannot tell that the call succeeded."""
+        self._inject(method, _Injected(status, error, times, after=True))
+
+    def answer_late(self, method: str, *, seconds: float, times: int = 1) -> None:
+        """Do what ``method`` asks, then wait ``seconds`` before answering (past a client
+        timeout, the caller sees a timeout although the message is out)."""
+        self._inject(method, _Injected(200, "", times, after=True, delay=seconds))
+
+    def hold(self, method: str, *, times: int = 1) -> None:
+        """Do what ``method`` asks, then answer only once :attr:`released` is set (or
+        after 60 s): a caller can be killed while its call is in flight."""
+        self._inject(method, _Injected(200, "", times, after=True, delay=-1))
+
     def clear_failures(self) -> None:
         with self._cond:
             self._injected = {}
@@ -301,11 +329,13 @@ class FakeSlack:
         with self._cond:
             self._injected.setdefault(method, []).append(injected)
 
-    def _take_injected(self, method: str) -> _Injected | None:
+    def _take_injected(self, method: str, args: dict[str, Any]) -> _Injected | None:
         with self._cond:
             queue = self._injected.get(method) or []
             while queue:
                 head = queue[0]
+                if head.channel is not None and args.get("channel") != head.channel:
+                    return None
                 if head.remaining is None:
                     return head
                 if head.remaining > 0:
@@ -398,11 +428,32 @@ class FakeSlack:
         self, method: str, args: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         """Answer one Web API call: (status, extra headers, JSON body). Records it."""
-        injected = self._take_injected(method)
+        injected = self._take_injected(method, args)
+        if injected is not None and injected.after:
+            with self._cond:  # re-entrant: the work and its record stay together
+                status, headers, body = self._answer(method, args, token)
+                recorded = len(self.calls) - 1
+            if injected.delay < 0:
+                self.released.wait(60)
+            elif injected.delay:
+                time.sleep(injected.delay)
+            if injected.error:
+                failed = {"ok": False, "error": injected.error}
+                with self._cond:
+                    self.calls[recorded] = Call(
+                        method, args, token, injected.status, injected.error, failed
+                    )
+                return injected.status, dict(injected.headers), failed
+            return status, headers, body
         if injected is not None:
             body = {"ok": False, "error": injected.error}
             self._record(Call(method, args, token, injected.status, injected.error, body))
             return injected.status, dict(injected.headers), body
+        return self._answer(method, args, token)
+
+    def _answer(
+        self, method: str, args: dict[str, Any], token: str | None
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._cond:
             handler = self._overrides.get(method) or self._methods.get(method)
         if handler is None:
@@ -482,6 +533,9 @@ class FakeSlack:
         if not (args.get("text") or args.get("blocks") or args.get("attachments")):
             raise ApiError("no_text")
         channel = _channel_id(args["channel"])
+        with self._cond:
+            if channel in self.not_member:
+                raise ApiError("not_in_channel")
         message = self._bot_message(args, self.next_ts())
         with self._cond:
             self._append(channel, message)
@@ -650,12 +704,28 @@ class FakeSlack:
                 if m.get("thread_ts") in (None, m["ts"])
             ]
             newest_first = copy.deepcopy(sorted(top, key=lambda m: _ts_key(m["ts"]), reverse=True))
+        if str(args.get("include_all_metadata", "")).lower() not in ("1", "true"):
+            for message in newest_first:  # Slack sends metadata only when asked
+                message.pop("metadata", None)
+        oldest = args.get("oldest")
+        if oldest:
+            newest_first = [m for m in newest_first if _ts_key(m["ts"]) > _ts_key(str(oldest))]
         limit = int(args.get("limit") or 100)
         return {
             "ok": True,
             "messages": newest_first[:limit],
             "has_more": len(newest_first) > limit,
             "response_metadata": {"next_cursor": ""},
+        }
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        self._require(args, "channel", error="channel_not_found")
+        channel = _channel_id(args["channel"])
+        with self._cond:
+            member = channel not in self.not_member
+        return {
+            "ok": True,
+            "channel": {"id": channel, "name": channel.lower(), "is_member": member},
         }
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -835,6 +905,8 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                     self._send(status, b"OK - %d" % len(body), "text/plain", {})
                 else:
                     self._send(404, b"not found", "text/plain", {})
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (timed out, or was killed) before the answer
             except Exception:  # a bug in the fake must show up, not hang the client
                 log.exception("fake slack failed on %s", parts.path)
                 self._send(500, b"fake slack error", "text/plain", {})

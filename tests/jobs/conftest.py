@@ -70,6 +70,17 @@ class RecordingClient:
             self.calls.append(("chat.postMessage", kwargs))
             return {"ok": True, "channel": kwargs["channel"], "ts": f"100.{next(self._ts)}"}
 
+    def conversations_history(self, **kwargs: Any) -> dict[str, Any]:
+        """What the channel shows: the messages posted here (with their metadata)."""
+        with self._lock:
+            self.calls.append(("conversations.history", kwargs))
+            posted = [
+                {"ts": f"100.{n}", "text": args.get("text", ""), "metadata": args.get("metadata")}
+                for n, args in enumerate(self.posts(), start=1)
+                if args["channel"] == kwargs["channel"]
+            ]
+        return {"ok": True, "messages": posted[::-1], "response_metadata": {"next_cursor": ""}}
+
     def files_upload_v2(self, **kwargs: Any) -> dict[str, Any]:
         with self._lock:
             self.calls.append(("files.upload", kwargs))

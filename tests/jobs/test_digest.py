@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from bot.blocks.digest import build_digest_blocks
 from jobs.chart import render_chart
+from jobs.delivery import DeliveryError
 from jobs.digest import build_digest, latest_headline, post_digest, send_nudges
 from jobs.models import DigestRun
 from knowledge.models import QuestionLog
@@ -149,7 +150,8 @@ def test_two_workers_posting_at_once_post_exactly_once(portfolio) -> None:  # ty
         t.start()
     for t in threads:
         t.join()
-    assert sorted(outcomes) == ["already_posted"] * 7 + ["posted"]
+    assert outcomes.count("posted") == 1
+    assert set(outcomes) <= {"posted", "already_posted", "in_progress"}
     assert len(client.posts()) == 1
     with session_scope() as session:
         run = session.exec(select(DigestRun)).one()
@@ -158,12 +160,13 @@ def test_two_workers_posting_at_once_post_exactly_once(portfolio) -> None:  # ty
 
 def test_a_failed_post_is_recorded_and_can_be_retried(portfolio) -> None:  # type: ignore[no-untyped-def]
     client = RecordingClient(fail_posts=1)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(DeliveryError):
         post_digest(client=client, channel="CDIGEST", week=WEEK)
-    with session_scope() as session:
-        assert session.exec(select(DigestRun.status)).one() == "failed"
+    with session_scope() as session:  # an unexplained error: it may be out
+        assert session.exec(select(DigestRun.status)).one() == "unknown"
     assert post_digest(client=client, channel="CDIGEST", week=WEEK) == "posted"
     assert len(client.posts()) == 1
+    assert [m for m, _ in client.calls][0] == "conversations.history"  # looked first
 
 
 def test_owners_of_stalling_use_cases_are_nudged_once_a_week(portfolio) -> None:  # type: ignore[no-untyped-def]
@@ -250,7 +253,7 @@ def test_two_worker_processes_post_the_same_digest_once(portfolio, db, tmp_path)
         time.sleep(0.01)
     go.touch()  # both are waiting, imports done: release them together
     outcomes = sorted(p.communicate(timeout=60)[0].strip().splitlines()[-1] for p in procs)
-    assert outcomes == ["already_posted", "posted"]
+    assert outcomes in (["already_posted", "posted"], ["in_progress", "posted"])
     assert posts.read_text().splitlines() == ["CDIGEST"]
 
 
@@ -276,18 +279,26 @@ def test_a_claim_abandoned_before_sending_is_taken_over_once_stale(portfolio) ->
 
     _leave_run("claimed", minutes_ago=1)
     client = RecordingClient()
-    assert post_digest(client=client, channel="CDIGEST", week=WEEK) == "already_posted"
+    assert post_digest(client=client, channel="CDIGEST", week=WEEK) == "in_progress"
     with session_scope() as session:
         session.exec(select(DigestRun)).one().claimed_at -= timedelta(hours=1)
     assert post_digest(client=client, channel="CDIGEST", week=WEEK) == "posted"
     assert len(client.posts()) == 1
 
 
-def test_a_run_that_died_while_sending_is_never_posted_again(portfolio) -> None:  # type: ignore[no-untyped-def]
-    _leave_run("sending", minutes_ago=600)
+def test_a_run_still_sending_is_left_alone(portfolio) -> None:  # type: ignore[no-untyped-def]
+    _leave_run("sending", minutes_ago=0)
     client = RecordingClient()
+    assert post_digest(client=client, channel="CDIGEST", week=WEEK) == "in_progress"
+    assert client.calls == []
+
+
+def test_a_run_that_died_while_sending_before_slack_got_it_is_posted_once(portfolio) -> None:  # type: ignore[no-untyped-def]
+    _leave_run("sending", minutes_ago=10)
+    client = RecordingClient()
+    assert post_digest(client=client, channel="CDIGEST", week=WEEK) == "posted"
     assert post_digest(client=client, channel="CDIGEST", week=WEEK) == "already_posted"
-    assert client.posts() == []
+    assert len(client.posts()) == 1
 
 
 def test_headline_arrow_and_percentage_follow_the_change(db) -> None:  # type: ignore[no-untyped-def]

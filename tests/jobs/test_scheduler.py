@@ -61,7 +61,7 @@ def test_a_digest_missed_this_week_is_posted_once_on_start(berlin, monkeypatch) 
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     get_settings.cache_clear()
     client = RecordingClient()
-    monkeypatch.setattr("bot.slack_client.make_client", lambda settings=None: client)
+    monkeypatch.setattr("bot.slack_client.make_client", lambda settings=None, **_: client)
     add_use_case(get_settings_engine(), "Something")
     wednesday = datetime(2026, 11, 25, 12, 0, tzinfo=BERLIN)
     assert sched.catch_up(wednesday) == "posted"
@@ -132,7 +132,7 @@ def test_the_digest_job_fired_twice_and_after_a_restart_posts_once(berlin, monke
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     get_settings.cache_clear()
     client = RecordingClient()
-    monkeypatch.setattr("bot.slack_client.make_client", lambda settings=None: client)
+    monkeypatch.setattr("bot.slack_client.make_client", lambda settings=None, **_: client)
     add_use_case(get_settings_engine(), "Something")
     outcomes: list[object] = []
 
