@@ -37,7 +37,7 @@ def session(sqlite_db) -> Iterator[tuple[ConsoleSession, Terminal]]:  # type: ig
 
     def factory(client):  # type: ignore[no-untyped-def]
         deps = Deps.create(get_settings(), inline=True)
-        deps.knowledge_factory = lambda: knowledge  # type: ignore[assignment, return-value]
+        deps.knowledge_factory = lambda: knowledge
         return build_app(get_settings(), deps=deps, client=client, console=True)
 
     console = Console(file=terminal.out, width=160, color_system=None)
