@@ -64,6 +64,7 @@ class SlackApp:
     requester: SlackRequester
     knowledge: ScriptedKnowledge
     server: Server
+    deps: Deps
 
 
 @pytest.fixture
@@ -77,5 +78,5 @@ def slack(sqlite_db, slack_env: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> I
     app = build_app(settings, deps=deps)
     with Server(app, threads=8, check_index=False) as server:
         requester = SlackRequester(server.url, SIGNING_SECRET, response_url=slack_env.response_url)
-        yield SlackApp(slack_env, requester, knowledge, server)
+        yield SlackApp(slack_env, requester, knowledge, server, deps)
     deps.shutdown()

@@ -1,0 +1,152 @@
+"""A fake OpenAI-compatible chat server on 127.0.0.1 for tests and benches.
+
+It answers ``POST /v1/chat/completions`` with a cited reply after ``delay`` seconds,
+either as one JSON body or, when the request asks for ``stream``, as server-sent events
+(one chunk per word, ``word_delay`` apart, then a usage chunk). It counts requests and
+the most it saw at once (``max_concurrent``), so a test can assert that answers overlap
+without timing anything; ``fail`` makes it answer 500.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+REPLY = "A pilot needs **four weeks** of measured value and a support rota [1]."
+
+
+class FakeModel:
+    def __init__(self, *, delay: float = 0.0, reply: str = REPLY, word_delay: float = 0.0) -> None:
+        self.delay = delay
+        self.reply = reply
+        self.word_delay = word_delay
+        self.fail = False
+        self.requests: list[dict[str, Any]] = []
+        self.active = 0
+        self.max_concurrent = 0
+        self.first_chunk_at: list[float] = []  # time.time() of each stream's first word
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def start(self) -> FakeModel:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeModel:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _enter(self, body: dict[str, Any]) -> None:
+        with self._lock:
+            self.requests.append(body)
+            self.active += 1
+            self.max_concurrent = max(self.max_concurrent, self.active)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.active -= 1
+
+
+def _handler(model: FakeModel) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server naming
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            model._enter(body)
+            try:
+                time.sleep(model.delay)
+                if model.fail:
+                    self._send(500, {"error": {"message": "model down", "type": "server_error"}})
+                elif body.get("stream"):
+                    self._stream(body)
+                else:
+                    self._send(200, _completion(body, model.reply))
+            finally:
+                model._leave()
+
+        def _send(self, status: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _stream(self, body: dict[str, Any]) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            words = model.reply.split(" ")
+            for n, word in enumerate(words):
+                if n == 0:
+                    with model._lock:
+                        model.first_chunk_at.append(time.time())
+                elif model.word_delay:
+                    time.sleep(model.word_delay)
+                piece = word if n == 0 else " " + word
+                self._event(_chunk(body, {"content": piece}))
+            self._event(_chunk(body, {}, finish="stop"))
+            self._event(
+                {
+                    **_chunk(body, {}),
+                    "choices": [],
+                    "usage": {"prompt_tokens": 120, "completion_tokens": 20, "total_tokens": 140},
+                }
+            )
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+            self.close_connection = True
+
+        def _event(self, payload: dict[str, Any]) -> None:
+            self.wfile.write(b"data: " + json.dumps(payload).encode() + b"\n\n")
+            self.wfile.flush()
+
+    return Handler
+
+
+def _completion(body: dict[str, Any], reply: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "gpt-4o-mini"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": reply},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 120, "completion_tokens": 20, "total_tokens": 140},
+    }
+
+
+def _chunk(body: dict[str, Any], delta: dict[str, Any], finish: str | None = None) -> dict:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": body.get("model", "gpt-4o-mini"),
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
