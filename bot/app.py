@@ -9,13 +9,17 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
+from bot.answer_pool import AnswerProcesses, AnswerRunner
 from bot.dedupe import EventDeduper
 from bot.deps import Deps
 from bot.listeners import register_listeners
+from bot.pending import PendingStore
 from bot.slack_client import make_client
 from spinebot.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+
+QUESTION_EVENTS = frozenset({"app_mention", "message"})
 
 
 def build_app(
@@ -46,14 +50,27 @@ def build_app(
         process_before_response=True,
     )
     deduper = deduper or EventDeduper()
+    pending = PendingStore()
+    if deps.answers is None:  # serve/socket installed answer processes already
+        deps.answers = AnswerRunner(
+            deps,
+            client,
+            executor=deps.work if console else None,  # the console shows replies in order
+            sweep=not console,
+        )
 
     @app.middleware
     def drop_duplicate_events(body, next, logger):  # type: ignore[no-untyped-def]  # noqa: A002
-        """Answer Slack's retries and repeated deliveries once, by ``event_id``."""
+        """Answer Slack's retries and repeated deliveries once, by ``event_id``. A
+        question event whose first delivery never got its question recorded (the process
+        died in between) is handled again: its pending record is the real once-only."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id and not deduper.first_time(event_id):
-            logger.info("duplicate delivery of %s ignored", event_id)
-            return BoltResponse(status=200, body="")
+            kind = (body.get("event") or {}).get("type")
+            if kind not in QUESTION_EVENTS or pending.has_event(event_id):
+                logger.info("duplicate delivery of %s ignored", event_id)
+                return BoltResponse(status=200, body="")
+            logger.info("redelivery of %s: its question was never recorded", event_id)
         return next()
 
     if console:
@@ -74,9 +91,17 @@ def build_app(
 
 
 def build_served_app(settings: Settings) -> App:
-    """The app as `serve` and `socket` run it: answers written in worker processes."""
+    """The app as `serve` and `socket` run it: answers written in answer processes
+    (ANSWER_PROCESSES; 0 answers on threads of the web process)."""
     deps = Deps.create(settings)
-    deps.use_answer_processes()
+    if settings.answer_processes > 0:
+        processes = AnswerProcesses(settings, settings.answer_processes)
+        deps.answers = processes
+        try:
+            processes.wait_ready()
+        except RuntimeError:
+            processes.close(0)
+            raise
     return build_app(settings, deps=deps)
 
 

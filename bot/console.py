@@ -2,9 +2,12 @@
 
 What you type becomes the payload Slack would send (a DM message event, a `/ask` or
 `/usecase` slash command, a button press, a modal submission) and is dispatched to the
-very same Bolt app and listeners. The app's Web API client is :class:`ConsoleSlack`, an
-in-process stand-in that renders what the bot posts instead of sending it, and
-``respond()`` prints instead of calling a response_url.
+very same Bolt app and listeners. After ``/channel`` you are in a channel: a line
+starting with ``@spinebot`` is a mention, and the lines after it are follow-ups in the
+thread it started (``/dm`` goes back to the direct message). Event ids are random, so a
+second run's questions are never taken for repeats of the first run's. The app's Web
+API client is :class:`ConsoleSlack`, an in-process stand-in that renders what the bot
+posts instead of sending it, and ``respond()`` prints instead of calling a response_url.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -341,6 +345,10 @@ class ConsoleSession:
         self.ask = ask or (lambda prompt: self.console.input(prompt))
         self._ids = itertools.count(1)
         self.thread_ts: str | None = None
+        self.in_channel = False  # /channel: mentions and thread follow-ups; /dm: DMs
+        from bot.app import app_deps
+
+        app_deps(self.app).respond_factory = lambda url: ConsoleRespond(self.screen, url)
 
         @self.app.middleware
         def console_respond(context, body, next):  # type: ignore[no-untyped-def]  # noqa: A002
@@ -371,6 +379,11 @@ class ConsoleSession:
         if line == "/help":
             self.console.print(HELP)
             return True
+        if line in ("/channel", "/dm"):
+            self.in_channel = line == "/channel"
+            self.thread_ts = None
+            self.console.print(CHANNEL_HINT if self.in_channel else DM_HINT)
+            return True
         if line == "/home":
             self.event(
                 {
@@ -390,13 +403,53 @@ class ConsoleSession:
                 self.console.print(f"[yellow]Unknown command {rich_escape(command)}.[/] {HELP}")
                 return True
             self.command(command, text)
+        elif self.in_channel:
+            self.channel_line(line)
         else:
             self.message(line)
         self.after()
         return True
 
+    def channel_line(self, line: str) -> None:
+        """``@spinebot …`` mentions the bot (a new thread); other lines follow up in it."""
+        mention = re.match(r"@spinebot\b[:,]?\s*", line, flags=re.I)
+        ts = self.client.next_ts()
+        if mention:
+            text = f"<@{BOT_USER_ID}> {line[mention.end() :]}".rstrip()
+            self.client.record_user_message(CHANNEL_ID, ts, text, None)
+            self.thread_ts = ts
+            self.event(
+                {
+                    "type": "app_mention",
+                    "channel": CHANNEL_ID,
+                    "user": USER_ID,
+                    "text": text,
+                    "ts": ts,
+                    "event_ts": ts,
+                }
+            )
+            return
+        if self.thread_ts is None:
+            self.console.print(
+                "[dim]In a channel the bot answers mentions: start with @spinebot.[/dim]"
+            )
+            return
+        self.client.record_user_message(CHANNEL_ID, ts, line, self.thread_ts)
+        self.event(
+            {
+                "type": "message",
+                "channel_type": "channel",
+                "channel": CHANNEL_ID,
+                "user": USER_ID,
+                "text": line,
+                "ts": ts,
+                "thread_ts": self.thread_ts,
+                "event_ts": ts,
+            }
+        )
+
     def command(self, command: str, text: str) -> None:
-        response_url = f"console://response/{next(self._ids)}"
+        response_url = f"console://response/{uuid.uuid4().hex[:12]}"
         body = slash_command_body(command, text, f"trigger-{next(self._ids)}", response_url)
         acked = self.dispatch(body, "application/x-www-form-urlencoded")
         if acked and (acked.get("text") or acked.get("blocks")):
@@ -423,7 +476,7 @@ class ConsoleSession:
         )
 
     def event(self, event: dict) -> None:
-        self.dispatch(event_body(event, f"Ev{next(self._ids):08d}"), "application/json")
+        self.dispatch(event_body(event, new_event_id()), "application/json")
 
     def press(self, number: int) -> None:
         if not 1 <= number <= len(self.screen.buttons):
@@ -535,7 +588,8 @@ class ConsoleSession:
         self.console.print(HELP)
         while True:
             try:
-                line = self.ask("[bold green]you>[/] ")
+                where = " in #console" if self.in_channel else ""
+                line = self.ask(f"[bold green]you{where}>[/] ")
             except (EOFError, KeyboardInterrupt):
                 self.console.print()
                 return
@@ -545,6 +599,17 @@ class ConsoleSession:
 
 HELP = (
     "[dim]Type a question, or [cyan]/ask …[/cyan], [cyan]/usecase help[/cyan], "
-    "[cyan]/home[/cyan] (the App Home tab), a button's number to press it, "
+    "[cyan]/home[/cyan] (the App Home tab), [cyan]/channel[/cyan] (mentions and "
+    "threads; [cyan]/dm[/cyan] to come back), a button's number to press it, "
     "[cyan]/quit[/cyan].[/dim]"
 )
+CHANNEL_HINT = (
+    "[dim]Now in #console: [cyan]@spinebot …[/cyan] mentions the bot and starts a thread; "
+    "the next lines are follow-ups in it. [cyan]/dm[/cyan] goes back.[/dim]"
+)
+DM_HINT = "[dim]Back in your direct message with the bot.[/dim]"
+
+
+def new_event_id() -> str:
+    """Unique across runs (Slack's look like ``Ev0123ABCD``)."""
+    return "Ev" + uuid.uuid4().hex[:16].upper()

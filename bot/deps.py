@@ -8,7 +8,6 @@ ack never waits behind an answer being written.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import uuid
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from spinebot.settings import Settings
 
 if TYPE_CHECKING:
-    from knowledge.service import KnowledgeService
+    from bot.answering import AnswerDispatcher, Answerer
     from portfolio.service import PortfolioService
 
 log = logging.getLogger(__name__)
@@ -46,18 +45,16 @@ def new_reference() -> str:
 class Deps:
     settings: Settings
     work: Executor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=16))
-    knowledge_factory: Callable[[], KnowledgeService] | None = None
+    knowledge_factory: Callable[[], Answerer] | None = None
     portfolio_factory: Callable[[], PortfolioService] | None = None
-    # Answers are CPU-bound (embedding, ranking); letting only cores−1 of them compute
-    # at once keeps a core free for the web server's acks. The rest wait their turn.
-    answer_slots: threading.BoundedSemaphore = field(
-        default_factory=lambda: threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1)),
-        repr=False,
-    )
+    # Where recorded questions go to be answered (bot.answering); build_app installs
+    # threads in this process unless serve/socket installed answer processes first.
+    answers: AnswerDispatcher | None = field(default=None, repr=False)
+    # `/ask` answers go back through a response_url; the console prints them instead.
+    respond_factory: Callable[[str], Callable[..., Any]] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _knowledge: Any = field(default=None, repr=False)
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
-    answer_pool: Any = field(default=None, repr=False)  # bot.answer_pool.AnswerPool
     _portfolio: Any = field(default=None, repr=False)
 
     @classmethod
@@ -71,22 +68,8 @@ class Deps:
         )
         return cls(settings=settings, work=work)
 
-    def use_answer_processes(self) -> None:
-        """Serve and socket: answers are written in worker processes (see answer_pool)."""
-        if self.settings.answer_processes < 1 or self.knowledge_factory is not None:
-            return
-        from bot.answer_pool import AnswerPool
-
-        pool = AnswerPool(self.settings, self.settings.answer_processes)
-        pool.warm_up()
-        self.answer_pool = pool
-        self.knowledge_factory = lambda: pool  # type: ignore[assignment, return-value]
-        self._closers.append(pool.shutdown)
-        # The pool's processes do the CPU work; the web process needs no answer slots.
-        self.answer_slots = threading.BoundedSemaphore(self.settings.worker_threads)
-
     @property
-    def knowledge(self) -> KnowledgeService:
+    def knowledge(self) -> Answerer:
         with self._lock:
             if self._knowledge is None:
                 if self.knowledge_factory is not None:
@@ -95,7 +78,14 @@ class Deps:
                     from knowledge.service import get_knowledge
 
                     self._knowledge = get_knowledge(self.settings)
-            return self._knowledge
+            return self._knowledge  # type: ignore[no-any-return]
+
+    def respond_to(self, response_url: str) -> Callable[..., Any]:
+        if self.respond_factory is not None:
+            return self.respond_factory(response_url)
+        from slack_bolt.context.respond import Respond
+
+        return Respond(response_url=response_url)
 
     @property
     def portfolio(self) -> PortfolioService:
@@ -133,7 +123,11 @@ class Deps:
 
         return self.work.submit(guarded)
 
-    def shutdown(self) -> None:
+    def shutdown(self, grace: float | None = None) -> None:
+        """Finish the short work after acks, then let the answers finish within
+        ``grace`` seconds (SHUTDOWN_GRACE_SECONDS); what is left stays pending."""
         self.work.shutdown(wait=True)
+        if self.answers is not None:
+            self.answers.close(self.settings.shutdown_grace_seconds if grace is None else grace)
         for close in self._closers:
             close()

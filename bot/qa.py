@@ -1,16 +1,24 @@
 """The question-answering flow shared by mentions, DMs, thread follow-ups, `/ask`, the
-Home tab's Ask button and the console.
+Home tab's Ask modal and the console — one path for all of them:
 
-Progress first (a placeholder message), then the answer replaces it; a failure replaces
-it with an apology carrying a reference id. Every question is logged with its answer and
-sources (abstentions too: the digest reports them as knowledge gaps).
+1. :func:`ask_question`, in the listener before the ack returns: the question is
+   recorded as pending (``bot.pending``); a delivery already recorded is not asked again.
+2. :func:`start_answer`, right after the ack: the progress placeholder is posted and its
+   ts recorded, then the question goes to ``deps.answers`` (threads here, or the answer
+   processes of serve/socket).
+3. :func:`answer_claimed`, wherever the question was claimed: thread context, the
+   answer, the qa log, and the placeholder replaced by the answer — or by an apology with
+   a reference id. The pending record is marked done only after Slack has the answer.
+
+Every question is logged with its answer and sources (abstentions too: the digest
+reports them as knowledge gaps).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,13 +31,16 @@ from bot.blocks.answer import (
     build_apology_blocks,
     build_thinking_blocks,
 )
-from bot.deps import Deps
+from bot.deps import Deps, new_reference
+from bot.models import PendingQuestion
+from bot.pending import MAX_ATTEMPTS, PendingStore
 from bot.threads import is_bot_thread, remember_thread
 
 log = logging.getLogger(__name__)
 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 HISTORY_LIMIT = 10
+APOLOGY_TEXT = "Sorry, that failed."
 
 
 def clean_question(text: str) -> str:
@@ -45,6 +56,72 @@ class Question:
     surface: str  # mention, dm, thread, ask, home, console
     thread_ts: str | None = None  # the thread to answer in (None: top level, e.g. a DM)
     in_thread: bool = False  # the question was asked inside an existing thread
+    current_ts: str | None = None  # the message that asked it
+    event_id: str | None = None  # Slack's id of the delivery (None: made up here)
+    response_url: str | None = None  # `/ask`: where the answer goes
+
+    @classmethod
+    def from_row(cls, row: PendingQuestion) -> Question:
+        return cls(
+            text=row.question,
+            user_id=row.user_id,
+            channel_id=row.channel_id,
+            surface=row.surface,
+            thread_ts=row.thread_ts,
+            in_thread=row.in_thread,
+            current_ts=row.current_ts,
+            event_id=row.event_id,
+            response_url=row.response_url,
+        )
+
+
+def ask_question(deps: Deps, client: WebClient, question: Question) -> int | None:
+    """Record the question, then (after the ack) post the placeholder and dispatch it.
+
+    Returns the pending id, or None when this delivery was recorded before (a retry of a
+    question already being answered)."""
+    event_id = question.event_id or f"{question.surface}:{uuid.uuid4().hex}"
+    question_id = PendingStore().record(
+        PendingQuestion(
+            event_id=event_id,
+            surface=question.surface,
+            channel_id=question.channel_id,
+            thread_ts=question.thread_ts,
+            current_ts=question.current_ts,
+            in_thread=question.in_thread,
+            response_url=question.response_url,
+            user_id=question.user_id,
+            question=question.text[:4000],
+        )
+    )
+    if question_id is None:
+        log.info("question of %s already recorded; not asked again", event_id)
+        return None
+    deps.run(lambda: start_answer(deps, client, question_id, question), what=question.surface)
+    return question_id
+
+
+def start_answer(deps: Deps, client: WebClient, question_id: int, question: Question) -> None:
+    """The placeholder (in a conversation), then the question goes to be answered. If
+    this fails half-way the record stays pending and a sweeper answers it later."""
+    if question.response_url is None:
+        if question.surface == "dm" and question.thread_ts:
+            show_assistant_status(client, question)
+        placeholder = client.chat_postMessage(
+            channel=question.channel_id,
+            thread_ts=question.thread_ts,
+            blocks=build_thinking_blocks(),
+            text=THINKING_TEXT,
+        )
+        channel = placeholder["channel"]
+        if question.thread_ts and not channel.startswith("D"):
+            try:
+                remember_thread(channel, question.thread_ts)  # follow-ups need no mention now
+            except Exception:
+                log.warning("could not record the bot's thread", exc_info=True)
+        PendingStore().set_placeholder(question_id, channel, placeholder["ts"])
+    assert deps.answers is not None, "build_app installs an answer dispatcher"
+    deps.answers.dispatch(question_id)
 
 
 def thread_history(client: WebClient, channel: str, thread_ts: str, current_ts: str) -> list[str]:
@@ -69,8 +146,7 @@ def compose_answer(deps: Deps, question: Question, history: list[str]) -> tuple[
     """Ask the knowledge base, log the question, and render the answer's blocks."""
     from knowledge.qa_log import record_question
 
-    with deps.answer_slots:
-        answer = deps.knowledge.ask(question.text, history=history)
+    answer = deps.knowledge.ask(question.text, history=history)
     question_id = record_question(
         answer=answer,
         user_id=question.user_id,
@@ -87,37 +163,68 @@ def compose_answer(deps: Deps, question: Question, history: list[str]) -> tuple[
     return blocks, answer_fallback(answer)
 
 
-def answer_in_conversation(
-    deps: Deps, client: WebClient, question: Question, *, current_ts: str | None = None
+def answer_claimed(
+    deps: Deps, client: WebClient, row: PendingQuestion, *, worker: str, store: PendingStore
 ) -> None:
-    """Post a placeholder at once, then have the answer replace it (or an apology).
-
-    In an assistant thread the assistant's own status line shows the progress as well.
-
-    With answer processes (serve/socket) everything after the placeholder runs in one of
-    them, so the web process spends almost nothing per answer."""
-    if question.surface == "dm" and question.thread_ts:
-        show_assistant_status(client, question)
-    placeholder = client.chat_postMessage(
-        channel=question.channel_id,
-        thread_ts=question.thread_ts,
-        blocks=build_thinking_blocks(),
-        text=THINKING_TEXT,
-    )
-    channel = placeholder["channel"]
-    ts = placeholder["ts"]
-    if question.thread_ts and not channel.startswith("D"):
-        try:
-            remember_thread(channel, question.thread_ts)  # follow-ups need no mention now
-        except Exception:
-            log.warning("could not record the bot's thread", exc_info=True)
-    if deps.answer_pool is not None:
-        try:
-            deps.answer_pool.finish(question, channel, ts, current_ts)
-        except Exception as exc:
-            apologise(client, channel, ts, exc)
+    """Answer a claimed question and mark it done; an apology (with a reference id) when
+    answering fails or the question already failed :data:`MAX_ATTEMPTS` times. A failure
+    to reach Slack is raised: the caller hands the question back for another attempt."""
+    assert row.id is not None
+    question = Question.from_row(row)
+    if row.attempts > MAX_ATTEMPTS:
+        ref = new_reference()
+        log.error("question %s failed %s times; apologising (ref %s)", row.id, MAX_ATTEMPTS, ref)
+        _deliver(deps, client, row, build_apology_blocks(ref), APOLOGY_TEXT, apology=True)
+        store.finish(row.id, worker, failed=True, reference=ref)
         return
-    finish_answer(deps, client, question, channel, ts, current_ts)
+    try:
+        history: list[str] = []
+        if question.in_thread and question.thread_ts and question.current_ts:
+            history = thread_history(
+                client, question.channel_id, question.thread_ts, question.current_ts
+            )
+        blocks, text = compose_answer(deps, question, history)
+    except Exception as exc:
+        ref = new_reference()
+        log.error("answering failed (ref %s)", ref, exc_info=exc)
+        _deliver(deps, client, row, build_apology_blocks(ref), APOLOGY_TEXT, apology=True)
+        store.finish(row.id, worker, failed=True, reference=ref)
+        return
+    _deliver(deps, client, row, blocks, text)
+    store.finish(row.id, worker)
+
+
+def _deliver(
+    deps: Deps,
+    client: WebClient,
+    row: PendingQuestion,
+    blocks: list[dict],
+    text: str,
+    *,
+    apology: bool = False,
+) -> None:
+    """Into the placeholder; through the response_url for `/ask`; as a new message in
+    the thread when the placeholder was never posted."""
+    if row.response_url:
+        respond = deps.respond_to(row.response_url)
+        if apology:
+            respond(blocks=blocks, text=text, replace_original=True)
+            return
+        quoted = {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": _quote(Question.from_row(row))}],
+        }
+        try:  # the ephemeral "looking that up" note goes; the answer takes its place
+            respond(delete_original=True)
+        except Exception:
+            log.info("could not delete the /ask progress note", exc_info=True)
+        respond(blocks=[quoted, *blocks], text=text, response_type="in_channel")
+    elif row.placeholder_ts:
+        client.chat_update(channel=row.channel_id, ts=row.placeholder_ts, blocks=blocks, text=text)
+    else:
+        client.chat_postMessage(
+            channel=row.channel_id, thread_ts=row.thread_ts, blocks=blocks, text=text
+        )
 
 
 def show_assistant_status(client: WebClient, question: Question) -> None:
@@ -138,56 +245,6 @@ def show_assistant_status(client: WebClient, question: Question) -> None:
         )
     except Exception:  # the placeholder still shows progress
         log.info("could not set the assistant status", exc_info=True)
-
-
-def finish_answer(
-    deps: Deps,
-    client: WebClient,
-    question: Question,
-    channel: str,
-    ts: str,
-    current_ts: str | None,
-) -> None:
-    """Everything after the placeholder: thread context, answer, log, the update."""
-    try:
-        history: list[str] = []
-        if question.in_thread and question.thread_ts and current_ts:
-            history = thread_history(client, channel, question.thread_ts, current_ts)
-        blocks, text = compose_answer(deps, question, history)
-    except Exception as exc:
-        apologise(client, channel, ts, exc)
-        return
-    client.chat_update(channel=channel, ts=ts, blocks=blocks, text=text)
-
-
-def apologise(client: WebClient, channel: str, ts: str, error: BaseException) -> None:
-    """Replace the placeholder with an apology; the log gets the error and its reference."""
-    from bot.deps import new_reference
-
-    ref = new_reference()
-    log.error("answering failed (ref %s)", ref, exc_info=error)
-    client.chat_update(
-        channel=channel, ts=ts, blocks=build_apology_blocks(ref), text="Sorry, that failed."
-    )
-
-
-def answer_by_response_url(deps: Deps, respond: Callable[..., Any], question: Question) -> None:
-    """`/ask`: the answer goes back through the command's response_url, visible to all."""
-    try:
-        blocks, text = compose_answer(deps, question, [])
-    except Exception:
-        from bot.deps import new_reference
-
-        ref = new_reference()
-        log.exception("answering /ask failed (ref %s)", ref)
-        respond(blocks=build_apology_blocks(ref), text="Sorry, that failed.", replace_original=True)
-        return
-    quoted = {"type": "context", "elements": [{"type": "mrkdwn", "text": _quote(question)}]}
-    try:  # the ephemeral "looking that up" note goes; the answer takes its place
-        respond(delete_original=True)
-    except Exception:
-        log.info("could not delete the /ask progress note", exc_info=True)
-    respond(blocks=[quoted, *blocks], text=text, response_type="in_channel")
 
 
 def _quote(question: Question) -> str:

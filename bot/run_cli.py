@@ -1,8 +1,17 @@
-"""Commands that run the bot: `run` (what is configured), `console`, `serve`, `socket`."""
+"""Commands that run the bot: `run` (what is configured), `console`, `serve`, `socket`.
+
+``serve`` and ``socket`` stop gracefully on SIGTERM (what Docker, Kubernetes and
+Heroku send) and SIGINT (Ctrl-C): no new work is taken, acks in progress go out,
+answers in flight get SHUTDOWN_GRACE_SECONDS to finish and the rest stay pending for the
+next start (bot.pending); the answer processes are stopped, and the exit code is 0.
+"""
 
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -32,6 +41,20 @@ def _ensure_index(quiet: bool = False) -> None:
 
         report = service.ingest(progress=on_progress)
     console.print(report.summary())
+
+
+def on_stop_signals(stop: Callable[[], None]) -> None:
+    """Call ``stop`` (once) on SIGTERM or SIGINT instead of dying at once."""
+    called = threading.Event()
+
+    def handler(signum: int, _frame: object) -> None:
+        if not called.is_set():
+            called.set()
+            log.info("%s received: shutting down gracefully", signal.Signals(signum).name)
+            stop()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, handler)
 
 
 def console_command() -> None:
@@ -102,16 +125,25 @@ def serve_command(
         raise fail("HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see .env.example).")
     require_token(settings)
     _ensure_index()
-    app = build_served_app(settings)
-    server = Server(app, host=host, port=port or settings.port, threads=settings.web_threads)
+    try:
+        app = build_served_app(settings)
+    except RuntimeError as exc:
+        raise fail(f"Answering could not start: {exc}") from None
+    deps = app_deps(app)
+    try:
+        server = Server(app, host=host, port=port or settings.port, threads=settings.web_threads)
+    except OSError as exc:
+        deps.shutdown(grace=0)
+        raise fail(f"Cannot listen on {host}:{port or settings.port}: {exc.strerror}") from None
+    on_stop_signals(server.request_stop)
     log.info("serving Slack events on http://%s:%s/slack/events", host, server.port)
     typer.echo(f"Spinebot listening on http://{host}:{server.port}/slack/events")
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     finally:
-        app_deps(app).shutdown()
+        server.drain()
+        deps.shutdown()
+    typer.echo("Spinebot stopped.")
 
 
 def socket_command() -> None:
@@ -129,14 +161,23 @@ def socket_command() -> None:
     require_token(settings)
     start_health_server("socket", settings)
     _ensure_index()
-    app = build_served_app(settings)
-    typer.echo("Spinebot connected over Socket Mode. Ctrl-C stops it.")
     try:
-        SocketModeHandler(app, settings.slack_app_token).start()
-    except KeyboardInterrupt:
-        pass
+        app = build_served_app(settings)
+    except RuntimeError as exc:
+        raise fail(f"Answering could not start: {exc}") from None
+    deps = app_deps(app)
+    stopped = threading.Event()
+    on_stop_signals(stopped.set)
+    handler = SocketModeHandler(app, settings.slack_app_token)
+    try:
+        handler.connect()
+        typer.echo("Spinebot connected over Socket Mode. Ctrl-C stops it.")
+        while not stopped.wait(0.5):
+            pass
     finally:
-        app_deps(app).shutdown()
+        handler.close()  # no new events; those being handled finish below
+        deps.shutdown()
+    typer.echo("Spinebot stopped.")
 
 
 def run_command() -> None:

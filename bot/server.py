@@ -4,11 +4,13 @@
 Bolt sees a request, its signature and timestamp are checked (401 otherwise, with one
 log line) and its body must be well-formed UTF-8 form data or a JSON object (400), no
 larger than MAX_BODY_BYTES (413). ``GET /healthz`` says ok or failing per component,
-200 when all counted ones are ok and 503 when not; ``GET /metrics`` is Prometheus.
+200 when all counted ones are ok and 503 when not; ``GET /metrics`` is Prometheus. ``/healthz`` also
+counts the answer processes (503 while a dead one is being replaced).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import io
 import json
@@ -47,7 +49,11 @@ StartResponse = Callable[..., Any]
 
 
 def health(
-    check_index: bool = True, *, component: str = "web", settings: Settings | None = None
+    check_index: bool = True,
+    answering: Callable[[], tuple[bool, str]] | None = None,
+    *,
+    component: str = "web",
+    settings: Settings | None = None,
 ) -> tuple[bool, dict[str, Check]]:
     """(ok, checks): the database (written and read), the index, the bot token, and the
     worker's heartbeat when a worker runs (reported, not counted in ``ok``)."""
@@ -61,6 +67,8 @@ def health(
         checks["index"] = with_deadline(_index_check)
     if settings.slack_bot_token:
         checks["slack"] = with_deadline(lambda: check_slack(settings))
+    if answering is not None:
+        checks["answering"] = with_deadline(lambda: _answering_check(answering))
     ok = all(check.ok for check in checks.values())
     if component != "worker":
         worker = with_deadline(lambda: check_worker(engine) or Check(True, "none"))
@@ -79,6 +87,14 @@ def _index_check() -> Check:
     return Check(ok, detail)
 
 
+def _answering_check(answering: Callable[[], tuple[bool, str]]) -> Check:
+    try:
+        ok, detail = answering()
+    except Exception as exc:
+        return Check(False, f"answering unavailable: {type(exc).__name__}")
+    return Check(ok, detail)
+
+
 def _respond(
     start_response: StartResponse, status: str, body: bytes, ctype: str = "text/plain"
 ) -> list[bytes]:
@@ -93,6 +109,7 @@ def serve_health(
     component: str,
     check_index: bool,
     settings: Settings | None = None,
+    answering: Callable[[], tuple[bool, str]] | None = None,
 ) -> list[bytes] | None:
     """GET /healthz and GET /metrics, or None for any other path.
 
@@ -107,7 +124,7 @@ def serve_health(
         body, ctype = exposition()
         return _respond(start_response, "200 OK", body, ctype)
     settings = settings or get_settings()
-    ok, checks = health(check_index, component=component, settings=settings)
+    ok, checks = health(check_index, answering, component=component, settings=settings)
     report: dict[str, Any] = {
         "ok": ok,
         "components": {name: "ok" if c.ok else "failing" for name, c in checks.items()},
@@ -168,6 +185,9 @@ def make_wsgi_app(
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     limit = settings.max_body_bytes
     secret = settings.slack_signing_secret
+    deps = getattr(app, "_spinebot_deps", None)
+    answers = getattr(deps, "answers", None)
+    answering = answers.health if answers is not None else None
 
     def events(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -216,6 +236,7 @@ def make_wsgi_app(
             environ,
             start_response,
             component=component,
+            answering=answering,
             check_index=check_index,
             settings=settings,
         )
@@ -283,6 +304,25 @@ class Server:
         socket_map = self._server._map  # type: ignore[union-attr]
         while not self._stop.is_set():
             wasyncore.loop(timeout=0.05, map=socket_map, count=1)
+
+    def request_stop(self) -> None:
+        """Make ``serve_forever`` return (safe from a signal handler)."""
+        self._stop.set()
+
+    def drain(self, timeout: float = 10) -> None:
+        """After ``serve_forever`` returned: stop listening, let requests in progress
+        finish (their acks go out), then close the connections."""
+        with contextlib.suppress(Exception):
+            self._server.close()  # type: ignore[union-attr]  # the listening socket
+        self._server.task_dispatcher.shutdown(timeout=timeout)  # type: ignore[union-attr]
+        socket_map = self._server._map  # type: ignore[union-attr]
+        deadline = time.monotonic() + 1.0  # flush responses already written
+        while time.monotonic() < deadline and any(
+            getattr(channel, "total_outbufs_len", 0) for channel in socket_map.values()
+        ):
+            wasyncore.loop(timeout=0.05, map=socket_map, count=1)
+        for channel in list(socket_map.values()):
+            channel.close()
 
     def start(self) -> Server:
         self._thread = threading.Thread(target=self.serve_forever, name="waitress", daemon=True)

@@ -134,6 +134,19 @@ class Settings(BaseSettings):
         le=64,
         description="Processes that write answers for serve/socket (0: in the web process).",
     )
+    answer_threads: int = Field(
+        default=16, ge=1, le=256, description="Answers written at once per answer process."
+    )
+    answer_lease_seconds: float = Field(
+        default=60.0,
+        ge=1.0,
+        description="A claimed question whose worker stops renewing it is taken over after this.",
+    )
+    shutdown_grace_seconds: float = Field(
+        default=25.0,
+        ge=0.0,
+        description="On SIGTERM/SIGINT, how long in-flight answers may take before exit.",
+    )
 
     # --- portfolio -----------------------------------------------------------------
     spine_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)

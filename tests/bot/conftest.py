@@ -64,6 +64,7 @@ class SlackApp:
     requester: SlackRequester
     knowledge: ScriptedKnowledge
     server: Server
+    deps: Deps
 
 
 @pytest.fixture
@@ -73,9 +74,9 @@ def slack(sqlite_db, slack_env: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> I
     settings = get_settings()
     knowledge = ScriptedKnowledge()
     deps = Deps.create(settings)
-    deps.knowledge_factory = lambda: knowledge  # type: ignore[assignment, return-value]
+    deps.knowledge_factory = lambda: knowledge
     app = build_app(settings, deps=deps)
     with Server(app, threads=8, check_index=False) as server:
         requester = SlackRequester(server.url, SIGNING_SECRET, response_url=slack_env.response_url)
-        yield SlackApp(slack_env, requester, knowledge, server)
+        yield SlackApp(slack_env, requester, knowledge, server, deps)
     deps.shutdown()

@@ -30,18 +30,63 @@ class Terminal:
         return self.out.getvalue()
 
 
-@pytest.fixture
-def session(sqlite_db) -> Iterator[tuple[ConsoleSession, Terminal]]:  # type: ignore[no-untyped-def]
+def _session(knowledge: ScriptedKnowledge) -> tuple[ConsoleSession, Terminal]:
     terminal = Terminal([])
-    knowledge = ScriptedKnowledge()
 
     def factory(client):  # type: ignore[no-untyped-def]
         deps = Deps.create(get_settings(), inline=True)
-        deps.knowledge_factory = lambda: knowledge  # type: ignore[assignment, return-value]
+        deps.knowledge_factory = lambda: knowledge
         return build_app(get_settings(), deps=deps, client=client, console=True)
 
     console = Console(file=terminal.out, width=160, color_system=None)
-    yield ConsoleSession(factory, console=console, ask=terminal.ask), terminal
+    return ConsoleSession(factory, console=console, ask=terminal.ask), terminal
+
+
+@pytest.fixture
+def knowledge() -> ScriptedKnowledge:
+    return ScriptedKnowledge()
+
+
+@pytest.fixture
+def session(sqlite_db, knowledge) -> Iterator[tuple[ConsoleSession, Terminal]]:  # type: ignore[no-untyped-def]
+    yield _session(knowledge)
+
+
+def test_a_second_run_on_the_same_database_answers_its_first_questions(  # type: ignore[no-untyped-def]
+    sqlite_db, knowledge
+) -> None:
+    for _run in range(2):
+        console, terminal = _session(knowledge)
+        console.handle_line("What must a pilot show?")
+        assert "four weeks of positive value" in terminal.text()
+    assert len(knowledge.questions) == 2
+
+
+def test_in_a_channel_a_mention_starts_a_thread_and_the_next_lines_follow_up(  # type: ignore[no-untyped-def]
+    session, knowledge
+) -> None:
+    console, terminal = session
+    console.handle_line("/channel")
+    console.handle_line("no mention, no answer")
+    assert knowledge.questions == []
+    console.handle_line("@spinebot What must a pilot show?")
+    console.handle_line("And who signs it off?")
+    assert [q for q, _ in knowledge.questions] == [
+        "What must a pilot show?",
+        "And who signs it off?",
+    ]
+    assert knowledge.questions[1][1] == ("What must a pilot show?",)  # the thread so far
+    assert terminal.text().count("four weeks of positive value") == 2
+    console.handle_line("/dm")
+    console.handle_line("Is a DM answered again?")
+    assert len(knowledge.questions) == 3
+
+
+def test_ask_answers_in_the_terminal(session) -> None:  # type: ignore[no-untyped-def]
+    console, terminal = session
+    console.handle_line("/ask What must a pilot show?")
+    out = terminal.text()
+    assert "Looking that up" in out and "asked:" in out and "four weeks" in out
 
 
 def test_a_question_shows_progress_then_the_cited_answer(session) -> None:  # type: ignore[no-untyped-def]

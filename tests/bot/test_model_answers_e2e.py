@@ -22,7 +22,7 @@ from knowledge.service import KnowledgeService
 from spinebot.db import session_scope
 from spinebot.settings import get_settings
 from tests.harness import payloads
-from tests.harness.fake_model import FakeModelServer
+from tests.harness.fake_openai import FakeModelServer
 from tests.harness.fake_slack import Call, FakeSlack
 from tests.harness.fixtures import SIGNING_SECRET
 from tests.harness.signing import SlackRequester

@@ -30,7 +30,7 @@ class RecordingSocketClient:
 def test_a_socket_mode_slash_command_is_acked_through_the_same_listeners(slack_env) -> None:  # type: ignore[no-untyped-def]
     settings = get_settings()
     deps = Deps.create(settings)
-    deps.knowledge_factory = lambda: ScriptedKnowledge()  # type: ignore[assignment, return-value]
+    deps.knowledge_factory = lambda: ScriptedKnowledge()
     app = build_app(settings, deps=deps)
     handler = SocketModeHandler(app, app_token="xapp-1-test")
     envelope = json.loads(FIXTURE.read_text().splitlines()[1])  # a recorded slash command

@@ -1,9 +1,10 @@
-"""A fake OpenAI-compatible chat server on 127.0.0.1 for tests that go through the real
-langchain OpenAI client.
+"""A fake OpenAI-compatible chat server on 127.0.0.1 for tests and benches.
 
-Every ``POST …/chat/completions`` gets ``reply`` as the assistant's message and ``usage``
-as the token counts (both changeable while running); ``status`` other than 200 answers
-with that HTTP error instead (an outage). Requests are recorded.
+It answers ``POST /v1/chat/completions`` with a cited reply after ``delay`` seconds,
+either as one JSON body or, when the request asks for ``stream``, as server-sent events
+(one chunk per word, ``word_delay`` apart, then a usage chunk). It counts requests and
+the most it saw at once (``max_concurrent``), so a test can assert that answers overlap
+without timing anything; ``fail`` makes it answer 500.
 """
 
 from __future__ import annotations
@@ -14,94 +15,138 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-DEFAULT_REPLY = "A pilot needs four weeks of measured value and a support rota [1]."
+REPLY = "A pilot needs **four weeks** of measured value and a support rota [1]."
 
 
-class FakeModelServer:
-    def __init__(
-        self,
-        reply: str = DEFAULT_REPLY,
-        *,
-        prompt_tokens: int = 120,
-        completion_tokens: int = 30,
-        model: str = "gpt-4o-mini-2024-07-18",
-    ) -> None:
+class FakeModel:
+    def __init__(self, *, delay: float = 0.0, reply: str = REPLY, word_delay: float = 0.0) -> None:
+        self.delay = delay
         self.reply = reply
-        self.prompt_tokens = prompt_tokens
-        self.completion_tokens = completion_tokens
-        self.model = model
-        self.status = 200
-        self.delay = 0.0  # seconds before each reply (a slow or hanging model)
+        self.word_delay = word_delay
+        self.fail = False
         self.requests: list[dict[str, Any]] = []
+        self.active = 0
+        self.max_concurrent = 0
+        self.first_chunk_at: list[float] = []  # time.time() of each stream's first word
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    # --- lifecycle -------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
-    def start(self) -> FakeModelServer:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server naming
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"] or 0)))
-                with fake._lock:
-                    fake.requests.append({"path": self.path, "body": body})
-                if fake.delay:
-                    time.sleep(fake.delay)
-                status, payload = fake._answer(body)
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+    def start(self) -> FakeModel:
+        self._thread.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        self._server.shutdown()
+        self._server.server_close()
 
-    def __enter__(self) -> FakeModelServer:
+    def __enter__(self) -> FakeModel:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "start() the fake model first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+    def _enter(self, body: dict[str, Any]) -> None:
+        with self._lock:
+            self.requests.append(body)
+            self.active += 1
+            self.max_concurrent = max(self.max_concurrent, self.active)
 
-    # --- replies ---------------------------------------------------------------------
+    def _leave(self) -> None:
+        with self._lock:
+            self.active -= 1
 
-    def _answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        if self.status != 200:
-            error = {"message": "the fake model is down", "type": "server_error"}
-            return self.status, {"error": error}
-        usage = {
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "total_tokens": self.prompt_tokens + self.completion_tokens,
-        }
-        return 200, {
-            "id": f"chatcmpl-{len(self.requests)}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": self.model,
-            "choices": [
+
+def _handler(model: FakeModel) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server naming
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            model._enter(body)
+            try:
+                time.sleep(model.delay)
+                if model.fail:
+                    self._send(500, {"error": {"message": "model down", "type": "server_error"}})
+                elif body.get("stream"):
+                    self._stream(body)
+                else:
+                    self._send(200, _completion(body, model.reply))
+            finally:
+                model._leave()
+
+        def _send(self, status: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _stream(self, body: dict[str, Any]) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            words = model.reply.split(" ")
+            for n, word in enumerate(words):
+                if n == 0:
+                    with model._lock:
+                        model.first_chunk_at.append(time.time())
+                elif model.word_delay:
+                    time.sleep(model.word_delay)
+                piece = word if n == 0 else " " + word
+                self._event(_chunk(body, {"content": piece}))
+            self._event(_chunk(body, {}, finish="stop"))
+            self._event(
                 {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": self.reply},
-                    "finish_reason": "stop",
+                    **_chunk(body, {}),
+                    "choices": [],
+                    "usage": {"prompt_tokens": 120, "completion_tokens": 20, "total_tokens": 140},
                 }
-            ],
-            "usage": usage,
-        }
+            )
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+            self.close_connection = True
+
+        def _event(self, payload: dict[str, Any]) -> None:
+            self.wfile.write(b"data: " + json.dumps(payload).encode() + b"\n\n")
+            self.wfile.flush()
+
+    return Handler
+
+
+def _completion(body: dict[str, Any], reply: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "gpt-4o-mini"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": reply},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 120, "completion_tokens": 20, "total_tokens": 140},
+    }
+
+
+def _chunk(body: dict[str, Any], delta: dict[str, Any], finish: str | None = None) -> dict:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": body.get("model", "gpt-4o-mini"),
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }

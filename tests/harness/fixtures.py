@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from spinebot.settings import get_settings
-from tests.harness.fake_model import FakeModelServer as FakeModel
+from tests.harness.fake_openai import FakeModelServer as FakeModel
 from tests.harness.fake_slack import FakeSlack
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
@@ -51,6 +51,6 @@ def slack_fixture() -> Callable[[str], Any]:
 
 @pytest.fixture
 def fake_model() -> Iterator[FakeModel]:
-    """A running fake OpenAI-compatible chat server (see tests/harness/fake_model.py)."""
+    """A running fake OpenAI-compatible chat server (see tests/harness/fake_openai.py)."""
     with FakeModel() as server:
         yield server

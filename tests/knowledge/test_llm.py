@@ -16,7 +16,7 @@ import pytest
 from knowledge.llm import ChatModelError, check_chat_model, make_chat_model, parse_model
 from knowledge.service import KnowledgeService
 from spinebot.settings import Settings, get_settings
-from tests.harness.fake_model import FakeModelServer
+from tests.harness.fake_openai import FakeModelServer
 
 LOCAL = "http://127.0.0.1:9"  # nothing listens there; building a client never calls it
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.deps import Deps
-from bot.qa import Question, answer_in_conversation, clean_question
+from bot.qa import Question, ask_question, clean_question
 
 HELLO = (
     "Hi! Ask me about scaling AI use cases, e.g. _what must a pilot show to go to production?_ "
@@ -14,7 +14,7 @@ HELLO = (
 
 
 def make(deps: Deps) -> Callable[..., None]:
-    def handle_app_mention(event, client) -> None:  # type: ignore[no-untyped-def]
+    def handle_app_mention(event, client, body) -> None:  # type: ignore[no-untyped-def]
         channel = event["channel"]
         thread_ts = event.get("thread_ts") or event["ts"]
         text = clean_question(event.get("text", ""))
@@ -28,10 +28,9 @@ def make(deps: Deps) -> Callable[..., None]:
             surface="mention",
             thread_ts=thread_ts,
             in_thread=bool(event.get("thread_ts")),
+            current_ts=event["ts"],
+            event_id=body.get("event_id"),
         )
-        deps.run(
-            lambda: answer_in_conversation(deps, client, question, current_ts=event["ts"]),
-            what="mention",
-        )
+        ask_question(deps, client, question)
 
     return handle_app_mention

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.deps import Deps
-from bot.qa import Question, answer_in_conversation, clean_question
+from bot.qa import Question, ask_question, clean_question
 from bot.threads import is_bot_thread
 
 
 def make(deps: Deps) -> Callable[..., None]:
-    def handle_message(event, client, context) -> None:  # type: ignore[no-untyped-def]
+    def handle_message(event, client, context, body) -> None:  # type: ignore[no-untyped-def]
         if event.get("subtype") or event.get("bot_id"):
             return
         text = clean_question(event.get("text", ""))
@@ -31,6 +31,8 @@ def make(deps: Deps) -> Callable[..., None]:
                 surface="dm",
                 thread_ts=thread_ts,
                 in_thread=bool(thread_ts),
+                current_ts=event["ts"],
+                event_id=body.get("event_id"),
             )
         else:
             bot_user = context.get("bot_user_id")
@@ -45,10 +47,9 @@ def make(deps: Deps) -> Callable[..., None]:
                 surface="thread",
                 thread_ts=thread_ts,
                 in_thread=True,
+                current_ts=event["ts"],
+                event_id=body.get("event_id"),
             )
-        deps.run(
-            lambda: answer_in_conversation(deps, client, question, current_ts=event["ts"]),
-            what=question.surface,
-        )
+        ask_question(deps, client, question)
 
     return handle_message

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.deps import Deps
-from bot.qa import Question, answer_in_conversation, clean_question
+from bot.qa import Question, ask_question, clean_question
 
 
 def make(deps: Deps) -> Callable[..., None]:
@@ -18,6 +18,6 @@ def make(deps: Deps) -> Callable[..., None]:
             return
         ack()
         question = Question(text=text, user_id=user, channel_id=user, surface="home")
-        deps.run(lambda: answer_in_conversation(deps, client, question), what="ask modal")
+        ask_question(deps, client, question)
 
     return handle_ask_submission
