@@ -651,8 +651,11 @@ def print_table(report: dict[str, Any], verbose: bool = False) -> None:
         f"{report['tuning_set']}; fold {HELD_OUT_FOLD} of the new sets is never looked at"
     )
     for item in report["sets"]:
+        engine = item["systems"][0]
         line = (
-            f"{item['set']}: {item['chunks']} engine chunks (ingest {item['ingest_seconds']} s), "
+            f"{item['set']}: {engine['answerable']} answerable + {engine['unanswerable']} "
+            f"unanswerable questions, {item['chunks']} engine chunks "
+            f"(ingest {item['ingest_seconds']} s), "
             f"{item['baseline_chunks']} baseline chunks, {item['seconds']} s"
         )
         print(line + (f"; {item['note']}" if item["note"] else ""))
