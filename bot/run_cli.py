@@ -82,7 +82,7 @@ def require_token(settings) -> None:  # type: ignore[no-untyped-def]
     """At start: Slack must accept SLACK_BOT_TOKEN (``auth.test``). A refused token is one
     clear line and exit 2; an unreachable Slack is a warning (it may come back)."""
     from bot.cli import fail
-    from spinebot.health import auth_check
+    from bot.slack_health import auth_check
 
     check = auth_check(settings)
     if check.ok:

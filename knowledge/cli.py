@@ -156,8 +156,8 @@ def usage_command(
     (weeks in TIMEZONE; prices from LLM_PRICE_* / LLM_PRICES when each answer was written)."""
     from datetime import datetime, timedelta
 
-    from bot.cli import fail, prepare
     from knowledge.qa_log import week_bounds, weekly_usage
+    from spinebot.cli_support import fail, prepare
     from spinebot.settings import get_settings
 
     prepare()

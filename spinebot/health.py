@@ -10,7 +10,7 @@ answer "failing" within seconds instead of hanging.
   an open connection could still write into it).
 * worker: the scheduler writes a heartbeat every WORKER_BEAT seconds; older than
   WORKER_STALE is failing (reported, not counted in the web's own status).
-* slack: ``auth.test`` with the bot token, cached for a minute.
+* slack: ``auth.test`` with the bot token (bot/slack_health.py: only bot/ talks to Slack).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import logging
 import os
 import stat
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -43,7 +42,6 @@ HEARTBEAT = Table(
 WORKER_BEAT = 30  # seconds between the worker's heartbeats
 WORKER_STALE = timedelta(seconds=120)
 CHECK_DEADLINE = 2.0  # seconds any one check may take
-SLACK_CACHE = 60.0
 
 _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="spinebot-health")
 
@@ -118,43 +116,6 @@ def check_worker(engine: Engine) -> Check | None:
     if age > WORKER_STALE:
         return Check(False, f"last heartbeat {int(age.total_seconds())} s ago")
     return Check(True, f"last heartbeat {int(age.total_seconds())} s ago")
-
-
-_slack_cache: dict[str, tuple[float, Check]] = {}
-_slack_lock = threading.Lock()
-
-
-def check_slack(settings: Any) -> Check:
-    """``auth.test`` with the bot token (cached for SLACK_CACHE seconds)."""
-    key = settings.slack_bot_token
-    with _slack_lock:
-        cached = _slack_cache.get(key)
-        if cached and time.monotonic() - cached[0] < SLACK_CACHE:
-            return cached[1]
-    result = auth_check(settings)
-    with _slack_lock:
-        _slack_cache[key] = (time.monotonic(), result)
-    return result
-
-
-def auth_check(settings: Any) -> Check:
-    """Does Slack accept SLACK_BOT_TOKEN? (a revoked token: ok False, Slack's error)."""
-    from slack_sdk.errors import SlackApiError
-
-    from bot.slack_client import make_client
-
-    try:
-        response = make_client(settings, retries=False).auth_test()
-    except SlackApiError as exc:
-        return Check(False, f"Slack refused the bot token: {exc.response.get('error')}")
-    except Exception as exc:  # noqa: BLE001 - unreachable Slack is a failing check
-        return Check(False, f"Slack could not be reached ({type(exc).__name__})")
-    return Check(True, f"bot {response.get('user_id', '?')} in team {response.get('team', '?')}")
-
-
-def clear_cache() -> None:
-    with _slack_lock:
-        _slack_cache.clear()
 
 
 def start_worker_heartbeat(

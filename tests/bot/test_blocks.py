@@ -176,8 +176,6 @@ def test_a_linked_source_shows_its_title_escaped_and_without_a_pipe() -> None:
     from knowledge.service import Source
 
     linked = Source("Costs | <Q3> & more", "x", "Rates", "t", 1.0, url="https://w.example.com/a")
-    assert source_line(1, linked) == (
-        "[1] <https://w.example.com/a|Costs &lt;Q3&gt; &amp; more> — Rates"
-    )
+    assert source_line(1, linked) == ("[1] <https://w.example.com/a|Costs Q3 &amp; more> — Rates")
     unsafe = Source("Costs", "x", "", "t", 1.0, url="https://w.example.com/a|b")
-    assert source_line(2, unsafe) == "[2] Costs"
+    assert source_line(2, unsafe) == "[2] <https://w.example.com/a%7Cb|Costs>"  # "|" encoded

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
+from bot import slack_health
 from bot.cli import app as cli
 from spinebot import health as healthmod
 from spinebot.db import get_engine
@@ -87,7 +88,8 @@ def test_a_body_over_the_limit_gets_413(small_bodies: int, slack: SlackApp) -> N
 def test_public_health_names_components_and_hides_the_reasons(slack: SlackApp) -> None:
     response = slack.requester.get("/healthz")
     assert response.status == 200
-    assert response.json() == {"ok": True, "components": {"database": "ok", "slack": "ok"}}
+    components = {"database": "ok", "slack": "ok", "answering": "ok"}
+    assert response.json() == {"ok": True, "components": components}
     assert "sqlite" not in response.body and "details" not in response.json()
 
 
@@ -124,11 +126,11 @@ def test_a_read_only_sqlite_file_makes_health_fail(health_token: str, slack: Sla
 
 
 def test_a_revoked_bot_token_makes_health_fail(slack: SlackApp) -> None:
-    healthmod.clear_cache()
+    slack_health.clear_cache()
     slack.fake.fail("auth.test", error="token_revoked", times=None)
     response = slack.requester.get("/healthz")
     assert response.status == 503 and response.json()["components"]["slack"] == "failing"
-    healthmod.clear_cache()
+    slack_health.clear_cache()
 
 
 def test_a_stale_worker_shows_in_the_web_health(slack: SlackApp) -> None:
