@@ -3,7 +3,10 @@ langchain OpenAI client.
 
 Every ``POST …/chat/completions`` gets ``reply`` as the assistant's message and ``usage``
 as the token counts (both changeable while running); ``status`` other than 200 answers
-with that HTTP error instead (an outage). Requests are recorded.
+with that HTTP error instead (an outage), ``delay`` holds each reply back. A request with
+``"stream": true`` is answered as server-sent events, a few words per chunk, with the
+usage in a last chunk when ``stream_options.include_usage`` asks for it (as OpenAI
+does). Requests are recorded.
 """
 
 from __future__ import annotations
@@ -48,6 +51,17 @@ class FakeModelServer:
                     fake.requests.append({"path": self.path, "body": body})
                 if fake.delay:
                     time.sleep(fake.delay)
+                if body.get("stream") and fake.status == 200:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.end_headers()
+                    for chunk in fake._chunks(body):
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                        self.wfile.flush()
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 status, payload = fake._answer(body)
                 data = json.dumps(payload).encode()
                 self.send_response(status)
@@ -82,15 +96,32 @@ class FakeModelServer:
 
     # --- replies ---------------------------------------------------------------------
 
-    def _answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        if self.status != 200:
-            error = {"message": "the fake model is down", "type": "server_error"}
-            return self.status, {"error": error}
-        usage = {
+    def _usage(self) -> dict[str, int]:
+        return {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "total_tokens": self.prompt_tokens + self.completion_tokens,
         }
+
+    def _chunks(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        words = self.reply.split(" ")
+        pieces = [" ".join(words[i : i + 3]) + " " for i in range(0, len(words), 3)]
+        pieces[-1] = pieces[-1].rstrip()
+        base = {"id": "chatcmpl-s", "object": "chat.completion.chunk", "model": self.model}
+        chunks = [
+            {**base, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]}
+            for p in pieces
+        ]
+        chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        if (body.get("stream_options") or {}).get("include_usage"):
+            chunks.append({**base, "choices": [], "usage": self._usage()})
+        return chunks
+
+    def _answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if self.status != 200:
+            error = {"message": "the fake model is down", "type": "server_error"}
+            return self.status, {"error": error}
+        usage = self._usage()
         return 200, {
             "id": f"chatcmpl-{len(self.requests)}",
             "object": "chat.completion",

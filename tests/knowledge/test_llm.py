@@ -193,3 +193,20 @@ def test_an_abstention_by_the_model_still_counts_its_tokens(
     answer = service.ask("When does a pilot move to production?")
     assert answer.abstained and answer.usage is not None
     assert answer.usage.cost == pytest.approx((120 * 1 + 30 * 2) / 1e6)
+
+
+def test_usage_is_tracked_for_streamed_replies_too(
+    fake_model: FakeModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer pipeline may stream; the tokens still reach the answer."""
+    from knowledge.llm import track_usage
+
+    fake_model.prompt_tokens, fake_model.completion_tokens = 700, 90
+    settings = Settings(llm_model="openai:gpt-4o-mini", llm_base_url=fake_model.base_url)
+    model = make_chat_model(settings)
+    with track_usage() as recorder:
+        text = "".join(str(chunk.content) for chunk in model.stream("When?"))
+    assert text == fake_model.reply
+    usage = recorder.usage(settings)
+    assert usage is not None and (usage.input_tokens, usage.output_tokens) == (700, 90)
+    assert fake_model.requests[-1]["body"]["stream_options"] == {"include_usage": True}
