@@ -124,6 +124,28 @@ def test_spinebot_ask_with_a_wrong_llm_model_exits_with_one_line_and_no_tracebac
     assert "Traceback" not in result.stderr + result.stdout
 
 
+@pytest.mark.parametrize("command", ["serve", "socket", "console"])
+def test_every_command_that_answers_checks_llm_model_before_it_starts(
+    command: str, tmp_path: Path
+) -> None:
+    env = {"LLM_MODEL": "frobnicate:x", "SPINEBOT_DATA_DIR": str(tmp_path)}
+    result = _spinebot(command, env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("LLM_MODEL 'frobnicate:x': unknown provider")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_malformed_price_list_names_the_setting() -> None:
+    from spinebot.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match="Invalid setting LLM_PRICES: 'gpt-4o' is not"):
+        load_settings(llm_prices="gpt-4o")
+    assert load_settings(llm_prices="a=1/2, b=0.5/1.5").llm_prices == {
+        "a": (1.0, 2.0),
+        "b": (0.5, 1.5),
+    }
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
