@@ -126,6 +126,8 @@ def model_kwargs(provider: str, settings: Settings) -> dict[str, Any]:
             kwargs["endpoint_url"] = settings.llm_base_url
         else:
             kwargs["base_url"] = settings.llm_base_url
+    if provider in {"openai", "azure_openai"}:
+        kwargs["stream_usage"] = True  # streamed replies report their tokens too
     if settings.llm_api_key:
         kwargs["api_key"] = settings.llm_api_key
     elif settings.llm_base_url and provider == "openai":

@@ -200,7 +200,11 @@ class KnowledgeService:
 
         if not retrieval.hits or retrieval.confidence < self.settings.answer_min_score:
             return done(ABSTAIN_TEXT, [], True)
-        model = self.chat_model()
+        try:
+            model = self.chat_model()
+        except Exception as exc:  # e.g. credentials gone since start-up: answer anyway
+            log.warning("chat model unusable, answered extractively: %s", describe_error(exc))
+            model = None
         if model is None:
             text, used = extractive_answer(question, retrieval.hits, self.index.state())
             return done(text, used, False)

@@ -34,6 +34,7 @@ _HOST = re.compile(r"^(?:[a-z0-9-]{1,63}\.)*[a-z0-9-]{1,63}$|^[0-9a-f:.]+$")
 _QUOTE_LINE = re.compile(r"^&gt; ", re.MULTILINE)
 _UNSAFE_URL_CHARS = {"|": "%7C", "<": "%3C", ">": "%3E", '"': "%22", " ": "%20"}
 _CONVERTER = SlackMarkdownConverter()
+MAX_INPUT = 40_000  # characters of Markdown looked at (a Slack message holds far fewer)
 
 
 def _unescape(text: str) -> str:
@@ -100,7 +101,10 @@ def to_mrkdwn(
     if not markdown:
         return ""
     trusted = {host.lower() for host in trusted_hosts}
-    text = escape(markdown.replace("\ue000", "").replace("\ue001", ""))
+    markdown = markdown[:MAX_INPUT]
+    for private in "\ue000\ue001\ue002":
+        markdown = markdown.replace(private, "")
+    text = escape(markdown)
     links: list[str] = []
 
     def take_link(match: re.Match[str]) -> str:
@@ -114,7 +118,9 @@ def to_mrkdwn(
         return f"\ue000{len(links) - 1}\ue001"
 
     text = _MD_LINK.sub(take_link, text)
-    text = _CONVERTER.convert(text)
+    # With the links out, the converter needs no "[" (its link pattern is quadratic on
+    # a run of them): hide them while it runs.
+    text = _CONVERTER.convert(text.replace("[", "\ue002")).replace("\ue002", "[")
     # The converter emits "<" only for links and images; none are left, so any it made
     # from stray syntax is neutralised before the real links are put back.
     text = text.replace("<", "&lt;").replace(">", "&gt;")

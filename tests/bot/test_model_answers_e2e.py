@@ -138,3 +138,44 @@ def test_the_tokens_of_a_model_answer_are_stored_with_the_question_and_priced(
     assert (row.input_tokens, row.output_tokens) == (2000, 400)
     assert row.model == "gpt-4o-mini-2024-07-18" and row.surface == "mention"
     assert row.llm_cost == pytest.approx((2000 * 0.15 + 400 * 0.60) / 1e6)
+
+
+@pytest.mark.slow
+def test_the_console_answers_through_a_model_outage_with_one_line_and_no_traceback(
+    tmp_path: Path,
+) -> None:
+    """`spinebot console` with LLM_MODEL pointing at a port where nothing listens."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from tests.knowledge.conftest import write_corpus
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    exe = Path(sys.executable).with_name("spinebot")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LLM_"))}
+    env.update(
+        SPINEBOT_DATA_DIR=str(tmp_path / "data"),
+        LLM_MODEL="openai:gpt-4o-mini",
+        LLM_BASE_URL=f"http://127.0.0.1:{dead}/v1",
+        LLM_MAX_RETRIES="0",
+    )
+    env.pop("DATABASE_URL", None)
+    corpus = write_corpus(tmp_path / "docs")
+    run = {"capture_output": True, "text": True, "timeout": 180, "env": env, "cwd": tmp_path}
+    ingest = subprocess.run([str(exe), "ingest", str(corpus)], **run)  # type: ignore[call-overload]
+    assert ingest.returncode == 0, ingest.stderr
+    done = subprocess.run(
+        [str(exe), "console"],
+        input="When does a pilot move to production?\n/quit\n",
+        **run,  # type: ignore[arg-type]
+    )
+    assert done.returncode == 0, done.stderr
+    screen = done.stdout + done.stderr
+    assert "Traceback" not in screen
+    assert "four weeks" in done.stdout and "Phase gates" in done.stdout
+    warnings = [line for line in screen.splitlines() if "answered extractively" in line]
+    assert len(warnings) == 1, screen

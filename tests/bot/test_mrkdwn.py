@@ -102,3 +102,19 @@ def test_answer_blocks_and_fallback_carry_no_live_sequence_from_model_or_documen
     sequences = live_sequences(rendered) + live_sequences(answer_fallback(answer))
     assert all(s.startswith("https://wiki.example.com/") for s in sequences), sequences
     assert source_line(1, source).startswith("[1] <https://wiki.example.com/g%7C%3C!channel%3E|")
+
+
+def test_no_mix_of_markup_characters_makes_a_live_sequence() -> None:
+    import random
+
+    pieces = ["<", ">", "&", "|", "!", "@", "#", "[", "]", "(", ")", "*", "_", "~", "`",
+              "\n", " ", "channel", "here", "subteam^S1", "U0BOSS", "http://", "https://",
+              "evil.example", "/", "&amp;", "&lt;", "javascript:", "`" * 3, "> "]  # fmt: skip
+    rng = random.Random(11)
+    for _ in range(400):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 120)))
+        out = to_mrkdwn(text, 500, trusted_hosts={"evil.example"})
+        for sequence in live_sequences(out):
+            assert sequence.startswith(("http://", "https://")), (text, out)
+            assert sequence.count("|") <= 1 and "<" not in sequence, (text, out)
+    assert to_mrkdwn("[" * 20000).startswith("[[[")  # (the converter alone takes ~9 s)

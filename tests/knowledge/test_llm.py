@@ -124,6 +124,28 @@ def test_spinebot_ask_with_a_wrong_llm_model_exits_with_one_line_and_no_tracebac
     assert "Traceback" not in result.stderr + result.stdout
 
 
+@pytest.mark.parametrize("command", ["serve", "socket", "console"])
+def test_every_command_that_answers_checks_llm_model_before_it_starts(
+    command: str, tmp_path: Path
+) -> None:
+    env = {"LLM_MODEL": "frobnicate:x", "SPINEBOT_DATA_DIR": str(tmp_path)}
+    result = _spinebot(command, env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("LLM_MODEL 'frobnicate:x': unknown provider")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_malformed_price_list_names_the_setting() -> None:
+    from spinebot.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match="Invalid setting LLM_PRICES: 'gpt-4o' is not"):
+        load_settings(llm_prices="gpt-4o")
+    assert load_settings(llm_prices="a=1/2, b=0.5/1.5").llm_prices == {
+        "a": (1.0, 2.0),
+        "b": (0.5, 1.5),
+    }
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -193,3 +215,20 @@ def test_an_abstention_by_the_model_still_counts_its_tokens(
     answer = service.ask("When does a pilot move to production?")
     assert answer.abstained and answer.usage is not None
     assert answer.usage.cost == pytest.approx((120 * 1 + 30 * 2) / 1e6)
+
+
+def test_usage_is_tracked_for_streamed_replies_too(
+    fake_model: FakeModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer pipeline may stream; the tokens still reach the answer."""
+    from knowledge.llm import track_usage
+
+    fake_model.prompt_tokens, fake_model.completion_tokens = 700, 90
+    settings = Settings(llm_model="openai:gpt-4o-mini", llm_base_url=fake_model.base_url)
+    model = make_chat_model(settings)
+    with track_usage() as recorder:
+        text = "".join(str(chunk.content) for chunk in model.stream("When?"))
+    assert text == fake_model.reply
+    usage = recorder.usage(settings)
+    assert usage is not None and (usage.input_tokens, usage.output_tokens) == (700, 90)
+    assert fake_model.requests[-1]["body"]["stream_options"] == {"include_usage": True}
