@@ -55,12 +55,27 @@ def error_reply(exc: PortfolioError) -> Reply:
     return Reply(error_blocks(exc.message, exc.usage), text=exc.message)
 
 
+BUSY = (
+    "The database is busy right now and did not answer in time, so this may not have "
+    "been saved. Please try again in a minute (a repeated vote is not counted twice)."
+)
+
+
 def run_usecase_command(deps: Deps, command: object, user_id: str) -> Reply:
-    """Execute one parsed `/usecase` command for ``user_id``."""
+    """Execute one parsed `/usecase` command for ``user_id``. The database gets
+    DB_INTERACTIVE_TIMEOUT: someone is waiting, so a frozen one is "busy", not a hang."""
+    from sqlalchemy.exc import OperationalError
+
+    from spinebot.db import db_budget
+
     try:
-        return _run(deps, command, user_id)
+        with db_budget(deps.settings.db_interactive_timeout):
+            return _run(deps, command, user_id)
     except PortfolioError as exc:
         return error_reply(exc)
+    except OperationalError:
+        log.warning("/usecase: the database did not answer in time")
+        return Reply(error_blocks(BUSY), text=BUSY)
 
 
 def _run(deps: Deps, cmd: object, user: str) -> Reply:
