@@ -13,6 +13,7 @@ from bot.dedupe import EventDeduper
 from bot.deps import Deps
 from bot.listeners import register_listeners
 from bot.slack_client import make_client
+from spinebot.db import db_budget
 from spinebot.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,14 @@ def build_app(
         process_before_response=True,
     )
     deduper = deduper or EventDeduper()
+
+    if not console:
+
+        @app.middleware
+        def database_budget(next):  # type: ignore[no-untyped-def]  # noqa: A002
+            """The ack path (HTTP and Socket Mode) never waits long on the database."""
+            with db_budget(settings.db_interactive_timeout):
+                return next()
 
     @app.middleware
     def drop_duplicate_events(body, next, logger):  # type: ignore[no-untyped-def]  # noqa: A002

@@ -162,14 +162,12 @@ def make_wsgi_app(
     settings: Settings | None = None,
     component: str = "web",
 ) -> Callable[..., Iterable[bytes]]:
-    from spinebot.db import db_budget
     from spinebot.metrics import record_request
 
     settings = settings or get_settings()
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     limit = settings.max_body_bytes
     secret = settings.slack_signing_secret
-    budget = settings.db_interactive_timeout
 
     def events(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -208,8 +206,7 @@ def make_wsgi_app(
             return start_response(line, response_headers, *exc)
 
         try:
-            with db_budget(budget):  # the ack never waits long on the database
-                return slack(environ, recording_start)
+            return slack(environ, recording_start)
         finally:
             record_request(surface, seen[0] if seen else 500, time.perf_counter() - started)
 
