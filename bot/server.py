@@ -61,6 +61,11 @@ def health(
         checks["index"] = with_deadline(_index_check)
     if settings.slack_bot_token:
         checks["slack"] = with_deadline(lambda: check_slack(settings))
+    if component == "worker":
+        from jobs import scheduler
+
+        running = scheduler._scheduler is not None and scheduler._scheduler.running
+        checks["scheduler"] = Check(running, "running" if running else "not running")
     ok = all(check.ok for check in checks.values())
     if component != "worker":
         worker = with_deadline(lambda: check_worker(engine) or Check(True, "none"))

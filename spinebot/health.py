@@ -165,9 +165,11 @@ def start_worker_heartbeat(
 
     def loop() -> None:
         while not stop.is_set():
+            if not alive():
+                stop.wait(0.5)
+                continue
             try:
-                if alive():
-                    beat("worker", engine)
+                beat("worker", engine)
             except Exception as exc:  # noqa: BLE001 - health shows it; keep beating
                 log.warning("worker heartbeat not written: %s", type(exc).__name__)
             stop.wait(WORKER_BEAT)
