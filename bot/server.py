@@ -172,7 +172,8 @@ def make_wsgi_app(
     settings = settings or get_settings()
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     limit = settings.max_body_bytes
-    secret = settings.slack_signing_secret
+    # The app's own secret: Bolt verifies with it too, and it may not come from settings.
+    secret = getattr(app, "_signing_secret", None) or settings.slack_signing_secret
 
     def events(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
