@@ -52,25 +52,26 @@ def health(
     """(ok, checks): the database (written and read), the index, the bot token, and the
     worker's heartbeat when a worker runs (reported, not counted in ``ok``)."""
     from spinebot.db import get_engine
-    from spinebot.health import check_database, check_slack, check_worker, with_deadline
+    from spinebot.health import check_database, check_slack, check_worker, run_checks
 
     settings = settings or get_settings()
     engine = get_engine()
-    checks = {"database": with_deadline(lambda: check_database(engine, component))}
+    todo: dict[str, Callable[[], Check]] = {"database": lambda: check_database(engine, component)}
     if check_index:
-        checks["index"] = with_deadline(_index_check)
+        todo["index"] = _index_check
     if settings.slack_bot_token:
-        checks["slack"] = with_deadline(lambda: check_slack(settings))
+        todo["slack"] = lambda: check_slack(settings)
+    if component != "worker":
+        todo["worker"] = lambda: check_worker(engine) or Check(True, "none")
+    checks = run_checks(todo)
+    if checks.get("worker", Check(False, "")).detail == "none":
+        del checks["worker"]  # no worker ever ran against this database
     if component == "worker":
         from jobs import scheduler
 
         running = scheduler._scheduler is not None and scheduler._scheduler.running
         checks["scheduler"] = Check(running, "running" if running else "not running")
-    ok = all(check.ok for check in checks.values())
-    if component != "worker":
-        worker = with_deadline(lambda: check_worker(engine) or Check(True, "none"))
-        if worker.detail != "none":
-            checks["worker"] = worker
+    ok = all(check.ok for name, check in checks.items() if name != "worker")
     return ok, checks
 
 
