@@ -25,6 +25,7 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from spinebot.health import Check
+from spinebot.metrics import SURFACES
 from spinebot.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -32,16 +33,6 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
-SURFACES = {
-    "block_actions": "action",
-    "view_submission": "view",
-    "view_closed": "view",
-    "shortcut": "shortcut",
-    "message_action": "shortcut",
-    "block_suggestion": "options",
-    "event_callback": "event",
-    "url_verification": "url_verification",
-}
 
 StartResponse = Callable[..., Any]
 
