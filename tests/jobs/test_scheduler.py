@@ -219,3 +219,11 @@ def test_the_worker_serves_health_and_its_heartbeat_reaches_the_web(
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_a_worker_with_a_revoked_token_exits_with_one_line(slack_env, sqlite_db) -> None:  # type: ignore[no-untyped-def]
+    slack_env.fail("auth.test", error="token_revoked", times=None)
+    result = CliRunner().invoke(app, ["worker"])
+    assert result.exit_code == 2
+    assert "SLACK_BOT_TOKEN" in result.output and "token_revoked" in result.output
+    assert "Traceback" not in result.output
