@@ -67,13 +67,6 @@ def db_budget(seconds: float) -> Iterator[None]:
         _budget.seconds = previous
 
 
-def is_busy(exc: BaseException) -> bool:
-    """True for an error caused by a budget running out (or the server not answering)."""
-    if isinstance(exc, DatabaseBusy):
-        return True
-    return isinstance(exc, OperationalError) and getattr(exc, "_spinebot_cut", False)
-
-
 class _Watchdog:
     """One thread that shuts the sockets of connections held past their deadline."""
 
@@ -95,12 +88,9 @@ class _Watchdog:
                 self._thread.start()
             self._cond.notify()
 
-    def disarm(self, dbapi_connection: Any) -> bool:
-        """Stop watching; True when the watchdog had already cut it."""
+    def disarm(self, dbapi_connection: Any) -> None:
         with self._cond:
-            return self._armed.pop(id(dbapi_connection), None) is None and bool(
-                getattr(dbapi_connection, "_spinebot_cut", False)
-            )
+            self._armed.pop(id(dbapi_connection), None)
 
     def _loop(self) -> None:
         while True:
@@ -170,11 +160,10 @@ def _pg_connect(dialect, conn_rec, cargs, cparams) -> None:  # type: ignore[no-u
 
 
 def _pg_error(context) -> None:  # type: ignore[no-untyped-def]
-    """Mark errors on a connection the watchdog cut, so callers can tell them apart."""
+    """An error on a connection the watchdog cut is a disconnect: the pool drops it."""
     dbapi = getattr(context.connection, "connection", None)
     raw = getattr(dbapi, "dbapi_connection", None) if dbapi is not None else None
     if raw is not None and getattr(raw, "_spinebot_cut", False):
-        context.sqlalchemy_exception._spinebot_cut = True  # type: ignore[union-attr]
         context.is_disconnect = True
 
 
