@@ -4,6 +4,7 @@ transports (HTTP server, Socket Mode, console) take the app and serve it."""
 from __future__ import annotations
 
 import logging
+import time
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
@@ -15,6 +16,8 @@ from bot.deps import Deps
 from bot.listeners import register_listeners
 from bot.pending import PendingStore
 from bot.slack_client import make_client
+from spinebot.db import db_budget
+from spinebot.metrics import SURFACES, record_request
 from spinebot.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,21 @@ def build_app(
             executor=deps.work if console else None,  # the console shows replies in order
             sweep=not console,
         )
+
+    if not console:
+
+        @app.middleware
+        def database_budget(req, body, next):  # type: ignore[no-untyped-def]  # noqa: A002
+            """The ack path (HTTP and Socket Mode) never waits long on the database.
+            Socket Mode requests are counted here (the HTTP server counts its own)."""
+            started = time.perf_counter()
+            with db_budget(settings.db_interactive_timeout):
+                response = next()
+            if req.mode == "socket_mode":
+                kind = body.get("type") or ("command" if body.get("command") else "other")
+                status = getattr(response, "status", 200)
+                record_request(SURFACES.get(kind, kind), status, time.perf_counter() - started)
+            return response
 
     @app.middleware
     def drop_duplicate_events(body, next, logger):  # type: ignore[no-untyped-def]  # noqa: A002

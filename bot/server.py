@@ -27,6 +27,7 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from spinebot.health import Check
+from spinebot.metrics import SURFACES
 from spinebot.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -34,16 +35,6 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
-SURFACES = {
-    "block_actions": "action",
-    "view_submission": "view",
-    "view_closed": "view",
-    "shortcut": "shortcut",
-    "message_action": "shortcut",
-    "block_suggestion": "options",
-    "event_callback": "event",
-    "url_verification": "url_verification",
-}
 
 StartResponse = Callable[..., Any]
 
@@ -59,22 +50,28 @@ def health(
     worker's heartbeat when a worker runs (reported, not counted in ``ok``)."""
     from bot.slack_health import check_slack
     from spinebot.db import get_engine
-    from spinebot.health import check_database, check_worker, with_deadline
+    from spinebot.health import check_database, check_worker, run_checks
 
     settings = settings or get_settings()
     engine = get_engine()
-    checks = {"database": with_deadline(lambda: check_database(engine, component))}
+    todo: dict[str, Callable[[], Check]] = {"database": lambda: check_database(engine, component)}
     if check_index:
-        checks["index"] = with_deadline(_index_check)
+        todo["index"] = _index_check
     if settings.slack_bot_token:
-        checks["slack"] = with_deadline(lambda: check_slack(settings))
+        todo["slack"] = lambda: check_slack(settings)
     if answering is not None:
-        checks["answering"] = with_deadline(lambda: _answering_check(answering))
-    ok = all(check.ok for check in checks.values())
+        todo["answering"] = lambda: _answering_check(answering)
     if component != "worker":
-        worker = with_deadline(lambda: check_worker(engine) or Check(True, "none"))
-        if worker.detail != "none":
-            checks["worker"] = worker
+        todo["worker"] = lambda: check_worker(engine) or Check(True, "none")
+    checks = run_checks(todo)
+    if checks.get("worker", Check(False, "")).detail == "none":
+        del checks["worker"]  # no worker ever ran against this database
+    if component == "worker":
+        from jobs import scheduler
+
+        running = scheduler._scheduler is not None and scheduler._scheduler.running
+        checks["scheduler"] = Check(running, "running" if running else "not running")
+    ok = all(check.ok for name, check in checks.items() if name != "worker")
     return ok, checks
 
 
@@ -185,8 +182,8 @@ def make_wsgi_app(
     settings = settings or get_settings()
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     limit = settings.max_body_bytes
-    # The app's own secret: the one Bolt verifies with (tests build apps without settings).
-    secret = getattr(app, "_signing_secret", "") or settings.slack_signing_secret
+    # The app's own secret: Bolt verifies with it too, and it may not come from settings.
+    secret = getattr(app, "_signing_secret", None) or settings.slack_signing_secret
     deps = getattr(app, "_spinebot_deps", None)
     answers = getattr(deps, "answers", None)
     answering = answers.health if answers is not None else None

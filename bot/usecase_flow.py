@@ -60,10 +60,28 @@ def error_reply(exc: PortfolioError) -> Reply:
     return Reply(error_blocks(exc.message, exc.usage), text=exc.message)
 
 
+BUSY = (
+    "The database is busy right now and did not answer in time, so this may not have "
+    "been saved. Please try again in a minute (a repeated vote is not counted twice)."
+)
+
+
 def run_usecase_command(deps: Deps, command: object, actor: str | x.Actor) -> Reply:
-    """Execute one parsed `/usecase` command and render what came of it."""
+    """Execute one parsed `/usecase` command and render what came of it. The database gets
+    DB_INTERACTIVE_TIMEOUT: someone is waiting, so a frozen one is "busy", not a hang."""
+    from sqlalchemy.exc import OperationalError
+
+    from spinebot.db import db_budget
+
     who = actor if isinstance(actor, x.Actor) else x.Actor(actor)
-    return render(x.execute(deps.portfolio, command, who), who.id)
+    try:
+        with db_budget(deps.settings.db_interactive_timeout):
+            return render(x.execute(deps.portfolio, command, who), who.id)
+    except PortfolioError as exc:
+        return error_reply(exc)
+    except OperationalError:
+        log.warning("/usecase: the database did not answer in time")
+        return Reply(error_blocks(BUSY), text=BUSY)
 
 
 def render(outcome: x.Outcome, user: str) -> Reply:

@@ -58,7 +58,7 @@ class DeliveryError(RuntimeError):
 @dataclass(frozen=True)
 class Claim:
     run_id: int
-    attempts: int
+    attempts: int  # tries so far, this one included
     reconcile: bool  # the previous attempt may have posted: read the history first
 
 
@@ -75,11 +75,11 @@ def claim_run(
     """
     try:
         with session_scope(engine, write=True) as session:
-            run = DigestRun(kind=kind, channel_id=channel, week=week)
+            run = DigestRun(kind=kind, channel_id=channel, week=week, attempts=1)
             session.add(run)
             session.flush()
             assert run.id is not None
-            return Claim(run.id, 0, reconcile=False)
+            return Claim(run.id, 1, reconcile=False)
     except IntegrityError:
         pass
     now = utcnow()
@@ -102,11 +102,11 @@ def claim_run(
         result = session.execute(
             update(DigestRun)
             .where(_RUN.id == row.id, _RUN.status == row.status, _RUN.claimed_at == row.claimed_at)
-            .values(status="claimed", claimed_at=now)
+            .values(status="claimed", claimed_at=now, attempts=row.attempts + 1)
         )
         if not result.rowcount:  # type: ignore[attr-defined]
             return None
-        return Claim(row.id, row.attempts, reconcile=reconcile)
+        return Claim(row.id, row.attempts + 1, reconcile=reconcile)
 
 
 def finish(run_id: int, engine: Engine, **values: Any) -> None:
@@ -252,7 +252,7 @@ def post_digest(
     except Exception as exc:
         finish(run_id, engine, status="failed", error=f"building failed: {exc}"[:500])
         raise
-    finish(run_id, engine, status="sending", claimed_at=utcnow(), attempts=taken.attempts + 1)
+    finish(run_id, engine, status="sending", claimed_at=utcnow())
     try:
         response = client.chat_postMessage(
             channel=channel,

@@ -25,7 +25,7 @@ class DigestRun(SQLModel, table=True):
         max_length=16,
         description="claimed, sending, posted, failed (not posted) or unknown (maybe posted)",
     )
-    attempts: int = Field(default=0, description="Slack calls made for this run")
+    attempts: int = Field(default=0, description="tries: each claim that went to Slack")
     message_ts: str | None = Field(default=None, max_length=32)
     headline: str = Field(default="", max_length=500)
     error: str | None = Field(default=None, max_length=500)

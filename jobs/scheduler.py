@@ -32,6 +32,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from spinebot.db import get_engine
 from spinebot.settings import Settings, digest_trigger, get_settings
 
 log = logging.getLogger(__name__)
@@ -277,7 +278,8 @@ def build_scheduler(
     global _scheduler
     settings = settings or get_settings()
     scheduler = _scheduler = scheduler_class(
-        jobstores={"default": SQLAlchemyJobStore(url=settings.sqlalchemy_url)},
+        # The shared engine: the job store gets the same connect/statement timeouts.
+        jobstores={"default": SQLAlchemyJobStore(engine=get_engine(settings.sqlalchemy_url))},
         timezone=settings.tz,
         job_defaults={"coalesce": True, "max_instances": 1},
     )

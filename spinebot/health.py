@@ -19,6 +19,7 @@ import logging
 import os
 import stat
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -41,9 +42,9 @@ HEARTBEAT = Table(
 )
 WORKER_BEAT = 30  # seconds between the worker's heartbeats
 WORKER_STALE = timedelta(seconds=120)
-CHECK_DEADLINE = 2.0  # seconds any one check may take
+CHECK_DEADLINE = 2.0  # seconds /healthz waits for its checks (run side by side)
 
-_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="spinebot-health")
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="spinebot-health")
 
 
 @dataclass(frozen=True)
@@ -52,16 +53,27 @@ class Check:
     detail: str
 
 
-def with_deadline(check: Any, seconds: float = CHECK_DEADLINE) -> Check:
-    """Run ``check()`` in the health pool; failing if it has no answer within ``seconds``."""
-    future = _pool.submit(check)
-    try:
-        result: Check = future.result(timeout=seconds)
-        return result
-    except FutureTimeout:
-        return Check(False, f"no answer within {seconds:g} s")
-    except Exception as exc:  # noqa: BLE001 - a check that raises is failing
-        return Check(False, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+def run_checks(checks: dict[str, Any], seconds: float = CHECK_DEADLINE) -> dict[str, Check]:
+    """Run the checks side by side; each is failing if it has no answer within
+    ``seconds`` of the start (so /healthz takes at most ``seconds``, not their sum)."""
+    from spinebot.db import db_budget
+
+    def budgeted(check: Any) -> Check:
+        with db_budget(seconds):
+            result: Check = check()
+            return result
+
+    futures = {name: _pool.submit(budgeted, check) for name, check in checks.items()}
+    deadline = time.monotonic() + seconds
+    results: dict[str, Check] = {}
+    for name, future in futures.items():
+        try:
+            results[name] = future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            results[name] = Check(False, f"no answer within {seconds:g} s")
+        except Exception as exc:  # noqa: BLE001 - a check that raises is failing
+            results[name] = Check(False, f"{type(exc).__name__}")
+    return results
 
 
 def beat(component: str, engine: Engine) -> datetime:
@@ -126,9 +138,11 @@ def start_worker_heartbeat(
 
     def loop() -> None:
         while not stop.is_set():
+            if not alive():
+                stop.wait(0.5)
+                continue
             try:
-                if alive():
-                    beat("worker", engine)
+                beat("worker", engine)
             except Exception as exc:  # noqa: BLE001 - health shows it; keep beating
                 log.warning("worker heartbeat not written: %s", type(exc).__name__)
             stop.wait(WORKER_BEAT)

@@ -10,6 +10,19 @@ from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
+# Slack payload types → the surface label of the request metrics.
+SURFACES = {
+    "command": "command",
+    "block_actions": "action",
+    "view_submission": "view",
+    "view_closed": "view",
+    "shortcut": "shortcut",
+    "message_action": "shortcut",
+    "block_suggestion": "options",
+    "event_callback": "event",
+    "url_verification": "url_verification",
+}
+
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
 ANSWER_BUCKETS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0)
 

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     db_lock_timeout: float = Field(
         default=5.0, ge=0, le=3600, description="Seconds to wait for a row or table lock."
     )
+    db_interactive_timeout: float = Field(
+        default=1.5,
+        gt=0,
+        le=60,
+        description="Seconds work a person waits for (acks, /usecase) may hold a connection.",
+    )
     db_busy_timeout: float = Field(
         default=5.0, ge=0, le=600, description="Seconds SQLite waits for another writer."
     )

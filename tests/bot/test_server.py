@@ -157,3 +157,26 @@ def test_serve_with_a_revoked_token_exits_with_one_line(slack_env, monkeypatch) 
     assert result.exit_code == 2
     assert "SLACK_BOT_TOKEN" in result.output and "invalid_auth" in result.output
     assert "Traceback" not in result.output
+
+
+def test_socket_mode_serves_health_and_metrics_on_the_health_port(
+    sqlite_db, slack_env, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    from bot.run_cli import start_health_server
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("HEALTH_PORT", str(port))
+    get_settings.cache_clear()
+    server = start_health_server("socket", get_settings())
+    assert server is not None
+    try:
+        health = http_request(f"http://127.0.0.1:{port}/healthz")
+        assert health.status == 200 and health.json()["components"]["database"] == "ok"
+        assert "spinebot_requests_total" in http_request(f"http://127.0.0.1:{port}/metrics").body
+        assert http_request(f"http://127.0.0.1:{port}/slack/events", b"x").status == 404
+    finally:
+        server.stop()  # type: ignore[attr-defined]

@@ -117,6 +117,18 @@ def test_rate_limits_are_retried_by_the_scheduler_not_the_client(delivery) -> No
     assert run is not None and run.attempts == 6
 
 
+def test_an_unreadable_history_counts_as_a_try_and_is_not_reported_twice(delivery) -> None:  # type: ignore[no-untyped-def]
+    delivery.fail_after_posting("chat.postMessage", status=500)
+    assert sched.run_weekly_digest() == "failed"
+    delivery.fail("conversations.history", error="missing_scope")
+    assert sched.run_weekly_digest() == "failed"  # cannot tell: nothing is posted
+    assert status() == "unknown" and len(digests(delivery)) == 1
+    assert all(len(dms(delivery, admin)) == 1 for admin in ADMINS)
+    assert sched.run_weekly_digest() == "reconciled"
+    run = run_state("digest", CHANNEL, current_week(get_settings().tz))
+    assert run is not None and run.attempts == 3
+
+
 def test_a_refused_token_is_reported_on_the_first_and_the_last_try(delivery, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     def refuse_digest(args: dict[str, Any]) -> dict[str, Any]:
         if args["channel"] == CHANNEL:
@@ -207,7 +219,8 @@ def test_a_worker_killed_while_sending_is_reconciled_without_a_second_post(deliv
     assert "Already posted" in result.output
     listed = CliRunner().invoke(app, ["digest", "--status"])
     assert listed.exit_code == 0
-    assert [week, "digest", CHANNEL, "posted", "1"] == listed.output.splitlines()[1].split()[:5]
+    # Two tries: the killed one, and the one that found its message in the history.
+    assert [week, "digest", CHANNEL, "posted", "2"] == listed.output.splitlines()[1].split()[:5]
 
 
 def test_a_manual_post_that_fails_says_why_and_exits_non_zero(delivery) -> None:  # type: ignore[no-untyped-def]

@@ -160,3 +160,70 @@ def test_the_digest_job_fired_twice_and_after_a_restart_posts_once(berlin, monke
             scheduler.shutdown(wait=True)
     assert outcomes == ["posted", "already_posted", "already_posted", "already_posted"]
     assert len(client.posts()) == 1
+
+
+def test_the_worker_serves_health_and_its_heartbeat_reaches_the_web(
+    slack_env, sqlite_db, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A real `spinebot worker` process: /healthz and /metrics on HEALTH_PORT, and the
+    heartbeat row the web process's health reads."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from spinebot.health import check_worker
+    from tests.harness.signing import http_request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "DATABASE_URL": sqlite_db.url.render_as_string(hide_password=False),
+        "SLACK_API_URL": slack_env.api_url,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "DIGEST_CHANNEL": "CDIGEST",
+        "DIGEST_SCHEDULE": "sun 03:33",
+        "HEALTH_PORT": str(port),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "worker"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = http_request(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                if health.json()["components"].get("scheduler") == "ok":
+                    break
+            except OSError:
+                pass
+            assert proc.poll() is None, proc.stdout.read()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "the worker's health never came up"
+            time.sleep(0.2)
+        assert health.status == 200
+        assert set(health.json()["components"]) == {"database", "slack", "scheduler"}
+        metrics = http_request(f"http://127.0.0.1:{port}/metrics", timeout=5)
+        assert "spinebot_digest_runs_total" in metrics.body
+        slack_env.wait_until(lambda: check_worker(sqlite_db) is not None, timeout=30)
+        worker = check_worker(sqlite_db)
+        assert worker is not None and worker.ok
+        assert slack_env.calls_to("auth.test") and slack_env.calls_to("conversations.info")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_a_worker_with_a_revoked_token_exits_with_one_line(slack_env, sqlite_db) -> None:  # type: ignore[no-untyped-def]
+    slack_env.fail("auth.test", error="token_revoked", times=None)
+    result = CliRunner().invoke(app, ["worker"])
+    assert result.exit_code == 2
+    assert "SLACK_BOT_TOKEN" in result.output and "token_revoked" in result.output
+    assert "Traceback" not in result.output

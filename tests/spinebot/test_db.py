@@ -64,3 +64,27 @@ def test_migrations_match_the_models(db_url: str) -> None:
     ours = ("spinebot_meta", "heartbeat")
     diff = [d for d in diff if not (d[0] == "remove_table" and d[1].name in ours)]
     assert diff == []
+
+
+def test_postgres_sessions_carry_the_statement_and_lock_timeouts(postgres_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    from spinebot.settings import get_settings
+
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT", "12")
+    monkeypatch.setenv("DB_LOCK_TIMEOUT", "3")
+    get_settings.cache_clear()
+    with dbmod.get_engine(postgres_url).connect() as conn:
+        assert conn.execute(text("SHOW statement_timeout")).scalar() == "12s"
+        assert conn.execute(text("SHOW lock_timeout")).scalar() == "3s"
+
+
+def test_sqlite_waits_for_writers_as_long_as_the_setting_says(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    from spinebot.settings import get_settings
+
+    monkeypatch.setenv("DB_BUSY_TIMEOUT", "2.5")
+    get_settings.cache_clear()
+    with dbmod.get_engine(f"sqlite:///{tmp_path / 'x.db'}").connect() as conn:
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 2500

@@ -31,3 +31,19 @@ def test_ingest_counts_documents_chunks_and_failures() -> None:
         ctype.startswith("text/plain")
         and b'spinebot_ingest_documents_total{result="indexed"}' in body
     )
+
+
+def test_a_real_ingest_is_counted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from knowledge.service import KnowledgeService, reset_knowledge
+    from spinebot.settings import get_settings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "gates.md").write_text("# Gates\n\nA pilot needs four weeks of value.\n")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 nonsense")
+    indexed = value("spinebot_ingest_documents_total", result="indexed")
+    failures = value("spinebot_ingest_failures_total")
+    reset_knowledge()
+    report = KnowledgeService(get_settings()).ingest([docs])
+    assert value("spinebot_ingest_documents_total", result="indexed") == indexed + report.added
+    assert report.added == 1 and value("spinebot_ingest_failures_total") == failures + 1
