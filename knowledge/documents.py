@@ -734,15 +734,19 @@ class _Line:
     size: float
     bold: bool
     text: str
-    end_x: float = 0.0
 
 
 def _page_lines(page: Any, number: int) -> list[_Line]:
-    """The page's text lines with position and font size, in content-stream order."""
+    """The page's text lines with position and font size, in content-stream order.
+
+    The text is exactly pypdf's own extraction (its visitor sees the same pieces,
+    spaces and line breaks included); the visitor adds where each line sits and how
+    large and bold its font is."""
     lines: list[_Line] = []
+    current: list[_Line] = []  # the line being built (empty: the next piece opens one)
 
     def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
-        if not text or not text.strip():
+        if not text:
             return
         a, b, c, d, e, f = (float(v) for v in cm)
         scale = math.hypot(tm[2] * a + tm[3] * c, tm[2] * b + tm[3] * d) or 1.0
@@ -751,20 +755,24 @@ def _page_lines(page: Any, number: int) -> list[_Line]:
         y = tm[4] * b + tm[5] * d + f
         name = str(font.get("/BaseFont", "")) if hasattr(font, "get") else ""
         bold = "bold" in name.lower() or "black" in name.lower()
-        for k, piece in enumerate(p for p in text.split("\n") if p.strip()):
-            yy = y - k * eff * 1.2
-            last = lines[-1] if lines else None
-            if last is not None and abs(last.y - yy) < 0.5 * max(eff, last.size) and k == 0:
-                gap = x - last.end_x
-                joiner = "" if last.text.endswith(" ") or piece.startswith(" ") else " "
-                if gap < 0.15 * eff and gap > -eff:
-                    joiner = ""
-                last.text += joiner + piece
-                last.end_x = x + 0.5 * eff * len(piece)
-                last.size = max(last.size, eff)
-                last.bold = last.bold and bold
+        for k, piece in enumerate(text.split("\n")):
+            if k > 0:
+                current.clear()  # a line break: the next piece starts a new line
+            if not piece:
                 continue
-            lines.append(_Line(number, x, yy, eff, bold, piece, end_x=x + 0.5 * eff * len(piece)))
+            if not current:
+                line = _Line(number, x, y - k * eff * 1.2, eff, bold, piece)
+                lines.append(line)
+                current.append(line)
+                continue
+            line = current[0]
+            if piece.strip():
+                if line.text.strip():
+                    line.size = max(line.size, eff)
+                    line.bold = line.bold and bold
+                else:  # the line so far was only spaces: this piece defines it
+                    line.x, line.y, line.size, line.bold = x, y, eff, bold
+            line.text += piece
 
     page.extract_text(visitor_text=visit)
     for line in lines:
