@@ -75,6 +75,9 @@ class Limits:
     max_chars: int = 3_000_000
     max_chunks: int = 5000
     max_seconds: float = 60.0
+    # pypdf parses a page's drawing instructions before any text comes out (about
+    # 0.4 MB/s); a page with more than this is skipped rather than parsed for minutes.
+    max_page_content_bytes: int = 4 * _MB
 
     @classmethod
     def from_settings(cls, settings: Any) -> Limits:
@@ -736,7 +739,9 @@ class _Line:
     text: str
 
 
-def _page_lines(page: Any, number: int) -> list[_Line]:
+def _page_lines(
+    page: Any, number: int, *, deadline: _Deadline | None = None, max_chars: int = 0
+) -> list[_Line]:
     """The page's text lines with position and font size, in content-stream order.
 
     The text is exactly pypdf's own extraction (its visitor sees the same pieces,
@@ -744,10 +749,17 @@ def _page_lines(page: Any, number: int) -> list[_Line]:
     large and bold its font is."""
     lines: list[_Line] = []
     current: list[_Line] = []  # the line being built (empty: the next piece opens one)
+    seen = [0, 0]  # calls, characters: a hostile page is stopped from inside pypdf
 
     def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
         if not text:
             return
+        seen[0] += 1
+        seen[1] += len(text)
+        if max_chars and seen[1] > max_chars:
+            raise DocumentTooLarge(f"over {max_chars:,} characters of text (KNOWLEDGE_MAX_CHARS)")
+        if deadline is not None and seen[0] % 1000 == 0:
+            deadline.check()
         a, b, c, d, e, f = (float(v) for v in cm)
         scale = math.hypot(tm[2] * a + tm[3] * c, tm[2] * b + tm[3] * d) or 1.0
         eff = abs(float(size or 0) * scale) or 1.0
@@ -920,6 +932,20 @@ def _pdf_blocks(pages: list[list[_Line]], meta: dict[str, Any]) -> list[Block]:
     return blocks
 
 
+def _content_size(page: Any) -> int:
+    """Decoded bytes of a page's content streams (inflating is fast; parsing is not)."""
+    contents = page.get("/Contents")
+    if contents is None:
+        return 0
+    contents = contents.get_object()
+    parts = contents if isinstance(contents, list) else [contents]
+    total = 0
+    for part in parts:
+        data = part.get_object().get_data()
+        total += len(data)
+    return total
+
+
 def _load_pdf(
     data: bytes, path: Path, source: str, deadline: _Deadline, limits: Limits
 ) -> Document:
@@ -942,16 +968,28 @@ def _load_pdf(
             )
         pages: list[list[_Line]] = []
         chars = 0
+        skipped: list[int] = []
         for number, page in enumerate(reader.pages, start=1):
             deadline.check()
-            lines = _page_lines(page, number)
+            if _content_size(page) > limits.max_page_content_bytes:
+                skipped.append(number)
+                pages.append([])
+                continue
+            lines = _page_lines(page, number, deadline=deadline, max_chars=limits.max_chars - chars)
             chars += sum(len(line.text) for line in lines)
             if chars > limits.max_chars:
                 raise DocumentTooLarge(
                     f"over {limits.max_chars:,} characters of text (KNOWLEDGE_MAX_CHARS)"
                 )
             pages.append(lines)
+        if skipped:
+            meta["skipped_pages"] = ",".join(str(n) for n in skipped)
         blocks = _pdf_blocks(_drop_running_lines(pages), meta)
+        if skipped and not blocks:
+            raise DocumentTooLarge(
+                f"pages {meta['skipped_pages']} hold over "
+                f"{_mb(limits.max_page_content_bytes)} of drawing instructions each"
+            )
         if not blocks:  # no positioned text: fall back to pypdf's plain extraction
             section = ""
             for number, page in enumerate(reader.pages, start=1):
