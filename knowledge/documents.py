@@ -523,8 +523,8 @@ _PAGE_NUMBER = re.compile(
     re.I,
 )
 _BYLINE = re.compile(
-    r"^(?:by|written by|posted by|authors?|photo(?:graph)?|illustration|image|credit)s?\b"
-    r"[:\s]",
+    r"^(?:by|(?:written|posted|published|edited|maintained|(?:last\s+)?updated)\s+(?:by|on)|"
+    r"authors?|photo(?:graph)?|illustration|image|credit)s?\b[:\s]",
     re.I,
 )
 _NAME_TOKEN = re.compile(r"^(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?|[A-Z]\.)$")
@@ -713,6 +713,18 @@ def _body_follows(units: list[str], n: int, vocabulary: set[str]) -> bool:
     return False
 
 
+def _lift_byline(blocks: list[Block], meta: dict[str, Any]) -> list[Block]:
+    """A byline or bare author name before the first paragraph is metadata, not text."""
+    vocabulary = _vocabulary(" ".join(block.text for block in blocks[:200]))
+    for i, block in enumerate(blocks[:3]):
+        if len(block.text) > 120:
+            break
+        if _is_byline(block.text, vocabulary):
+            meta.setdefault("byline", block.text)
+            return blocks[:i] + blocks[i + 1 :]
+    return blocks
+
+
 def _push_heading(headings: list[tuple[int, str]], level: int, name: str) -> None:
     headings[:] = [(lvl, h) for lvl, h in headings if lvl < level]
     headings.append((level, name))
@@ -885,7 +897,12 @@ def _pdf_blocks(pages: list[list[_Line]], meta: dict[str, Any]) -> list[Block]:
     top = heading_sizes[0] if heading_sizes else None
     if first_heading is not None and top is not None and first_heading[2][0].page == 1:
         top_count = sum(1 for it in items if it[0] == "h" and round(it[2][0].size, 1) == top)
-        if round(first_heading[2][0].size, 1) == top and top_count == 1 and len(heading_sizes) > 1:
+        at_top = items[0] is first_heading
+        if (
+            round(first_heading[2][0].size, 1) == top
+            and top_count == 1
+            and (len(heading_sizes) > 1 or at_top)
+        ):
             meta["title"] = " ".join(ln.text for ln in first_heading[2])
             items.remove(first_heading)
 
@@ -919,7 +936,8 @@ def _pdf_blocks(pages: list[list[_Line]], meta: dict[str, Any]) -> list[Block]:
             prev = para[-1]
             gap = prev.y - line.y
             closes = prev.text[-1:] in ".!?:"
-            ended = closes and len(prev.text) < 0.8 * full
+            # Only a paragraph's last line is short: a short line ends the paragraph.
+            ended = len(prev.text) < (0.8 if closes else 0.6) * full
             if (
                 prev.page != line.page
                 and closes
@@ -984,7 +1002,7 @@ def _load_pdf(
             pages.append(lines)
         if skipped:
             meta["skipped_pages"] = ",".join(str(n) for n in skipped)
-        blocks = _pdf_blocks(_drop_running_lines(pages), meta)
+        blocks = _lift_byline(_pdf_blocks(_drop_running_lines(pages), meta), meta)
         if skipped and not blocks:
             raise DocumentTooLarge(
                 f"pages {meta['skipped_pages']} hold over "
@@ -1041,16 +1059,20 @@ _HTML_DROP = (
 _BOILERPLATE_ROLES = frozenset(
     {"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog"}
 )
-_BOILERPLATE_NAMES = re.compile(
-    r"cookie|consent|banner|gdpr|breadcrumb|sidebar|skip-?link|newsletter|share-?bar|"
-    r"social|advert|promo|popup|modal|site-?(?:header|footer|nav)",
+_BOILERPLATE_NAME = re.compile(
+    r"(?:[a-z0-9]+[-_])*?(?:cookies?|consent|banner|gdpr|breadcrumbs?|sidebar|skip-?links?|"
+    r"newsletter|share|sharing|social|advert|ads|promo|popup|modal|site-?(?:header|footer|nav))"
+    r"(?:[-_][a-z0-9]+)*",
     re.I,
 )
+# A class saying the page *has* a banner ("has-cookie-banner", "no-sidebar") is not one.
+_STATE_PREFIXES = ("no-", "has-", "with-", "is-", "show-", "hide-", "without-")
+_NEVER_BOILERPLATE = frozenset({"html", "body", "main", "article"})
 
 
 def _is_boilerplate(tag: Any) -> bool:
     attrs = getattr(tag, "attrs", None)
-    if not attrs:
+    if not attrs or getattr(tag, "name", "") in _NEVER_BOILERPLATE:
         return False
     if str(attrs.get("role", "")).lower() in _BOILERPLATE_ROLES:
         return True
@@ -1059,8 +1081,14 @@ def _is_boilerplate(tag: Any) -> bool:
     style = str(attrs.get("style", "")).replace(" ", "").lower()
     if "display:none" in style or "visibility:hidden" in style:
         return True
-    names = " ".join([str(attrs.get("id", "")), *(attrs.get("class") or [])])
-    return bool(names.strip()) and bool(_BOILERPLATE_NAMES.search(names))
+    classes = attrs.get("class") or []
+    tokens = [str(attrs.get("id", "")), *(classes if isinstance(classes, list) else [classes])]
+    return any(
+        token
+        and not token.lower().startswith(_STATE_PREFIXES)
+        and _BOILERPLATE_NAME.fullmatch(token)
+        for token in tokens
+    )
 
 
 def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Document:
@@ -1160,11 +1188,14 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
 
     walk(root)
     flush()
+    meta: dict[str, Any] = {}
+    blocks = _lift_byline(blocks, meta)
     return Document(
         source=source,
         title=title or _title_from_path(path),
         blocks=blocks,
         url=url,
+        meta=meta,
         format="html",
     )
 
@@ -1215,8 +1246,14 @@ def _load_docx(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
                 headings.append((level, text))
             continue
         blocks.append(Block(text, " > ".join(h for _, h in headings)))
+    meta: dict[str, Any] = {}
+    blocks = _lift_byline(blocks, meta)
     return Document(
-        source=source, title=title or _title_from_path(path), blocks=blocks, format="docx"
+        source=source,
+        title=title or _title_from_path(path),
+        blocks=blocks,
+        meta=meta,
+        format="docx",
     )
 
 
