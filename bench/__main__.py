@@ -10,6 +10,7 @@ SCRIPTS = (
     "bench.eval_retrieval",
     "bench.eval_heldout",
     "bench.knowledge_bench",
+    "bench.documents_bench",
     "bench.portfolio_bench",
     "bench.digest_bench",
     "bench.ack_bench",

@@ -1091,6 +1091,31 @@ def _is_boilerplate(tag: Any) -> bool:
     )
 
 
+_HTML_CONTAINERS = frozenset({*_HTML_BLOCKS, *_HTML_HEADINGS, "div"})
+_HTML_DROP_SET = frozenset(_HTML_DROP)
+
+
+def _html_drops(tag: Any, in_content: bool) -> bool:
+    """Site chrome: scripts, navigation, forms, the page's header and every footer,
+    asides, cookie banners and other boilerplate by role, class or id. A header inside
+    the article or main part is kept (it holds the article's h1)."""
+    name = tag.name
+    if name in _HTML_DROP_SET or name == "footer" or name == "header" and not in_content:
+        return True
+    return _is_boilerplate(tag)
+
+
+def _html_visible(tag: Any) -> bool:
+    """No ancestor of ``tag`` (nor the tag) is boilerplate."""
+    chain = [p for p in reversed(list(tag.parents)) if p.name != "[document]"]
+    in_content = False
+    for node in [*chain, tag]:
+        if _html_drops(node, in_content):
+            return False
+        in_content = in_content or node.name in ("article", "main")
+    return True
+
+
 def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Document:
     from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
@@ -1112,18 +1137,8 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
             url = safe_url(urljoin(base, str(candidate).strip()) if base else candidate)
             if url:
                 break
-    for tag in soup(_HTML_DROP):
-        tag.decompose()
-    for tag in soup(["header", "footer"]):
-        if tag.decomposed:
-            continue
-        # A page's header and footer are site chrome; an article's own header holds its h1.
-        if tag.name == "footer" or not tag.find_parent(["article", "main"]):
-            tag.decompose()
-    for tag in soup.find_all(_is_boilerplate):
-        if not tag.decomposed:
-            tag.decompose()
-    deadline.check()
+    # Boilerplate is skipped while walking, not removed from the tree: bs4's removal
+    # costs time in the number of siblings, which made large pages quadratic.
     root: Any = soup.find("main") or soup.find(None, {"role": "main"})
     if root is None:
         articles = soup.find_all("article")
@@ -1131,9 +1146,13 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
             root = max(articles, key=lambda a: len(a.get_text(" ", strip=True)))
     if root is None:
         root = soup.body or soup
-    h1 = root.find("h1") or soup.find("h1")
-    heading_title = _WS.sub(" ", h1.get_text(" ")).strip() if isinstance(h1, Tag) else ""
-    title = heading_title or page_title
+    deadline.check()
+    title = page_title
+    for scope in (root, soup):
+        h1 = next((h for h in scope.find_all("h1") if _html_visible(h)), None)
+        if h1 is not None:
+            title = _WS.sub(" ", h1.get_text(" ")).strip() or page_title
+            break
 
     headings: list[tuple[int, str]] = []
     blocks: list[Block] = []
@@ -1149,7 +1168,9 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
             add("".join(pending))
             pending.clear()
 
-    def walk(element: Any) -> None:
+    visited = [0]
+
+    def walk(element: Any, in_content: bool) -> None:
         for child in element.children:
             if isinstance(child, Comment):
                 continue
@@ -1157,6 +1178,11 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
                 pending.append(str(child))
                 continue
             if not isinstance(child, Tag):
+                continue
+            visited[0] += 1
+            if visited[0] % 2000 == 0:
+                deadline.check()
+            if _html_drops(child, in_content):
                 continue
             name = child.name
             if name in _HTML_HEADINGS:
@@ -1178,15 +1204,17 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
                     _WS.sub(" ", c.get_text(" ")).strip() for c in child.find_all(["td", "th"])
                 ]
                 add(" | ".join(c for c in cells if c))
-            elif name in _HTML_BLOCKS and not child.find([*_HTML_BLOCKS, *_HTML_HEADINGS, "div"]):
+            elif name in _HTML_BLOCKS and not any(
+                getattr(d, "name", None) in _HTML_CONTAINERS for d in child.descendants
+            ):
                 flush()
                 add(child.get_text())
             else:
                 flush()
-                walk(child)
+                walk(child, in_content or name in ("article", "main"))
                 flush()
 
-    walk(root)
+    walk(root, getattr(root, "name", "") in ("article", "main"))
     flush()
     meta: dict[str, Any] = {}
     blocks = _lift_byline(blocks, meta)
