@@ -45,7 +45,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*\.?)\s+[A-Z][^.!?]*$")
 # A word cut at a line end ("imple-\nmentation"), also across a blank line in PDF text.
 _NUMBERED_LOOSE = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+\.?)\s+[A-Z].*$")  # "4.2.1. Level 1. Data"
-_HYPHEN_BREAK = re.compile(r"(\w+)-[ \t]*\n[ \t]*(?:\n[ \t]*)?([a-z]\w*)")
+# (\b keeps it linear on a very long "word": each word is tried once, not per letter.)
+_HYPHEN_BREAK = re.compile(r"\b(\w+)-[ \t]*\n[ \t]*(?:\n[ \t]*)?([a-z]\w*)")
 _WS = re.compile(r"\s+")
 
 
@@ -445,7 +446,7 @@ def _load_markdown(text: str, path: Path, source: str, deadline: _Deadline) -> D
             in_fence = not in_fence
             buffer.append(line)
             continue
-        heading = None if in_fence else _HEADING_MD.match(line)
+        heading = None if in_fence or len(line) > 300 else _HEADING_MD.match(line)
         if heading:
             flush()
             level, name = len(heading.group(1)), _strip_inline(heading.group(2))
@@ -479,15 +480,24 @@ def _loose_front_matter(text: str) -> dict[str, Any]:
     return meta
 
 
-_EMPHASIS = re.compile(r"(\*\*|__|\*|(?<!\w)_)(?=\S)(.+?)(?<=\S)\1(?!\w)")
+# Emphasis whose inside cannot hold its own delimiter: linear time on hostile input
+# (".+?" made a line of 20,000 unmatched "*" take minutes).
+_EMPHASIS = (
+    re.compile(r"\*\*(?=\S)([^*\n]+?)(?<=\S)\*\*"),
+    re.compile(r"(?<!\w)__(?=\S)([^_\n]+?)(?<=\S)__(?!\w)"),
+    re.compile(r"\*(?=\S)([^*\n]+?)(?<=\S)\*(?!\w)"),
+    re.compile(r"(?<!\w)_(?=\S)([^_\n]+?)(?<=\S)_(?!\w)"),
+)
+_MD_LINK = re.compile(r"!?\[([^\[\]\n]+)\]\([^()\s]*\)")
 
 
 def _strip_inline(text: str) -> str:
     """Markdown inline syntax out, identifiers such as ``TREND_NEW_WEEKS`` intact."""
-    text = re.sub(r"!?\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    text = _MD_LINK.sub(r"\1", text)
     text = text.replace("`", "")
     for _ in range(2):  # nested emphasis such as ***bold italic***
-        text = _EMPHASIS.sub(r"\2", text)
+        for pattern in _EMPHASIS:
+            text = pattern.sub(r"\1", text)
     return text.strip()
 
 

@@ -193,3 +193,16 @@ def test_a_pdf_page_that_inflates_into_endless_text_is_rejected_quickly(
     path.write_bytes(pdf_bomb(4000))  # small enough to parse, too much text
     with pytest.raises(DocumentTooLarge, match="KNOWLEDGE_MAX_CHARS"):
         load_document(path, limits=Limits(max_chars=20_000))
+
+
+def test_markdown_full_of_unmatched_marks_parses_in_linear_time(tmp_path: Path) -> None:
+    """20,000 unmatched '*' on one line took minutes with a backtracking pattern."""
+    path = tmp_path / "marks.md"
+    path.write_text("# Marks\n\n" + "*word " * 20_000 + "\n\n" + "[a](" * 20_000 + "\n\nEnd.\n")
+    doc = load_document(path)
+    assert doc.blocks[0].text.startswith("*word *word")
+    assert doc.blocks[-1].text == "End."
+    path.write_text(
+        "# Marks\n\n**bold**, *it*, ***both***, __under__ and [a link](https://x.y/z).\n"
+    )
+    assert load_document(path).blocks[0].text == "bold, it, both, under and a link."
