@@ -11,6 +11,7 @@ SCRIPTS = (
     "bench.eval_heldout",
     "bench.eval_sets",
     "bench.knowledge_bench",
+    "bench.documents_bench",
     "bench.portfolio_bench",
     "bench.digest_bench",
     "bench.ack_bench",

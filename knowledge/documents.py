@@ -45,7 +45,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*\.?)\s+[A-Z][^.!?]*$")
 # A word cut at a line end ("imple-\nmentation"), also across a blank line in PDF text.
 _NUMBERED_LOOSE = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+\.?)\s+[A-Z].*$")  # "4.2.1. Level 1. Data"
-_HYPHEN_BREAK = re.compile(r"(\w+)-[ \t]*\n[ \t]*(?:\n[ \t]*)?([a-z]\w*)")
+# (\b keeps it linear on a very long "word": each word is tried once, not per letter.)
+_HYPHEN_BREAK = re.compile(r"\b(\w+)-[ \t]*\n[ \t]*(?:\n[ \t]*)?([a-z]\w*)")
 _WS = re.compile(r"\s+")
 
 
@@ -75,6 +76,9 @@ class Limits:
     max_chars: int = 3_000_000
     max_chunks: int = 5000
     max_seconds: float = 60.0
+    # pypdf parses a page's drawing instructions before any text comes out (about
+    # 0.4 MB/s); a page with more than this is skipped rather than parsed for minutes.
+    max_page_content_bytes: int = 4 * _MB
 
     @classmethod
     def from_settings(cls, settings: Any) -> Limits:
@@ -442,7 +446,7 @@ def _load_markdown(text: str, path: Path, source: str, deadline: _Deadline) -> D
             in_fence = not in_fence
             buffer.append(line)
             continue
-        heading = None if in_fence else _HEADING_MD.match(line)
+        heading = None if in_fence or len(line) > 300 else _HEADING_MD.match(line)
         if heading:
             flush()
             level, name = len(heading.group(1)), _strip_inline(heading.group(2))
@@ -476,15 +480,24 @@ def _loose_front_matter(text: str) -> dict[str, Any]:
     return meta
 
 
-_EMPHASIS = re.compile(r"(\*\*|__|\*|(?<!\w)_)(?=\S)(.+?)(?<=\S)\1(?!\w)")
+# Emphasis whose inside cannot hold its own delimiter: linear time on hostile input
+# (".+?" made a line of 20,000 unmatched "*" take minutes).
+_EMPHASIS = (
+    re.compile(r"\*\*(?=\S)([^*\n]+?)(?<=\S)\*\*"),
+    re.compile(r"(?<!\w)__(?=\S)([^_\n]+?)(?<=\S)__(?!\w)"),
+    re.compile(r"\*(?=\S)([^*\n]+?)(?<=\S)\*(?!\w)"),
+    re.compile(r"(?<!\w)_(?=\S)([^_\n]+?)(?<=\S)_(?!\w)"),
+)
+_MD_LINK = re.compile(r"!?\[([^\[\]\n]+)\]\([^()\s]*\)")
 
 
 def _strip_inline(text: str) -> str:
     """Markdown inline syntax out, identifiers such as ``TREND_NEW_WEEKS`` intact."""
-    text = re.sub(r"!?\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    text = _MD_LINK.sub(r"\1", text)
     text = text.replace("`", "")
     for _ in range(2):  # nested emphasis such as ***bold italic***
-        text = _EMPHASIS.sub(r"\2", text)
+        for pattern in _EMPHASIS:
+            text = pattern.sub(r"\1", text)
     return text.strip()
 
 
@@ -520,8 +533,8 @@ _PAGE_NUMBER = re.compile(
     re.I,
 )
 _BYLINE = re.compile(
-    r"^(?:by|written by|posted by|authors?|photo(?:graph)?|illustration|image|credit)s?\b"
-    r"[:\s]",
+    r"^(?:by|(?:written|posted|published|edited|maintained|(?:last\s+)?updated)\s+(?:by|on)|"
+    r"authors?|photo(?:graph)?|illustration|image|credit)s?\b[:\s]",
     re.I,
 )
 _NAME_TOKEN = re.compile(r"^(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?|[A-Z]\.)$")
@@ -710,6 +723,18 @@ def _body_follows(units: list[str], n: int, vocabulary: set[str]) -> bool:
     return False
 
 
+def _lift_byline(blocks: list[Block], meta: dict[str, Any]) -> list[Block]:
+    """A byline or bare author name before the first paragraph is metadata, not text."""
+    vocabulary = _vocabulary(" ".join(block.text for block in blocks[:200]))
+    for i, block in enumerate(blocks[:3]):
+        if len(block.text) > 120:
+            break
+        if _is_byline(block.text, vocabulary):
+            meta.setdefault("byline", block.text)
+            return blocks[:i] + blocks[i + 1 :]
+    return blocks
+
+
 def _push_heading(headings: list[tuple[int, str]], level: int, name: str) -> None:
     headings[:] = [(lvl, h) for lvl, h in headings if lvl < level]
     headings.append((level, name))
@@ -734,16 +759,29 @@ class _Line:
     size: float
     bold: bool
     text: str
-    end_x: float = 0.0
 
 
-def _page_lines(page: Any, number: int) -> list[_Line]:
-    """The page's text lines with position and font size, in content-stream order."""
+def _page_lines(
+    page: Any, number: int, *, deadline: _Deadline | None = None, max_chars: int = 0
+) -> list[_Line]:
+    """The page's text lines with position and font size, in content-stream order.
+
+    The text is exactly pypdf's own extraction (its visitor sees the same pieces,
+    spaces and line breaks included); the visitor adds where each line sits and how
+    large and bold its font is."""
     lines: list[_Line] = []
+    current: list[_Line] = []  # the line being built (empty: the next piece opens one)
+    seen = [0, 0]  # calls, characters: a hostile page is stopped from inside pypdf
 
     def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
-        if not text or not text.strip():
+        if not text:
             return
+        seen[0] += 1
+        seen[1] += len(text)
+        if max_chars and seen[1] > max_chars:
+            raise DocumentTooLarge(f"over {max_chars:,} characters of text (KNOWLEDGE_MAX_CHARS)")
+        if deadline is not None and seen[0] % 1000 == 0:
+            deadline.check()
         a, b, c, d, e, f = (float(v) for v in cm)
         scale = math.hypot(tm[2] * a + tm[3] * c, tm[2] * b + tm[3] * d) or 1.0
         eff = abs(float(size or 0) * scale) or 1.0
@@ -751,20 +789,24 @@ def _page_lines(page: Any, number: int) -> list[_Line]:
         y = tm[4] * b + tm[5] * d + f
         name = str(font.get("/BaseFont", "")) if hasattr(font, "get") else ""
         bold = "bold" in name.lower() or "black" in name.lower()
-        for k, piece in enumerate(p for p in text.split("\n") if p.strip()):
-            yy = y - k * eff * 1.2
-            last = lines[-1] if lines else None
-            if last is not None and abs(last.y - yy) < 0.5 * max(eff, last.size) and k == 0:
-                gap = x - last.end_x
-                joiner = "" if last.text.endswith(" ") or piece.startswith(" ") else " "
-                if gap < 0.15 * eff and gap > -eff:
-                    joiner = ""
-                last.text += joiner + piece
-                last.end_x = x + 0.5 * eff * len(piece)
-                last.size = max(last.size, eff)
-                last.bold = last.bold and bold
+        for k, piece in enumerate(text.split("\n")):
+            if k > 0:
+                current.clear()  # a line break: the next piece starts a new line
+            if not piece:
                 continue
-            lines.append(_Line(number, x, yy, eff, bold, piece, end_x=x + 0.5 * eff * len(piece)))
+            if not current:
+                line = _Line(number, x, y - k * eff * 1.2, eff, bold, piece)
+                lines.append(line)
+                current.append(line)
+                continue
+            line = current[0]
+            if piece.strip():
+                if line.text.strip():
+                    line.size = max(line.size, eff)
+                    line.bold = line.bold and bold
+                else:  # the line so far was only spaces: this piece defines it
+                    line.x, line.y, line.size, line.bold = x, y, eff, bold
+            line.text += piece
 
     page.extract_text(visitor_text=visit)
     for line in lines:
@@ -865,7 +907,12 @@ def _pdf_blocks(pages: list[list[_Line]], meta: dict[str, Any]) -> list[Block]:
     top = heading_sizes[0] if heading_sizes else None
     if first_heading is not None and top is not None and first_heading[2][0].page == 1:
         top_count = sum(1 for it in items if it[0] == "h" and round(it[2][0].size, 1) == top)
-        if round(first_heading[2][0].size, 1) == top and top_count == 1 and len(heading_sizes) > 1:
+        at_top = items[0] is first_heading
+        if (
+            round(first_heading[2][0].size, 1) == top
+            and top_count == 1
+            and (len(heading_sizes) > 1 or at_top)
+        ):
             meta["title"] = " ".join(ln.text for ln in first_heading[2])
             items.remove(first_heading)
 
@@ -899,7 +946,8 @@ def _pdf_blocks(pages: list[list[_Line]], meta: dict[str, Any]) -> list[Block]:
             prev = para[-1]
             gap = prev.y - line.y
             closes = prev.text[-1:] in ".!?:"
-            ended = closes and len(prev.text) < 0.8 * full
+            # Only a paragraph's last line is short: a short line ends the paragraph.
+            ended = len(prev.text) < (0.8 if closes else 0.6) * full
             if (
                 prev.page != line.page
                 and closes
@@ -910,6 +958,20 @@ def _pdf_blocks(pages: list[list[_Line]], meta: dict[str, Any]) -> list[Block]:
         para.append(line)
     flush()
     return blocks
+
+
+def _content_size(page: Any) -> int:
+    """Decoded bytes of a page's content streams (inflating is fast; parsing is not)."""
+    contents = page.get("/Contents")
+    if contents is None:
+        return 0
+    contents = contents.get_object()
+    parts = contents if isinstance(contents, list) else [contents]
+    total = 0
+    for part in parts:
+        data = part.get_object().get_data()
+        total += len(data)
+    return total
 
 
 def _load_pdf(
@@ -934,16 +996,28 @@ def _load_pdf(
             )
         pages: list[list[_Line]] = []
         chars = 0
+        skipped: list[int] = []
         for number, page in enumerate(reader.pages, start=1):
             deadline.check()
-            lines = _page_lines(page, number)
+            if _content_size(page) > limits.max_page_content_bytes:
+                skipped.append(number)
+                pages.append([])
+                continue
+            lines = _page_lines(page, number, deadline=deadline, max_chars=limits.max_chars - chars)
             chars += sum(len(line.text) for line in lines)
             if chars > limits.max_chars:
                 raise DocumentTooLarge(
                     f"over {limits.max_chars:,} characters of text (KNOWLEDGE_MAX_CHARS)"
                 )
             pages.append(lines)
-        blocks = _pdf_blocks(_drop_running_lines(pages), meta)
+        if skipped:
+            meta["skipped_pages"] = ",".join(str(n) for n in skipped)
+        blocks = _lift_byline(_pdf_blocks(_drop_running_lines(pages), meta), meta)
+        if skipped and not blocks:
+            raise DocumentTooLarge(
+                f"pages {meta['skipped_pages']} hold over "
+                f"{_mb(limits.max_page_content_bytes)} of drawing instructions each"
+            )
         if not blocks:  # no positioned text: fall back to pypdf's plain extraction
             section = ""
             for number, page in enumerate(reader.pages, start=1):
@@ -995,16 +1069,20 @@ _HTML_DROP = (
 _BOILERPLATE_ROLES = frozenset(
     {"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog"}
 )
-_BOILERPLATE_NAMES = re.compile(
-    r"cookie|consent|banner|gdpr|breadcrumb|sidebar|skip-?link|newsletter|share-?bar|"
-    r"social|advert|promo|popup|modal|site-?(?:header|footer|nav)",
+_BOILERPLATE_NAME = re.compile(
+    r"(?:[a-z0-9]+[-_])*?(?:cookies?|consent|banner|gdpr|breadcrumbs?|sidebar|skip-?links?|"
+    r"newsletter|share|sharing|social|advert|ads|promo|popup|modal|site-?(?:header|footer|nav))"
+    r"(?:[-_][a-z0-9]+)*",
     re.I,
 )
+# A class saying the page *has* a banner ("has-cookie-banner", "no-sidebar") is not one.
+_STATE_PREFIXES = ("no-", "has-", "with-", "is-", "show-", "hide-", "without-")
+_NEVER_BOILERPLATE = frozenset({"html", "body", "main", "article"})
 
 
 def _is_boilerplate(tag: Any) -> bool:
     attrs = getattr(tag, "attrs", None)
-    if not attrs:
+    if not attrs or getattr(tag, "name", "") in _NEVER_BOILERPLATE:
         return False
     if str(attrs.get("role", "")).lower() in _BOILERPLATE_ROLES:
         return True
@@ -1013,8 +1091,39 @@ def _is_boilerplate(tag: Any) -> bool:
     style = str(attrs.get("style", "")).replace(" ", "").lower()
     if "display:none" in style or "visibility:hidden" in style:
         return True
-    names = " ".join([str(attrs.get("id", "")), *(attrs.get("class") or [])])
-    return bool(names.strip()) and bool(_BOILERPLATE_NAMES.search(names))
+    classes = attrs.get("class") or []
+    tokens = [str(attrs.get("id", "")), *(classes if isinstance(classes, list) else [classes])]
+    return any(
+        token
+        and not token.lower().startswith(_STATE_PREFIXES)
+        and _BOILERPLATE_NAME.fullmatch(token)
+        for token in tokens
+    )
+
+
+_HTML_CONTAINERS = frozenset({*_HTML_BLOCKS, *_HTML_HEADINGS, "div"})
+_HTML_DROP_SET = frozenset(_HTML_DROP)
+
+
+def _html_drops(tag: Any, in_content: bool) -> bool:
+    """Site chrome: scripts, navigation, forms, the page's header and every footer,
+    asides, cookie banners and other boilerplate by role, class or id. A header inside
+    the article or main part is kept (it holds the article's h1)."""
+    name = tag.name
+    if name in _HTML_DROP_SET or name == "footer" or name == "header" and not in_content:
+        return True
+    return _is_boilerplate(tag)
+
+
+def _html_visible(tag: Any) -> bool:
+    """No ancestor of ``tag`` (nor the tag) is boilerplate."""
+    chain = [p for p in reversed(list(tag.parents)) if p.name != "[document]"]
+    in_content = False
+    for node in [*chain, tag]:
+        if _html_drops(node, in_content):
+            return False
+        in_content = in_content or node.name in ("article", "main")
+    return True
 
 
 def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Document:
@@ -1038,18 +1147,8 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
             url = safe_url(urljoin(base, str(candidate).strip()) if base else candidate)
             if url:
                 break
-    for tag in soup(_HTML_DROP):
-        tag.decompose()
-    for tag in soup(["header", "footer"]):
-        if tag.decomposed:
-            continue
-        # A page's header and footer are site chrome; an article's own header holds its h1.
-        if tag.name == "footer" or not tag.find_parent(["article", "main"]):
-            tag.decompose()
-    for tag in soup.find_all(_is_boilerplate):
-        if not tag.decomposed:
-            tag.decompose()
-    deadline.check()
+    # Boilerplate is skipped while walking, not removed from the tree: bs4's removal
+    # costs time in the number of siblings, which made large pages quadratic.
     root: Any = soup.find("main") or soup.find(None, {"role": "main"})
     if root is None:
         articles = soup.find_all("article")
@@ -1057,9 +1156,13 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
             root = max(articles, key=lambda a: len(a.get_text(" ", strip=True)))
     if root is None:
         root = soup.body or soup
-    h1 = root.find("h1") or soup.find("h1")
-    heading_title = _WS.sub(" ", h1.get_text(" ")).strip() if isinstance(h1, Tag) else ""
-    title = heading_title or page_title
+    deadline.check()
+    title = page_title
+    for scope in (root, soup):
+        h1 = next((h for h in scope.find_all("h1") if _html_visible(h)), None)
+        if h1 is not None:
+            title = _WS.sub(" ", h1.get_text(" ")).strip() or page_title
+            break
 
     headings: list[tuple[int, str]] = []
     blocks: list[Block] = []
@@ -1075,7 +1178,9 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
             add("".join(pending))
             pending.clear()
 
-    def walk(element: Any) -> None:
+    visited = [0]
+
+    def walk(element: Any, in_content: bool) -> None:
         for child in element.children:
             if isinstance(child, Comment):
                 continue
@@ -1083,6 +1188,11 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
                 pending.append(str(child))
                 continue
             if not isinstance(child, Tag):
+                continue
+            visited[0] += 1
+            if visited[0] % 2000 == 0:
+                deadline.check()
+            if _html_drops(child, in_content):
                 continue
             name = child.name
             if name in _HTML_HEADINGS:
@@ -1104,21 +1214,26 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
                     _WS.sub(" ", c.get_text(" ")).strip() for c in child.find_all(["td", "th"])
                 ]
                 add(" | ".join(c for c in cells if c))
-            elif name in _HTML_BLOCKS and not child.find([*_HTML_BLOCKS, *_HTML_HEADINGS, "div"]):
+            elif name in _HTML_BLOCKS and not any(
+                getattr(d, "name", None) in _HTML_CONTAINERS for d in child.descendants
+            ):
                 flush()
                 add(child.get_text())
             else:
                 flush()
-                walk(child)
+                walk(child, in_content or name in ("article", "main"))
                 flush()
 
-    walk(root)
+    walk(root, getattr(root, "name", "") in ("article", "main"))
     flush()
+    meta: dict[str, Any] = {}
+    blocks = _lift_byline(blocks, meta)
     return Document(
         source=source,
         title=title or _title_from_path(path),
         blocks=blocks,
         url=url,
+        meta=meta,
         format="html",
     )
 
@@ -1169,8 +1284,14 @@ def _load_docx(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
                 headings.append((level, text))
             continue
         blocks.append(Block(text, " > ".join(h for _, h in headings)))
+    meta: dict[str, Any] = {}
+    blocks = _lift_byline(blocks, meta)
     return Document(
-        source=source, title=title or _title_from_path(path), blocks=blocks, format="docx"
+        source=source,
+        title=title or _title_from_path(path),
+        blocks=blocks,
+        meta=meta,
+        format="docx",
     )
 
 

@@ -168,8 +168,8 @@ def test_docx_styles_give_title_heading_levels_and_tables_in_reading_order(
     document.save(str(path))
     doc = load_document(path)
     assert doc.title == "Chargeback policy"
+    assert doc.meta["byline"] == "Anna Berger"
     assert [(b.section, b.text) for b in doc.blocks] == [
-        ("", "Anna Berger"),
         ("Rates > Tokens", "Units pay for model tokens at cost plus five percent."),
         ("Rates > Tokens", "GPU hour | 2.10 EUR"),
         ("Rates > Hosting", "Hosting is billed monthly per deployed service."),
@@ -213,8 +213,8 @@ def test_html_keeps_the_article_with_its_heading_path_and_drops_boilerplate(
     doc = load_document(path)
     assert doc.title == "Incident handling"
     assert doc.url == "https://intranet.example.com/ops/incidents"
+    assert doc.meta["byline"] == "Updated by the ops team"
     assert [(b.section, b.text) for b in doc.blocks] == [
-        ("", "Updated by the ops team"),
         (
             "Severity levels",
             "A severity one incident stops a business process for more than one unit.",
@@ -238,6 +238,17 @@ def test_html_keeps_the_article_with_its_heading_path_and_drops_boilerplate(
         "color",
     ):
         assert boilerplate not in text
+
+
+def test_html_classes_that_only_mention_a_banner_do_not_drop_the_page(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text(
+        '<html><body class="has-cookie-banner"><div id="page" class="no-sidebar">'
+        '<div class="content"><h2>Rates</h2><p>Tokens are billed at cost.</p></div>'
+        '<div class="cookie-notice">We use cookies.</div></div></body></html>'
+    )
+    doc = load_document(path)
+    assert [(b.section, b.text) for b in doc.blocks] == [("Rates", "Tokens are billed at cost.")]
 
 
 def test_html_without_canonical_link_uses_og_url_and_ignores_unsafe_links(
@@ -370,3 +381,23 @@ def test_the_bundled_corpus_keeps_notes_about_its_own_files_out_of_the_body() ->
         for phrase in ("seed file", "(seed `", "Research note", " of 3,"):
             assert phrase not in body, (path.name, phrase)
         assert all(not b.section or b.section.strip() for b in doc.blocks)
+
+
+def test_an_author_line_under_a_pdf_title_is_a_byline_not_text(tmp_path: Path) -> None:
+    path = tmp_path / "memo.pdf"
+    body = "The spine team reviews every new use case within two weeks of its registration."
+    path.write_bytes(
+        layout_pdf(
+            [
+                [
+                    (20, "Review memo", None),
+                    (11, "Dana Smith", None),
+                    (11, body, None),
+                ]
+            ]
+        )
+    )
+    doc = load_document(path)
+    assert doc.title == "Review memo"
+    assert doc.meta["byline"] == "Dana Smith"
+    assert [(b.section, b.text) for b in doc.blocks] == [("", body)]

@@ -150,3 +150,59 @@ def test_a_loader_change_re_ingests_unchanged_files_and_replaces_their_chunks(
     assert service.chunk_count() == len(after.chunks)
     again = service.ingest([corpus])
     assert (again.updated, again.skipped) == (0, 4)
+
+
+def pdf_bomb(repeats: int) -> bytes:
+    """One page whose compressed content stream (a few KB) holds ``repeats`` text ops."""
+    import zlib
+
+    stream = zlib.compress(b"BT /F1 12 Tf 72 700 Td (spam and more spam) Tj ET\n" * repeats, 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def test_a_pdf_page_that_inflates_into_endless_text_is_rejected_quickly(
+    tmp_path: Path,
+) -> None:
+    data = pdf_bomb(200_000)  # 10 MB of text operators, minutes for a PDF parser
+    assert len(data) < 100_000
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(data)
+    with pytest.raises(DocumentTooLarge, match="drawing instructions"):
+        load_document(path)
+    path.write_bytes(pdf_bomb(4000))  # small enough to parse, too much text
+    with pytest.raises(DocumentTooLarge, match="KNOWLEDGE_MAX_CHARS"):
+        load_document(path, limits=Limits(max_chars=20_000))
+
+
+def test_markdown_full_of_unmatched_marks_parses_in_linear_time(tmp_path: Path) -> None:
+    """20,000 unmatched '*' on one line took minutes with a backtracking pattern."""
+    path = tmp_path / "marks.md"
+    path.write_text("# Marks\n\n" + "*word " * 20_000 + "\n\n" + "[a](" * 20_000 + "\n\nEnd.\n")
+    doc = load_document(path)
+    assert doc.blocks[0].text.startswith("*word *word")
+    assert doc.blocks[-1].text == "End."
+    path.write_text(
+        "# Marks\n\n**bold**, *it*, ***both***, __under__ and [a link](https://x.y/z).\n"
+    )
+    assert load_document(path).blocks[0].text == "bold, it, both, under and a link."
