@@ -133,6 +133,11 @@ def _render(o: x.Outcome, user: str) -> Reply:  # noqa: C901 - one branch per ou
     if isinstance(o, x.Snoozed):
         note = f":zzz: *{o.card.ref}* is kept out of drop candidates for {o.weeks} week(s)."
         return Reply(build_card_blocks(o.card, note=note))
+    if isinstance(o, x.EditForm):
+        return Reply([section(f"Run `/usecase edit {o.card.id}` to open the form.")])
+    if isinstance(o, x.Edited):
+        note = f":pencil2: Saved *{o.card.ref}*: {escape(', '.join(o.changed))} changed."
+        return Reply(build_card_blocks(o.card, note=note))
     if isinstance(o, x.HistoryShown):
         return Reply(build_history_blocks(f"UC-{o.use_case_id}", o.entries))
     log.warning("no Slack rendering for %s", type(o).__name__)

@@ -120,6 +120,10 @@ def lines(o: Outcome) -> list[str]:  # noqa: C901 - one branch per outcome
         return [f"{o.card.ref} units: {', '.join(o.card.units)}."]
     if isinstance(o, x.Snoozed):
         return [f"{o.card.ref} is snoozed until {o.card.snoozed_until}."]
+    if isinstance(o, x.EditForm):
+        return ["The edit form is Slack-only here: " + c.USAGE["edit"]]
+    if isinstance(o, x.Edited):
+        return [f"Edited {o.card.ref}: {', '.join(o.changed)}."] + card_lines(o.card)
     if isinstance(o, x.HistoryShown):
         return history_lines(o.entries) or [f"UC-{o.use_case_id} has no recorded changes."]
     return [f"Not supported here: {type(o).__name__}"]

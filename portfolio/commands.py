@@ -30,13 +30,17 @@ from portfolio.fields import (
     check_description,
     check_metric_values,
     check_phase,
+    check_processes,
     check_reason,
+    check_risk,
     check_title,
     check_unit,
+    check_units,
     check_week,
     parse_id,
     parse_number,
     slack_unescape,
+    split_list,
 )
 from portfolio.fields import clip as _clip
 from portfolio.models import METRIC_NAMES
@@ -59,6 +63,10 @@ USAGE: dict[str, str] = {
     "adopt": "/usecase adopt <id> <business unit>",
     "snooze": "/usecase snooze <id> [weeks]",
     "history": "/usecase history <id>",
+    "edit": (
+        "/usecase edit <id> [title=… description=… risk=minimal|limited|high "
+        "units=…|units+=…|units-=… processes=… owner=@user]   (without fields: a form)"
+    ),
     "help": "/usecase help",
 }
 
@@ -75,6 +83,7 @@ _EXPLAIN: dict[str, str] = {
     "adopt": "record that another business unit runs it; owner or admin",
     "snooze": "keep it out of the digest's drop candidates for a few weeks; owner or admin",
     "history": "who changed what and when",
+    "edit": "correct a use case's fields, units or owner; owner or admin",
     "help": "this text",
 }
 
@@ -93,13 +102,14 @@ HELP_TEXT = "\n".join(
         "adopt",
         "snooze",
         "history",
+        "edit",
         "help",
     )
 ) + ("\nIds can be written 12 or UC-12. Metric names: " + ", ".join(METRIC_NAMES) + ".")
 
 SUBCOMMANDS_USAGE = (
     "/usecase <register|list|show|vote|unvote|metric|phase|drop|restore|adopt|snooze|"
-    "history|help> ..."
+    "history|edit|help> ..."
 )
 LIST_KEYWORDS = ("pilot", "production", "platform", "dropped", "mine", "active", "all")
 
@@ -188,6 +198,29 @@ class History:
     id: int
 
 
+@dataclass(frozen=True)
+class EditModal:
+    """``/usecase edit <id>`` without fields: the form, prefilled."""
+
+    id: int
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Fields left None stay as they are; ``units`` replaces the list, ``units_add`` and
+    ``units_remove`` change it."""
+
+    id: int
+    title: str | None = None
+    description: str | None = None
+    risk_tier: str | None = None
+    units: tuple[str, ...] | None = None
+    units_add: tuple[str, ...] = ()
+    units_remove: tuple[str, ...] = ()
+    processes: tuple[str, ...] | None = None
+    owner: str | None = None
+
+
 Command = (
     Help
     | RegisterModal
@@ -203,6 +236,8 @@ Command = (
     | Adopt
     | Snooze
     | History
+    | EditModal
+    | Edit
 )
 
 # --- the parser ------------------------------------------------------------------
@@ -217,6 +252,7 @@ _ALIASES = {
     "report": "metric",
     "log": "history",
     "upvote": "vote",
+    "update": "edit",
 }
 
 
@@ -349,6 +385,74 @@ def _snooze(rest: str, usage: str) -> Command:
     return Snooze(use_case_id, int(raw))
 
 
+_EDIT_KEY = re.compile(
+    r"(?:^|(?<=\s))(title|description|risk_tier|risk|units|processes|owner)\s*(\+=|-=|=)",
+    re.IGNORECASE,
+)
+_MENTION = re.compile(r"^(?:<@([A-Z0-9]{1,32})(?:\|[^>]*)?>|@?([A-Z0-9]{1,32}))$")
+
+
+def parse_user(text: str, usage: str | None = None) -> str:
+    """A Slack user: '<@U123|ana>', '<@U123>', '@U123' or 'U123' → 'U123'."""
+    match = _MENTION.match(text.strip())
+    if not match:
+        raise InvalidInput(
+            f"'{_clip(text)}' is not a Slack user: mention them, e.g. owner=@ana.", usage=usage
+        )
+    return match.group(1) or match.group(2)
+
+
+def _edit(rest: str, usage: str) -> Command:
+    use_case_id, tail = _split_id(rest, usage)
+    if not tail:
+        return EditModal(use_case_id)
+    matches = list(_EDIT_KEY.finditer(tail))
+    if not matches or matches[0].start() != 0:
+        head = tail[: matches[0].start()] if matches else tail
+        raise InvalidInput(
+            f"'{_clip(head)}' is not field=value (e.g. title=Claims triage).", usage=usage
+        )
+    given: dict[str, str] = {}
+    add: list[str] = []
+    remove: list[str] = []
+    for match, following in zip(matches, [*matches[1:], None], strict=True):
+        key, op = match.group(1).lower(), match.group(2)
+        key = "risk_tier" if key == "risk" else key
+        value = tail[match.end() : following.start() if following else len(tail)].strip()
+        if op != "=" and key != "units":
+            raise InvalidInput(f"{op} works for units only.", usage=usage)
+        if op == "+=":
+            add += split_list(value) or [""]
+            continue
+        if op == "-=":
+            remove += split_list(value) or [""]
+            continue
+        if key in given:
+            raise InvalidInput(f"{key} is given twice.", usage=usage)
+        given[key] = value
+    if "units" in given and (add or remove):
+        raise InvalidInput(
+            "Set units= or change them with units+= / units-=, not both.", usage=usage
+        )
+    return Edit(
+        use_case_id,
+        title=check_title(given["title"], usage) if "title" in given else None,
+        description=(
+            check_description(given["description"], usage) if "description" in given else None
+        ),
+        risk_tier=check_risk(given["risk_tier"], usage) if "risk_tier" in given else None,
+        units=tuple(check_units(split_list(given["units"]), usage)) if "units" in given else None,
+        units_add=tuple(check_unit(u, usage) for u in add),
+        units_remove=tuple(check_unit(u, usage) for u in remove),
+        processes=(
+            tuple(check_processes(split_list(given["processes"]), usage))
+            if "processes" in given
+            else None
+        ),
+        owner=parse_user(given["owner"], usage) if "owner" in given else None,
+    )
+
+
 _PARSERS = {
     "help": _help,
     "register": _register,
@@ -363,4 +467,5 @@ _PARSERS = {
     "adopt": _adopt,
     "snooze": _snooze,
     "history": _id_only(History),
+    "edit": _edit,
 }

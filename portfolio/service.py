@@ -47,6 +47,7 @@ from portfolio.fields import (
     check_risk,
     check_title,
     check_unit,
+    check_units,
     check_use_case,
     check_week,
 )
@@ -436,7 +437,11 @@ class PortfolioService:
             attempt=f"{weeks} week(s)",
         )
 
-    def edit(
+    def edit(self, *, actor: str, use_case_id: int, **fields: Any) -> UseCaseCard:
+        """Correct a use case (see :meth:`edit_fields`); the card after the change."""
+        return self.edit_fields(actor=actor, use_case_id=use_case_id, **fields)[1]
+
+    def edit_fields(
         self,
         *,
         actor: str,
@@ -445,16 +450,30 @@ class PortfolioService:
         description: str | None = None,
         processes: Iterable[str] | None = None,
         risk_tier: str | None = None,
-    ) -> UseCaseCard:
-        """Change the text fields or the risk tier; fields left None stay as they are."""
-        usage = USAGE["register"]
+        units: Iterable[str] | None = None,
+        units_add: Iterable[str] = (),
+        units_remove: Iterable[str] = (),
+        owner: str | None = None,
+    ) -> tuple[builtins.list[str], UseCaseCard]:
+        """Correct a use case; fields left None stay as they are. (what changed, card).
+
+        ``units`` replaces the business units, ``units_add``/``units_remove`` change
+        them; ``owner`` hands the use case to another person. The audit event holds the
+        whole state before and after.
+        """
+        usage = USAGE["edit"]
         new_title = check_title(title, usage) if title is not None else None
         new_description = check_description(description, usage) if description is not None else None
         new_processes = check_processes(processes, usage) if processes is not None else None
         new_risk = check_risk(risk_tier, usage) if risk_tier is not None else None
+        new_units = check_units(units, usage) if units is not None else None
+        adding = check_units(units_add, usage)
+        removing = check_units(units_remove, usage)
+        new_owner = check_actor(owner) if owner is not None else None
+        changed: builtins.list[str] = []
 
         def apply(session: Session, use_case: UseCase) -> str:
-            changed = []
+            changed.clear()  # a retried transaction starts again
             if new_title is not None and new_title != use_case.title:
                 use_case.title = new_title
                 changed.append("title")
@@ -467,11 +486,61 @@ class PortfolioService:
             if new_risk is not None and new_risk != use_case.risk_tier:
                 use_case.risk_tier = new_risk
                 changed.append("risk tier")
+            if new_owner is not None and new_owner != use_case.owner_id:
+                use_case.owner_id = new_owner
+                changed.append("owner")
+            if self._edit_units(session, use_case, actor, new_units, adding, removing, usage):
+                changed.append("units")
             if not changed:
                 raise InvalidInput(f"Nothing to change on {use_case.ref}.", usage=usage)
             return ", ".join(changed)
 
-        return self._change(actor=actor, use_case_id=use_case_id, action="edit", apply=apply)
+        card = self._change(actor=actor, use_case_id=use_case_id, action="edit", apply=apply)
+        return list(changed), card
+
+    def _edit_units(
+        self,
+        session: Session,
+        use_case: UseCase,
+        actor: str,
+        replace: builtins.list[str] | None,
+        adding: builtins.list[str],
+        removing: builtins.list[str],
+        usage: str,
+    ) -> bool:
+        """Apply a units edit; whether anything changed."""
+        assert use_case.id is not None
+        current = units_of(session, [use_case.id]).get(use_case.id, [])
+        by_key = {u.lower(): u for u in current}
+        if replace is not None:
+            wanted = replace
+        else:
+            missing = [u for u in removing if u.lower() not in by_key]
+            if missing:
+                raise InvalidInput(
+                    f"{', '.join(missing)} does not run {use_case.ref} "
+                    f"(its units: {', '.join(current) or 'none'}).",
+                    usage=usage,
+                )
+            dropped = {u.lower() for u in removing}
+            wanted = [u for u in current if u.lower() not in dropped]
+            wanted += [u for u in adding if u.lower() not in {w.lower() for w in wanted}]
+        if len(wanted) > MAX_UNITS:
+            raise InvalidInput(f"At most {MAX_UNITS} business units.", usage=usage)
+        keep = {u.lower() for u in wanted}
+        gone = [u for u in current if u.lower() not in keep]
+        new = [u for u in wanted if u.lower() not in by_key]
+        if gone:
+            session.execute(
+                delete(UseCaseUnit).where(
+                    UseCaseUnit.use_case_id == use_case.id,  # type: ignore[arg-type]
+                    UseCaseUnit.unit.in_(gone),  # type: ignore[attr-defined]
+                )
+            )
+        for unit in new:
+            session.add(UseCaseUnit(use_case_id=use_case.id, unit=unit, adopted_by=actor))
+        session.flush()
+        return bool(gone or new)
 
     def _change(
         self,
@@ -584,6 +653,7 @@ class PortfolioService:
         return {
             "title": use_case.title,
             "description": use_case.description,
+            "owner_id": use_case.owner_id,
             "phase": use_case.phase,
             "status": use_case.status,
             "drop_reason": use_case.drop_reason,
