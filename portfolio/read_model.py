@@ -172,15 +172,25 @@ def classify_use_case(
     thresholds: Any = None,
     last_reported: str | None = None,
     ever_valued: bool | None = None,
+    first_reported: str | None = None,
 ) -> Trend:
     """The trend of one active use case as of ``week``: the one place trend inputs are
-    derived from a use case's stored state (cards and the digest both call it)."""
+    derived from a use case's stored state (cards and the digest both call it).
+
+    Age counts from the first activity: the registration or the first reported week
+    (``first_reported``, else the oldest week of ``history``), whichever came first.
+    """
     from portfolio import trends
 
     tz = settings.tz
     created = as_utc(created_at) or utcnow()
+    first = wk.week_of(created.astimezone(tz).date())
+    if first_reported is None and history:
+        first_reported = min(p.week for p in history)
+    if first_reported is not None and wk.weeks_between(first_reported, first) > 0:
+        first = first_reported
     return trends.classify(
-        created_week=wk.week_of(created.astimezone(tz).date()),
+        created_week=first,
         current_week=week,
         phase=phase,
         units=units,
@@ -462,6 +472,7 @@ class ReadModel:
 
         past = and_(_METRIC.use_case_id == _UC.id, _METRIC.week <= week)
         last_reported = select(func.max(_METRIC.week)).where(past).scalar_subquery()
+        first_reported = select(func.min(_METRIC.week)).where(past).scalar_subquery()
         ever_valued = (
             select(_METRIC.id)
             .where(
@@ -486,6 +497,7 @@ class ReadModel:
                     _UC.snoozed_until,
                     last_reported,
                     ever_valued,
+                    first_reported,
                 ).where(_UC.status == Status.active.value)
             ).all()
             rows = conn.execute(
@@ -524,7 +536,7 @@ class ReadModel:
             history[uc_id].append(WeekPoint(week_, hours, cost, revenue, llm, value))
 
         result = PortfolioWeek(week=week)
-        for uc_id, title, owner, phase, created_at, snoozed_until, last, valued in use_cases:
+        for uc_id, title, owner, phase, created_at, snoozed_until, last, valued, first in use_cases:
             points = history.get(uc_id, [])
             trend = classify_use_case(
                 created_at=created_at,
@@ -537,6 +549,7 @@ class ReadModel:
                 thresholds=thresholds,
                 last_reported=last,
                 ever_valued=bool(valued),
+                first_reported=first,
             )
             result.use_cases.append(
                 TrendedUseCase(
