@@ -111,7 +111,12 @@ def lines(o: Outcome) -> list[str]:  # noqa: C901 - one branch per outcome
         return [f"UC-{o.use_case_id} {o.week.week}: {names}; net value {money(o.week.net_value)}."]
     if isinstance(o, x.PhaseChanged):
         arrow = "⬆" if o.upward else "⬇"
-        return [f"{arrow} {o.card.ref} is now in {o.card.phase} (was {o.previous})."]
+        line = f"{arrow} {o.card.ref} is now in {o.card.phase} (was {o.previous})."
+        return [line + (f" Gate overridden: {o.override}" if o.override else "")]
+    if isinstance(o, x.Reviewed):
+        return [
+            f"Review of {o.card.ref} recorded: {o.decision}" + (f" — {o.note}" if o.note else ".")
+        ]
     if isinstance(o, x.Dropped):
         return [f"{o.card.ref} dropped: {o.reason}"]
     if isinstance(o, x.Restored):

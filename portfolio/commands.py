@@ -57,12 +57,13 @@ USAGE: dict[str, str] = {
         "/usecase metric <id> <name>=<value> ... [week=YYYY-Www]   "
         "(names: " + ", ".join(METRIC_NAMES) + ")"
     ),
-    "phase": "/usecase phase <id> <pilot|production|platform>",
+    "phase": "/usecase phase <id> <pilot|production|platform> [override <reason>]",
     "drop": "/usecase drop <id> <reason>",
     "restore": "/usecase restore <id>",
     "adopt": "/usecase adopt <id> <business unit>",
     "snooze": "/usecase snooze <id> [weeks]",
     "history": "/usecase history <id>",
+    "review": "/usecase review <id> <approved|conditions|rejected> <note>",
     "edit": (
         "/usecase edit <id> [title=… description=… risk=minimal|limited|high "
         "units=…|units+=…|units-=… processes=… owner=@user]   (without fields: a form)"
@@ -77,12 +78,16 @@ _EXPLAIN: dict[str, str] = {
     "vote": "vote for a use case (again to change the reason)",
     "unvote": "take your vote back",
     "metric": "report measured value for a week (default: this week); owner or admin",
-    "phase": "move a use case between phases; owner or admin",
+    "phase": (
+        "move a use case between phases; moving up passes the gate (a pilot must be "
+        "ready to scale, a high-risk one reviewed); owner or admin; admins may override"
+    ),
     "drop": "stop a use case that does not bring value, saying why; owner or admin",
     "restore": "bring a dropped use case back; owner or admin",
     "adopt": "record that another business unit runs it; owner or admin",
     "snooze": "keep it out of the digest's drop candidates for a few weeks; owner or admin",
     "history": "who changed what and when",
+    "review": "record the review a high-risk use case needs to move up; spine admins",
     "edit": "correct a use case's fields, units or owner; owner or admin",
     "help": "this text",
 }
@@ -102,6 +107,7 @@ HELP_TEXT = "\n".join(
         "adopt",
         "snooze",
         "history",
+        "review",
         "edit",
         "help",
     )
@@ -109,7 +115,7 @@ HELP_TEXT = "\n".join(
 
 SUBCOMMANDS_USAGE = (
     "/usecase <register|list|show|vote|unvote|metric|phase|drop|restore|adopt|snooze|"
-    "history|edit|help> ..."
+    "history|review|edit|help> ..."
 )
 LIST_KEYWORDS = ("pilot", "production", "platform", "dropped", "mine", "active", "all")
 
@@ -168,6 +174,14 @@ class MetricCmd:
 class PhaseCmd:
     id: int
     phase: str
+    override: str | None = None  # an admin's reason to pass a closed gate
+
+
+@dataclass(frozen=True)
+class ReviewCmd:
+    id: int
+    decision: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -238,6 +252,7 @@ Command = (
     | History
     | EditModal
     | Edit
+    | ReviewCmd
 )
 
 # --- the parser ------------------------------------------------------------------
@@ -354,9 +369,39 @@ def _metric(rest: str, usage: str) -> Command:
 
 def _phase(rest: str, usage: str) -> Command:
     use_case_id, tail = _split_id(rest, usage)
-    if len(tail.split()) > 1:
+    phase, _, more = tail.partition(" ")
+    more = more.strip()
+    if not more:
+        return PhaseCmd(use_case_id, check_phase(phase, usage))
+    word, _, reason = more.partition(" ")
+    if word.lower().rstrip(":") != "override":
         raise InvalidInput(f"'{_clip(tail)}' is not a phase.", usage=usage)
-    return PhaseCmd(use_case_id, check_phase(tail, usage))
+    reason = reason.strip().lstrip(":").strip()
+    if not reason:
+        raise InvalidInput("Say why the gate is overridden: it goes on the record.", usage=usage)
+    return PhaseCmd(
+        use_case_id,
+        check_phase(phase, usage),
+        check_reason(reason, usage=usage, required=True),
+    )
+
+
+_DECISIONS = ("approved", "conditions", "rejected")
+
+
+def _review(rest: str, usage: str) -> Command:
+    use_case_id, tail = _split_id(rest, usage)
+    decision, _, note = tail.partition(" ")
+    decision = decision.lower()
+    if decision not in _DECISIONS:
+        raise InvalidInput(
+            f"'{_clip(decision)}' is not a decision: use approved, conditions or rejected.",
+            usage=usage,
+        )
+    required = decision != "approved"
+    if required and not note.strip():
+        raise InvalidInput(f"Say what the {decision} review found: add a note.", usage=usage)
+    return ReviewCmd(use_case_id, decision, check_reason(note, usage=usage, required=required))
 
 
 def _drop(rest: str, usage: str) -> Command:
@@ -468,4 +513,5 @@ _PARSERS = {
     "snooze": _snooze,
     "history": _id_only(History),
     "edit": _edit,
+    "review": _review,
 }

@@ -113,6 +113,7 @@ class MetricsRecorded(Outcome):
 class PhaseChanged(Outcome):
     card: UseCaseCard
     previous: str
+    override: str | None = None  # the admin's reason when a closed gate was passed
 
     def __post_init__(self) -> None:
         self.announce = True
@@ -165,6 +166,13 @@ class EditForm(Outcome):
 class Edited(Outcome):
     card: UseCaseCard
     changed: list[str]
+
+
+@dataclass
+class Reviewed(Outcome):
+    card: UseCaseCard
+    decision: str
+    note: str
 
 
 # --- the executor ------------------------------------------------------------------
@@ -223,8 +231,13 @@ def _execute(svc: PortfolioService, cmd: object, actor: Actor) -> Outcome:
         week = svc.report_metrics(actor=user, use_case_id=cmd.id, values=cmd.values, week=cmd.week)
         return MetricsRecorded(cmd.id, week, dict(cmd.values))
     if isinstance(cmd, c.PhaseCmd):
-        previous, card = svc.move_phase(actor=user, use_case_id=cmd.id, phase=cmd.phase)
-        return PhaseChanged(card, previous)
+        previous, card, overridden = svc.move_phase(
+            actor=user, use_case_id=cmd.id, phase=cmd.phase, override=cmd.override
+        )
+        return PhaseChanged(card, previous, cmd.override if overridden else None)
+    if isinstance(cmd, c.ReviewCmd):
+        card = svc.review(actor=user, use_case_id=cmd.id, decision=cmd.decision, note=cmd.note)
+        return Reviewed(card, cmd.decision, cmd.note)
     if isinstance(cmd, c.Drop):
         card = svc.drop(actor=user, use_case_id=cmd.id, reason=cmd.reason)
         return Dropped(card, cmd.reason)

@@ -24,7 +24,15 @@ from sqlmodel import select as orm_select
 from portfolio import weeks as wk
 from portfolio.errors import InvalidInput, NotFound
 from portfolio.fields import MAX_ID, check_unit
-from portfolio.models import AuditEvent, MetricReport, Status, UseCase, UseCaseUnit, Vote
+from portfolio.models import (
+    AuditEvent,
+    MetricReport,
+    Review,
+    Status,
+    UseCase,
+    UseCaseUnit,
+    Vote,
+)
 from portfolio.trends import net_value
 from spinebot.db import session_scope
 from spinebot.models import as_utc, utcnow
@@ -45,6 +53,7 @@ _UC = cast(Table, UseCase.__table__).c  # type: ignore[attr-defined]
 _METRIC = METRIC_TABLE.c
 _VOTE = VOTE_TABLE.c
 _UNIT = cast(Table, UseCaseUnit.__table__).c  # type: ignore[attr-defined]
+_REVIEW = cast(Table, Review.__table__).c  # type: ignore[attr-defined]
 
 
 # --- sections and trend labels: one definition for every surface ---------------------
@@ -112,6 +121,7 @@ class UseCaseCard:
     created_at: datetime
     updated_at: datetime | None = None
     snoozed_until: date | None = None
+    review: str | None = None  # the latest recorded review's decision
 
 
 @dataclass
@@ -382,6 +392,13 @@ class ReadModel:
                     )
                 ).scalars()
             )
+        reviews: dict[int, str] = {}
+        for uc_id, decision in conn.execute(
+            select(_REVIEW.use_case_id, _REVIEW.decision)
+            .where(_REVIEW.use_case_id.in_(ids))
+            .order_by(_REVIEW.at, _REVIEW.id)
+        ):
+            reviews[uc_id] = decision  # the latest wins
         history: dict[int, builtins.list[WeekValue]] = {}
         for row in conn.execute(
             select(METRIC_TABLE)
@@ -416,6 +433,7 @@ class ReadModel:
                     created_at=as_utc(uc.created_at) or uc.created_at,
                     updated_at=as_utc(uc.updated_at),
                     snoozed_until=uc.snoozed_until,
+                    review=reviews.get(uc.id),
                 )
             )
         return cards

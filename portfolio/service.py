@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, delete, func, select, update
 from sqlmodel import Session
 
+from portfolio import gates
 from portfolio import weeks as wk
 from portfolio.commands import USAGE
 from portfolio.errors import InvalidInput, PermissionDenied
@@ -51,7 +52,15 @@ from portfolio.fields import (
     check_use_case,
     check_week,
 )
-from portfolio.models import METRIC_NAMES, AuditEvent, Status, UseCase, UseCaseUnit
+from portfolio.models import (
+    METRIC_NAMES,
+    AuditEvent,
+    Review,
+    ReviewDecision,
+    Status,
+    UseCase,
+    UseCaseUnit,
+)
 from portfolio.read_model import (
     METRIC_TABLE,
     VOTE_TABLE,
@@ -351,25 +360,124 @@ class PortfolioService:
 
     # --- changes by the owner or an admin ---------------------------------------------
 
-    def set_phase(self, *, actor: str, use_case_id: int, phase: str) -> UseCaseCard:
-        return self.move_phase(actor=actor, use_case_id=use_case_id, phase=phase)[1]
+    def set_phase(
+        self, *, actor: str, use_case_id: int, phase: str, override: str | None = None
+    ) -> UseCaseCard:
+        return self.move_phase(
+            actor=actor, use_case_id=use_case_id, phase=phase, override=override
+        )[1]
 
-    def move_phase(self, *, actor: str, use_case_id: int, phase: str) -> tuple[str, UseCaseCard]:
-        """(previous phase, card): the phase it left is read in the change's transaction."""
-        phase = check_phase(phase, USAGE["phase"])
+    def move_phase(
+        self, *, actor: str, use_case_id: int, phase: str, override: str | None = None
+    ) -> tuple[str, UseCaseCard, bool]:
+        """(previous phase, card, whether a closed gate was overridden).
+
+        Moving up passes the gate (:mod:`portfolio.gates`) unless a spine admin
+        overrides it with a reason; moving down always works.
+        A move the gate stops is recorded in the history, like a refusal."""
+        usage = USAGE["phase"]
+        phase = check_phase(phase, usage)
+        reason = check_reason(override, usage=usage, required=False) if override else None
+        actor = check_actor(actor)
+        if reason and not self.is_admin(actor):
+            self._record_refusal(
+                actor, use_case_id, "phase", f"refused: only spine admins override a gate ({phase})"
+            )
+            raise PermissionDenied(
+                "Only spine admins can override a phase gate. The attempt is recorded in its "
+                "history.",
+                usage=usage,
+            )
         seen: dict[str, str] = {}
 
         def apply(session: Session, use_case: UseCase) -> str:
-            _require_active(use_case, "changing its phase", USAGE["phase"])
+            seen.clear()  # a retried transaction starts again
+            _require_active(use_case, "changing its phase", usage)
             if use_case.phase == phase:
-                raise InvalidInput(f"{use_case.ref} is already in {phase}.", usage=USAGE["phase"])
+                raise InvalidInput(f"{use_case.ref} is already in {phase}.", usage=usage)
+            problem = self._closed_gate(session, use_case, phase)
             seen["previous"], use_case.phase = use_case.phase, phase
-            return f"{seen['previous']} → {phase}"
+            detail = f"{seen['previous']} → {phase}"
+            if problem and not reason:
+                raise _GateClosed(problem)
+            if problem:
+                detail += f"; gate overridden: {reason} (gate: {problem})"
+                seen["overridden"] = "yes"
+            return detail
 
-        card = self._change(
-            actor=actor, use_case_id=use_case_id, action="phase", apply=apply, attempt=phase
+        try:
+            card = self._change(
+                actor=actor, use_case_id=use_case_id, action="phase", apply=apply, attempt=phase
+            )
+        except _GateClosed as closed:
+            self._record_refusal(actor, use_case_id, "phase", f"gate closed ({phase}): {closed}")
+            raise InvalidInput(
+                f"UC-{use_case_id} cannot move up to {phase} yet: {closed}. A spine admin can "
+                f"override: /usecase phase {use_case_id} {phase} override <reason>.",
+                usage=usage,
+            ) from None
+        return seen["previous"], card, "overridden" in seen
+
+    def _closed_gate(self, session: Session, use_case: UseCase, target: str) -> str | None:
+        from portfolio.trends import Thresholds
+
+        if not gates.is_upward(use_case.phase, target):
+            return None
+        card = self.read.cards(session, [use_case], None)[0]
+        return gates.closed_gate(
+            current=use_case.phase,
+            target=target,
+            risk_tier=use_case.risk_tier,
+            trend=card.trend,
+            review=card.review,
+            pilot_weeks=Thresholds.from_settings(self.settings).pilot_scale_weeks,
         )
-        return seen["previous"], card
+
+    # --- reviews ----------------------------------------------------------------------
+
+    def review(self, *, actor: str, use_case_id: int, decision: str, note: str = "") -> UseCaseCard:
+        """Record a spine admin's review; the latest decides the high-risk gate."""
+        usage = USAGE["review"]
+        actor = check_actor(actor)
+        if decision not in {d.value for d in ReviewDecision}:
+            raise InvalidInput("The decision is approved, conditions or rejected.", usage=usage)
+        note = check_reason(note, usage=usage, required=decision != "approved")
+        if not self.is_admin(actor):
+            raise self.refuse(
+                actor=actor,
+                use_case_id=use_case_id,
+                action="review",
+                why="Only spine admins can record a review.",
+            )
+
+        def work(session: Session) -> None:
+            use_case = self._load(session, use_case_id, lock=True)
+            before = self.read.cards(session, [use_case], None)[0].review
+            now = utcnow()
+            session.add(
+                Review(
+                    use_case_id=use_case_id,
+                    decision=decision,
+                    note=note,
+                    reviewer_id=actor,
+                    at=now,
+                )
+            )
+            session.add(
+                AuditEvent(
+                    use_case_id=use_case_id,
+                    actor_id=actor,
+                    action="review",
+                    before={"review": before},
+                    after={"review": decision, "note": note},
+                    detail=f"{decision}: {note}"[:500] if note else decision,
+                    at=now,
+                )
+            )
+
+        self.tx.run(work)
+        log.info("UC-%s reviewed (%s) by %s", use_case_id, decision, actor)
+        return self.get(use_case_id, viewer=actor)
 
     def drop(self, *, actor: str, use_case_id: int, reason: str) -> UseCaseCard:
         reason = check_reason(reason, usage=USAGE["drop"], required=True)
@@ -618,6 +726,23 @@ class PortfolioService:
             " The attempt is recorded in its history."
         )
 
+    def _record_refusal(self, actor: str, use_case_id: int, action: str, detail: str) -> None:
+        """An attempt that was not allowed, recorded in its own transaction."""
+
+        def work(session: Session) -> None:
+            self._load(session, use_case_id)
+            session.add(
+                AuditEvent(
+                    use_case_id=use_case_id,
+                    actor_id=actor,
+                    action=action,
+                    allowed=False,
+                    detail=detail[:500],
+                )
+            )
+
+        self.tx.run(work)
+
     # --- internals ------------------------------------------------------------------
 
     def _load(self, session: Session, use_case_id: int, *, lock: bool = False) -> UseCase:
@@ -672,7 +797,12 @@ _VERBS = {
     "adopt": "add business units",
     "snooze": "snooze it",
     "edit": "edit it",
+    "review": "review it",
 }
+
+
+class _GateClosed(Exception):
+    """Raised inside a phase change to roll it back; the message says what is missing."""
 
 
 def _require_active(use_case: UseCase, doing: str, usage: str) -> None:

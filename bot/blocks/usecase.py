@@ -82,6 +82,11 @@ def build_card_blocks(card: UseCaseCard, *, note: str | None = None) -> list[dic
                 {"type": "mrkdwn", "text": f"*Votes*\n{card.votes}"},
                 {"type": "mrkdwn", "text": f"*Risk tier*\n{card.risk_tier}"},
                 {"type": "mrkdwn", "text": f"*Trend*\n{trend_label(card.trend)}"},
+                *(
+                    [{"type": "mrkdwn", "text": f"*Review*\n{card.review or 'none recorded'}"}]
+                    if card.review or card.risk_tier == "high"
+                    else []
+                ),
             ],
         },
     ]

@@ -25,6 +25,20 @@ from tests.harness.signing import SlackRequester
 ADMIN = "UADMIN"
 
 
+def ready(uc: int) -> int:
+    """Four weeks of positive value, so the pilot's gate to production is open."""
+    from portfolio.service import PortfolioService
+    from portfolio.weeks import current_week, shift
+
+    svc = PortfolioService(get_settings())
+    now = current_week(svc.settings.tz)
+    for ago in range(1, 5):
+        svc.report_metrics(
+            actor=ADMIN, use_case_id=uc, values={"revenue": 100}, week=shift(now, -ago)
+        )
+    return uc
+
+
 def register_distinct(slack: SlackApp, title: str, description: str) -> int:
     _, url = command(slack, f"register {title} | {description}")
     assert replies(slack, url)[-1].get("response_type") == "in_channel"
@@ -44,7 +58,7 @@ def form(title: str, description: str, units: str, processes: str, risk: str) ->
 
 def test_a_promotion_says_up_and_a_demotion_says_down_in_the_channel(slack: SlackApp) -> None:
     uc = register(slack)
-    _, url = command(slack, f"phase {uc} platform")
+    _, url = command(slack, f"phase {uc} platform override moved in ready", user=ADMIN)
     up = replies(slack, url)[-1]
     assert up["response_type"] == "in_channel" and ":arrow_up:" in text_of(up)
     _, url = command(slack, f"phase {uc} pilot")
@@ -57,8 +71,8 @@ def test_a_promotion_says_up_and_a_demotion_says_down_in_the_channel(slack: Slac
 def test_the_digest_button_announces_a_move_in_the_words_of_the_slash_command(
     slack: SlackApp,
 ) -> None:
-    typed = register(slack, "Claims triage")
-    pressed = register_distinct(slack, "Invoice matching", "Pair supplier invoices with orders")
+    typed = ready(register(slack, "Claims triage"))
+    pressed = ready(register_distinct(slack, "Invoice matching", "Pair supplier invoices"))
     _, url = command(slack, f"phase {typed} production", user=ADMIN)
     by_command = text_of(replies(slack, url)[-1])
     url = slack.fake.response_url()
@@ -179,3 +193,21 @@ def test_the_text_edit_and_a_refused_edit_over_slack(slack_any: SlackApp) -> Non
     assert not slack.fake.calls_to("views.open")
     with session_scope() as session:
         assert session.get(UseCase, uc).title == "Claims triage"  # type: ignore[union-attr]
+
+
+def test_gates_over_slack_a_closed_gate_a_review_and_a_move_up(slack_any: SlackApp) -> None:
+    slack = slack_any
+    uc = ready(register(slack))
+    _, url = command(slack, f"edit {uc} risk=high")
+    _, url = command(slack, f"phase {uc} production")
+    closed = replies(slack, url)[-1]
+    assert closed.get("response_type", "ephemeral") == "ephemeral"
+    assert "needs a recorded review" in text_of(closed) and ":warning:" in text_of(closed)
+    _, url = command(slack, f"review {uc} approved", user="U222")
+    assert "Only spine admins" in text_of(replies(slack, url)[-1])
+    _, url = command(slack, f"review {uc} conditions human check of every tenth claim", ADMIN)
+    reviewed = text_of(replies(slack, url)[-1])
+    assert "Review of *UC-" in reviewed and "conditions" in reviewed
+    _, url = command(slack, f"phase {uc} production")
+    moved = replies(slack, url)[-1]
+    assert moved["response_type"] == "in_channel" and ":arrow_up:" in text_of(moved)

@@ -44,8 +44,9 @@ def test_registered_today_with_eight_losing_weeks_is_a_drop_candidate(
 
 def test_registered_today_with_eight_weeks_of_growth_is_growing(svc: PortfolioService) -> None:
     uc = svc.register(actor=OWNER, title="Claims triage", units=["Claims", "Retail"]).id
-    svc.set_phase(actor=OWNER, use_case_id=uc, phase="production")
     backfill(svc, uc, [{"revenue": 1000.0 * n, "llm_cost": 100} for n in range(1, 9)])
+    assert svc.get(uc).trend == "ready_to_scale"  # a pilot: ready for production
+    svc.set_phase(actor=OWNER, use_case_id=uc, phase="production")
     card = svc.get(uc)
     assert card.trend == "growing", card.trend_rule
     assert digest_kind(svc, uc) == "growing"
