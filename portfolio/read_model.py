@@ -183,6 +183,8 @@ def classify_use_case(
     last_reported: str | None = None,
     ever_valued: bool | None = None,
     first_reported: str | None = None,
+    today: date | None = None,
+    created_week: str | None = None,
 ) -> Trend:
     """The trend of one active use case as of ``week``: the one place trend inputs are
     derived from a use case's stored state (cards and the digest both call it).
@@ -193,11 +195,10 @@ def classify_use_case(
     from portfolio import trends
 
     tz = settings.tz
-    created = as_utc(created_at) or utcnow()
-    first = wk.week_of(created.astimezone(tz).date())
+    first = created_week or registered_week(created_at, tz)
     if first_reported is None and history:
         first_reported = min(p.week for p in history)
-    if first_reported is not None and wk.weeks_between(first_reported, first) > 0:
+    if first_reported is not None and first_reported < first:  # 'YYYY-Www' sorts by time
         first = first_reported
     return trends.classify(
         created_week=first,
@@ -206,10 +207,15 @@ def classify_use_case(
         units=units,
         history=history,
         thresholds=thresholds or trends.Thresholds.from_settings(settings),
-        snoozed=bool(snoozed_until and snoozed_until >= today_in(week, tz)),
+        snoozed=bool(snoozed_until and snoozed_until >= (today or today_in(week, tz))),
         last_reported=last_reported,
         ever_valued=ever_valued,
     )
+
+
+def registered_week(created_at: datetime | None, tz: Any) -> str:
+    created = as_utc(created_at) or utcnow()
+    return wk.week_of(created.astimezone(tz).date())
 
 
 # --- the read model ---------------------------------------------------------------
@@ -554,8 +560,13 @@ class ReadModel:
             history[uc_id].append(WeekPoint(week_, hours, cost, revenue, llm, value))
 
         result = PortfolioWeek(week=week)
+        today = today_in(week, self.settings.tz)
+        created_weeks: dict[Any, str] = {}  # many use cases share a registration day
         for uc_id, title, owner, phase, created_at, snoozed_until, last, valued, first in use_cases:
             points = history.get(uc_id, [])
+            day = (as_utc(created_at) or utcnow()).astimezone(self.settings.tz).date()
+            if day not in created_weeks:
+                created_weeks[day] = wk.week_of(day)
             trend = classify_use_case(
                 created_at=created_at,
                 phase=phase,
@@ -568,6 +579,8 @@ class ReadModel:
                 last_reported=last,
                 ever_valued=bool(valued),
                 first_reported=first,
+                today=today,
+                created_week=created_weeks[day],
             )
             result.use_cases.append(
                 TrendedUseCase(
