@@ -8,6 +8,7 @@ every change it makes is recorded in the audit trail under that name.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -24,6 +25,75 @@ def register(app: typer.Typer) -> None:
         "usecase",
         context_settings={"ignore_unknown_options": True, "allow_extra_args": False},
     )(usecase_command)
+    portfolio_app = typer.Typer(help="Move a portfolio in and out: import, export.")
+    portfolio_app.command("import")(import_command)
+    portfolio_app.command("export")(export_command)
+    app.add_typer(portfolio_app, name="portfolio")
+
+
+def _service(actor: str) -> PortfolioService:
+    from portfolio.service import PortfolioService
+    from spinebot.cli_support import prepare
+    from spinebot.settings import get_settings
+
+    prepare()
+    settings = get_settings()
+    admins = [*settings.spine_admins, actor]
+    return PortfolioService(settings.model_copy(update={"spine_admins": admins}))
+
+
+def import_command(
+    file: Annotated[Path, typer.Argument(help="A CSV or XLSX file in the long format.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would change; store nothing.")
+    ] = False,
+    actor: Annotated[
+        str, typer.Option("--as", help="Record the import under this user id.")
+    ] = CLI_ACTOR,
+) -> None:
+    """Import use cases and weekly figures (one row per use case and week; see README)."""
+    from portfolio.errors import PortfolioError
+    from portfolio.transfer import import_file
+    from spinebot.cli_support import fail
+
+    if not file.is_file():
+        raise fail(f"{file}: no such file.")
+    svc = _service(actor)
+    try:
+        plan = import_file(svc, file.read_bytes(), file.name, actor=actor, dry_run=dry_run)
+    except PortfolioError as exc:
+        raise fail(exc.message) from None
+    typer.echo(("Dry run, nothing stored. " if dry_run else "") + plan.summary())
+    for line in plan.lines():
+        typer.echo(line)
+
+
+def export_command(
+    fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or json.")] = "csv",
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write to this file (default: stdout).")
+    ] = None,
+) -> None:
+    """Export use cases, weekly figures, votes with reasons and the audit trail."""
+    import sys
+
+    from portfolio.errors import PortfolioError
+    from portfolio.transfer import export_bytes, write_export
+    from spinebot.cli_support import fail
+
+    svc = _service(CLI_ACTOR)
+    try:
+        if output is not None:
+            for path in write_export(svc, fmt.lower(), output):
+                typer.echo(f"Wrote {path}", err=True)
+            return
+        files = export_bytes(svc, fmt.lower())
+    except PortfolioError as exc:
+        raise fail(exc.message) from None
+    if fmt.lower() == "xlsx":
+        raise fail("XLSX is a binary format: give --output FILE.")
+    sys.stdout.buffer.write(next(iter(files.values())))
+    sys.stdout.flush()
 
 
 def usecase_command(
