@@ -3,9 +3,10 @@ the import of a whole portfolio (500 use cases × 52 weeks, target ≤ 10 s).
 
 ``python -m bench.portfolio_bench`` (``--import-only`` runs just the import). Each
 backend gets a fresh, migrated database; writes go through ``PortfolioService``
-exactly as the bot makes them (one transaction per vote or report, with its audit row). Runs single-threaded and with 16 threads.
-Postgres comes from ``SPINEBOT_TEST_POSTGRES_URL`` (a server URL; a throw-away database
-is created on it and dropped afterwards); without it only SQLite runs.
+exactly as the bot makes them (one transaction per vote or report, with its audit
+row), single-threaded and with 16 threads. Postgres comes from
+``SPINEBOT_TEST_POSTGRES_URL`` (a server URL; a throw-away database is created on it
+and dropped afterwards); without it only SQLite runs.
 """
 
 from __future__ import annotations
