@@ -538,7 +538,12 @@ class ConsoleSession:
             if element.get("type") == "static_select":
                 options = element.get("options", [])
                 names = ", ".join(f"{i}={o['text']['text']}" for i, o in enumerate(options, 1))
-                answer = self.ask(f"│ {label} ({names}) [1]: ").strip() or "1"
+                first = (
+                    str(options.index(element["initial_option"]) + 1)
+                    if element.get("initial_option") in options
+                    else "1"
+                )
+                answer = self.ask(f"│ {label} ({names}) [{first}]: ").strip() or first
                 if answer.lower() == "cancel":
                     self.console.print("└ closed")
                     return
@@ -552,12 +557,20 @@ class ConsoleSession:
                     }
                 }
                 continue
-            initial = element.get("initial_value", "")
+            initial = element.get("initial_value", "") or element.get("initial_user", "")
             hint = f" [{initial}]" if initial else (" (optional)" if optional else "")
             answer = self.ask(f"│ {label}{hint}: ").strip()
             if answer.lower() == "cancel" or (not answer and not initial and not optional):
                 self.console.print("└ closed")
                 return
+            if element.get("type") == "users_select":
+                values[block["block_id"]] = {
+                    element.get("action_id", "value"): {
+                        "type": "users_select",
+                        "selected_user": answer or initial,
+                    }
+                }
+                continue
             values[block["block_id"]] = {
                 element.get("action_id", "value"): {
                     "type": "plain_text_input",

@@ -12,6 +12,7 @@ ACTION_USECASE_UNVOTE = "usecase_unvote"
 ACTION_USECASE_SHOW = "usecase_show"
 ACTION_HOME_REGISTER = "home_register_usecase"
 VIEW_USECASE_REGISTER = "usecase_register_modal"
+VIEW_USECASE_EDIT = "usecase_edit_modal"
 ACTION_USECASE_CONFIRM_REGISTER = "usecase_confirm_register"
 ACTION_USECASE_CANCEL_REGISTER = "usecase_cancel_register"
 

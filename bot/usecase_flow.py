@@ -126,14 +126,17 @@ def _render(o: x.Outcome, user: str) -> Reply:  # noqa: C901 - one branch per ou
         )
     if isinstance(o, x.PhaseChanged):
         arrow = ":arrow_up:" if o.upward else ":arrow_down:"
-        return Reply(
-            [
-                section(
-                    f"{arrow} <@{escape(user)}> moved *{o.card.ref}* {escape(o.card.title)} "
-                    f"from {o.previous} to *{o.card.phase}*."
-                )
-            ]
+        text = (
+            f"{arrow} <@{escape(user)}> moved *{o.card.ref}* {escape(o.card.title)} "
+            f"from {o.previous} to *{o.card.phase}*."
         )
+        if o.override:
+            text += f" The gate was overridden: {escape(o.override)}"
+        return Reply([section(text)])
+    if isinstance(o, x.Reviewed):
+        note = f":memo: Review of *{o.card.ref}* recorded: *{o.decision}*"
+        note += f" — {escape(o.note)}" if o.note else "."
+        return Reply(build_card_blocks(o.card, note=note))
     if isinstance(o, x.Dropped):
         return Reply(
             [
@@ -150,6 +153,11 @@ def _render(o: x.Outcome, user: str) -> Reply:  # noqa: C901 - one branch per ou
         return Reply(build_card_blocks(o.card, note=note))
     if isinstance(o, x.Snoozed):
         note = f":zzz: *{o.card.ref}* is kept out of drop candidates for {o.weeks} week(s)."
+        return Reply(build_card_blocks(o.card, note=note))
+    if isinstance(o, x.EditForm):
+        return Reply([section(f"Run `/usecase edit {o.card.id}` to open the form.")])
+    if isinstance(o, x.Edited):
+        note = f":pencil2: Saved *{o.card.ref}*: {escape(', '.join(o.changed))} changed."
         return Reply(build_card_blocks(o.card, note=note))
     if isinstance(o, x.HistoryShown):
         return Reply(build_history_blocks(f"UC-{o.use_case_id}", o.entries))

@@ -8,6 +8,7 @@ every change it makes is recorded in the audit trail under that name.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -24,6 +25,75 @@ def register(app: typer.Typer) -> None:
         "usecase",
         context_settings={"ignore_unknown_options": True, "allow_extra_args": False},
     )(usecase_command)
+    portfolio_app = typer.Typer(help="Move a portfolio in and out: import, export.")
+    portfolio_app.command("import")(import_command)
+    portfolio_app.command("export")(export_command)
+    app.add_typer(portfolio_app, name="portfolio")
+
+
+def _service(actor: str) -> PortfolioService:
+    from portfolio.service import PortfolioService
+    from spinebot.cli_support import prepare
+    from spinebot.settings import get_settings
+
+    prepare()
+    settings = get_settings()
+    admins = [*settings.spine_admins, actor]
+    return PortfolioService(settings.model_copy(update={"spine_admins": admins}))
+
+
+def import_command(
+    file: Annotated[Path, typer.Argument(help="A CSV or XLSX file in the long format.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would change; store nothing.")
+    ] = False,
+    actor: Annotated[
+        str, typer.Option("--as", help="Record the import under this user id.")
+    ] = CLI_ACTOR,
+) -> None:
+    """Import use cases and weekly figures (one row per use case and week; see README)."""
+    from portfolio.errors import PortfolioError
+    from portfolio.transfer import import_file
+    from spinebot.cli_support import fail
+
+    if not file.is_file():
+        raise fail(f"{file}: no such file.")
+    svc = _service(actor)
+    try:
+        plan = import_file(svc, file.read_bytes(), file.name, actor=actor, dry_run=dry_run)
+    except PortfolioError as exc:
+        raise fail(exc.message) from None
+    typer.echo(("Dry run, nothing stored. " if dry_run else "") + plan.summary())
+    for line in plan.lines():
+        typer.echo(line)
+
+
+def export_command(
+    fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or json.")] = "csv",
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write to this file (default: stdout).")
+    ] = None,
+) -> None:
+    """Export use cases, weekly figures, votes with reasons and the audit trail."""
+    import sys
+
+    from portfolio.errors import PortfolioError
+    from portfolio.transfer import export_bytes, write_export
+    from spinebot.cli_support import fail
+
+    svc = _service(CLI_ACTOR)
+    try:
+        if output is not None:
+            for path in write_export(svc, fmt.lower(), output):
+                typer.echo(f"Wrote {path}", err=True)
+            return
+        files = export_bytes(svc, fmt.lower())
+    except PortfolioError as exc:
+        raise fail(exc.message) from None
+    if fmt.lower() == "xlsx":
+        raise fail("XLSX is a binary format: give --output FILE.")
+    sys.stdout.buffer.write(next(iter(files.values())))
+    sys.stdout.flush()
 
 
 def usecase_command(
@@ -111,7 +181,12 @@ def lines(o: Outcome) -> list[str]:  # noqa: C901 - one branch per outcome
         return [f"UC-{o.use_case_id} {o.week.week}: {names}; net value {money(o.week.net_value)}."]
     if isinstance(o, x.PhaseChanged):
         arrow = "⬆" if o.upward else "⬇"
-        return [f"{arrow} {o.card.ref} is now in {o.card.phase} (was {o.previous})."]
+        line = f"{arrow} {o.card.ref} is now in {o.card.phase} (was {o.previous})."
+        return [line + (f" Gate overridden: {o.override}" if o.override else "")]
+    if isinstance(o, x.Reviewed):
+        return [
+            f"Review of {o.card.ref} recorded: {o.decision}" + (f" — {o.note}" if o.note else ".")
+        ]
     if isinstance(o, x.Dropped):
         return [f"{o.card.ref} dropped: {o.reason}"]
     if isinstance(o, x.Restored):
@@ -120,6 +195,10 @@ def lines(o: Outcome) -> list[str]:  # noqa: C901 - one branch per outcome
         return [f"{o.card.ref} units: {', '.join(o.card.units)}."]
     if isinstance(o, x.Snoozed):
         return [f"{o.card.ref} is snoozed until {o.card.snoozed_until}."]
+    if isinstance(o, x.EditForm):
+        return ["The edit form is Slack-only here: " + c.USAGE["edit"]]
+    if isinstance(o, x.Edited):
+        return [f"Edited {o.card.ref}: {', '.join(o.changed)}."] + card_lines(o.card)
     if isinstance(o, x.HistoryShown):
         return history_lines(o.entries) or [f"UC-{o.use_case_id} has no recorded changes."]
     return [f"Not supported here: {type(o).__name__}"]

@@ -30,13 +30,17 @@ from portfolio.fields import (
     check_description,
     check_metric_values,
     check_phase,
+    check_processes,
     check_reason,
+    check_risk,
     check_title,
     check_unit,
+    check_units,
     check_week,
     parse_id,
     parse_number,
     slack_unescape,
+    split_list,
 )
 from portfolio.fields import clip as _clip
 from portfolio.models import METRIC_NAMES
@@ -53,12 +57,17 @@ USAGE: dict[str, str] = {
         "/usecase metric <id> <name>=<value> ... [week=YYYY-Www]   "
         "(names: " + ", ".join(METRIC_NAMES) + ")"
     ),
-    "phase": "/usecase phase <id> <pilot|production|platform>",
+    "phase": "/usecase phase <id> <pilot|production|platform> [override <reason>]",
     "drop": "/usecase drop <id> <reason>",
     "restore": "/usecase restore <id>",
     "adopt": "/usecase adopt <id> <business unit>",
     "snooze": "/usecase snooze <id> [weeks]",
     "history": "/usecase history <id>",
+    "review": "/usecase review <id> <approved|conditions|rejected> <note>",
+    "edit": (
+        "/usecase edit <id> [title=… description=… risk=minimal|limited|high "
+        "units=…|units+=…|units-=… processes=… owner=@user]   (without fields: a form)"
+    ),
     "help": "/usecase help",
 }
 
@@ -69,12 +78,17 @@ _EXPLAIN: dict[str, str] = {
     "vote": "vote for a use case (again to change the reason)",
     "unvote": "take your vote back",
     "metric": "report measured value for a week (default: this week); owner or admin",
-    "phase": "move a use case between phases; owner or admin",
+    "phase": (
+        "move a use case between phases; moving up passes the gate (a pilot must be "
+        "ready to scale, a high-risk one reviewed); owner or admin; admins may override"
+    ),
     "drop": "stop a use case that does not bring value, saying why; owner or admin",
     "restore": "bring a dropped use case back; owner or admin",
     "adopt": "record that another business unit runs it; owner or admin",
     "snooze": "keep it out of the digest's drop candidates for a few weeks; owner or admin",
     "history": "who changed what and when",
+    "review": "record the review a high-risk use case needs to move up; spine admins",
+    "edit": "correct a use case's fields, units or owner; owner or admin",
     "help": "this text",
 }
 
@@ -93,13 +107,15 @@ HELP_TEXT = "\n".join(
         "adopt",
         "snooze",
         "history",
+        "review",
+        "edit",
         "help",
     )
 ) + ("\nIds can be written 12 or UC-12. Metric names: " + ", ".join(METRIC_NAMES) + ".")
 
 SUBCOMMANDS_USAGE = (
     "/usecase <register|list|show|vote|unvote|metric|phase|drop|restore|adopt|snooze|"
-    "history|help> ..."
+    "history|review|edit|help> ..."
 )
 LIST_KEYWORDS = ("pilot", "production", "platform", "dropped", "mine", "active", "all")
 
@@ -158,6 +174,14 @@ class MetricCmd:
 class PhaseCmd:
     id: int
     phase: str
+    override: str | None = None  # an admin's reason to pass a closed gate
+
+
+@dataclass(frozen=True)
+class ReviewCmd:
+    id: int
+    decision: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -188,6 +212,29 @@ class History:
     id: int
 
 
+@dataclass(frozen=True)
+class EditModal:
+    """``/usecase edit <id>`` without fields: the form, prefilled."""
+
+    id: int
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Fields left None stay as they are; ``units`` replaces the list, ``units_add`` and
+    ``units_remove`` change it."""
+
+    id: int
+    title: str | None = None
+    description: str | None = None
+    risk_tier: str | None = None
+    units: tuple[str, ...] | None = None
+    units_add: tuple[str, ...] = ()
+    units_remove: tuple[str, ...] = ()
+    processes: tuple[str, ...] | None = None
+    owner: str | None = None
+
+
 Command = (
     Help
     | RegisterModal
@@ -203,6 +250,9 @@ Command = (
     | Adopt
     | Snooze
     | History
+    | EditModal
+    | Edit
+    | ReviewCmd
 )
 
 # --- the parser ------------------------------------------------------------------
@@ -217,6 +267,7 @@ _ALIASES = {
     "report": "metric",
     "log": "history",
     "upvote": "vote",
+    "update": "edit",
 }
 
 
@@ -318,9 +369,39 @@ def _metric(rest: str, usage: str) -> Command:
 
 def _phase(rest: str, usage: str) -> Command:
     use_case_id, tail = _split_id(rest, usage)
-    if len(tail.split()) > 1:
+    phase, _, more = tail.partition(" ")
+    more = more.strip()
+    if not more:
+        return PhaseCmd(use_case_id, check_phase(phase, usage))
+    word, _, reason = more.partition(" ")
+    if word.lower().rstrip(":") != "override":
         raise InvalidInput(f"'{_clip(tail)}' is not a phase.", usage=usage)
-    return PhaseCmd(use_case_id, check_phase(tail, usage))
+    reason = reason.strip().lstrip(":").strip()
+    if not reason:
+        raise InvalidInput("Say why the gate is overridden: it goes on the record.", usage=usage)
+    return PhaseCmd(
+        use_case_id,
+        check_phase(phase, usage),
+        check_reason(reason, usage=usage, required=True),
+    )
+
+
+_DECISIONS = ("approved", "conditions", "rejected")
+
+
+def _review(rest: str, usage: str) -> Command:
+    use_case_id, tail = _split_id(rest, usage)
+    decision, _, note = tail.partition(" ")
+    decision = decision.lower()
+    if decision not in _DECISIONS:
+        raise InvalidInput(
+            f"'{_clip(decision)}' is not a decision: use approved, conditions or rejected.",
+            usage=usage,
+        )
+    required = decision != "approved"
+    if required and not note.strip():
+        raise InvalidInput(f"Say what the {decision} review found: add a note.", usage=usage)
+    return ReviewCmd(use_case_id, decision, check_reason(note, usage=usage, required=required))
 
 
 def _drop(rest: str, usage: str) -> Command:
@@ -349,6 +430,74 @@ def _snooze(rest: str, usage: str) -> Command:
     return Snooze(use_case_id, int(raw))
 
 
+_EDIT_KEY = re.compile(
+    r"(?:^|(?<=\s))(title|description|risk_tier|risk|units|processes|owner)\s*(\+=|-=|=)",
+    re.IGNORECASE,
+)
+_MENTION = re.compile(r"^(?:<@([A-Z0-9]{1,32})(?:\|[^>]*)?>|@?([A-Z0-9]{1,32}))$")
+
+
+def parse_user(text: str, usage: str | None = None) -> str:
+    """A Slack user: '<@U123|ana>', '<@U123>', '@U123' or 'U123' → 'U123'."""
+    match = _MENTION.match(text.strip())
+    if not match:
+        raise InvalidInput(
+            f"'{_clip(text)}' is not a Slack user: mention them, e.g. owner=@ana.", usage=usage
+        )
+    return match.group(1) or match.group(2)
+
+
+def _edit(rest: str, usage: str) -> Command:
+    use_case_id, tail = _split_id(rest, usage)
+    if not tail:
+        return EditModal(use_case_id)
+    matches = list(_EDIT_KEY.finditer(tail))
+    if not matches or matches[0].start() != 0:
+        head = tail[: matches[0].start()] if matches else tail
+        raise InvalidInput(
+            f"'{_clip(head)}' is not field=value (e.g. title=Claims triage).", usage=usage
+        )
+    given: dict[str, str] = {}
+    add: list[str] = []
+    remove: list[str] = []
+    for match, following in zip(matches, [*matches[1:], None], strict=True):
+        key, op = match.group(1).lower(), match.group(2)
+        key = "risk_tier" if key == "risk" else key
+        value = tail[match.end() : following.start() if following else len(tail)].strip()
+        if op != "=" and key != "units":
+            raise InvalidInput(f"{op} works for units only.", usage=usage)
+        if op == "+=":
+            add += split_list(value) or [""]
+            continue
+        if op == "-=":
+            remove += split_list(value) or [""]
+            continue
+        if key in given:
+            raise InvalidInput(f"{key} is given twice.", usage=usage)
+        given[key] = value
+    if "units" in given and (add or remove):
+        raise InvalidInput(
+            "Set units= or change them with units+= / units-=, not both.", usage=usage
+        )
+    return Edit(
+        use_case_id,
+        title=check_title(given["title"], usage) if "title" in given else None,
+        description=(
+            check_description(given["description"], usage) if "description" in given else None
+        ),
+        risk_tier=check_risk(given["risk_tier"], usage) if "risk_tier" in given else None,
+        units=tuple(check_units(split_list(given["units"]), usage)) if "units" in given else None,
+        units_add=tuple(check_unit(u, usage) for u in add),
+        units_remove=tuple(check_unit(u, usage) for u in remove),
+        processes=(
+            tuple(check_processes(split_list(given["processes"]), usage))
+            if "processes" in given
+            else None
+        ),
+        owner=parse_user(given["owner"], usage) if "owner" in given else None,
+    )
+
+
 _PARSERS = {
     "help": _help,
     "register": _register,
@@ -363,4 +512,6 @@ _PARSERS = {
     "adopt": _adopt,
     "snooze": _snooze,
     "history": _id_only(History),
+    "edit": _edit,
+    "review": _review,
 }

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from portfolio import commands as c
-from portfolio.errors import PortfolioError
+from portfolio.errors import PermissionDenied, PortfolioError
 from portfolio.fields import PHASES
 
 if TYPE_CHECKING:
@@ -113,6 +113,7 @@ class MetricsRecorded(Outcome):
 class PhaseChanged(Outcome):
     card: UseCaseCard
     previous: str
+    override: str | None = None  # the admin's reason when a closed gate was passed
 
     def __post_init__(self) -> None:
         self.announce = True
@@ -152,6 +153,26 @@ class Snoozed(Outcome):
 class HistoryShown(Outcome):
     use_case_id: int
     entries: list[AuditEntry]
+
+
+@dataclass
+class EditForm(Outcome):
+    """The edit form may open, prefilled with ``card`` (the actor may change it)."""
+
+    card: UseCaseCard
+
+
+@dataclass
+class Edited(Outcome):
+    card: UseCaseCard
+    changed: list[str]
+
+
+@dataclass
+class Reviewed(Outcome):
+    card: UseCaseCard
+    decision: str
+    note: str
 
 
 # --- the executor ------------------------------------------------------------------
@@ -210,8 +231,13 @@ def _execute(svc: PortfolioService, cmd: object, actor: Actor) -> Outcome:
         week = svc.report_metrics(actor=user, use_case_id=cmd.id, values=cmd.values, week=cmd.week)
         return MetricsRecorded(cmd.id, week, dict(cmd.values))
     if isinstance(cmd, c.PhaseCmd):
-        previous, card = svc.move_phase(actor=user, use_case_id=cmd.id, phase=cmd.phase)
-        return PhaseChanged(card, previous)
+        previous, card, overridden = svc.move_phase(
+            actor=user, use_case_id=cmd.id, phase=cmd.phase, override=cmd.override
+        )
+        return PhaseChanged(card, previous, cmd.override if overridden else None)
+    if isinstance(cmd, c.ReviewCmd):
+        card = svc.review(actor=user, use_case_id=cmd.id, decision=cmd.decision, note=cmd.note)
+        return Reviewed(card, cmd.decision, cmd.note)
     if isinstance(cmd, c.Drop):
         card = svc.drop(actor=user, use_case_id=cmd.id, reason=cmd.reason)
         return Dropped(card, cmd.reason)
@@ -221,6 +247,27 @@ def _execute(svc: PortfolioService, cmd: object, actor: Actor) -> Outcome:
         return Adopted(svc.adopt(actor=user, use_case_id=cmd.id, unit=cmd.unit), cmd.unit)
     if isinstance(cmd, c.Snooze):
         return Snoozed(svc.snooze(actor=user, use_case_id=cmd.id, weeks=cmd.weeks), cmd.weeks)
+    if isinstance(cmd, c.EditModal):
+        card = svc.get(cmd.id, viewer=user)
+        if not svc.may_change(user, card):
+            raise PermissionDenied(
+                f"Only the owner of {card.ref} or a spine admin can edit it.", usage=c.USAGE["edit"]
+            )
+        return EditForm(card)
+    if isinstance(cmd, c.Edit):
+        changed, card = svc.edit_fields(
+            actor=user,
+            use_case_id=cmd.id,
+            title=cmd.title,
+            description=cmd.description,
+            risk_tier=cmd.risk_tier,
+            processes=cmd.processes,
+            units=cmd.units,
+            units_add=cmd.units_add,
+            units_remove=cmd.units_remove,
+            owner=cmd.owner,
+        )
+        return Edited(card, changed)
     if isinstance(cmd, c.History):
         return HistoryShown(cmd.id, svc.history(cmd.id))
     raise PortfolioError("That subcommand is not available here.", usage="/usecase help")

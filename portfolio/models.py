@@ -130,3 +130,29 @@ class AuditEvent(SQLModel, table=True):
     after: dict[str, Any] | None = Field(default=None, sa_column=json_column())
     detail: str = Field(default="", max_length=REASON_MAX)
     at: datetime = Field(default_factory=utcnow, sa_column=utc_column(index=True))
+
+
+class ReviewDecision(StrEnum):
+    approved = "approved"
+    conditions = "conditions"  # approved with conditions
+    rejected = "rejected"
+
+
+class Review(SQLModel, table=True):
+    """A spine admin's recorded review of a use case (the gate for high-risk ones).
+
+    The latest review counts; earlier ones stay as the record.
+    """
+
+    __tablename__ = "use_case_review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    use_case_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("use_case.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    decision: str = Field(max_length=16)
+    note: str = Field(default="", max_length=REASON_MAX)
+    reviewer_id: str = Field(max_length=32)
+    at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

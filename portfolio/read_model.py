@@ -24,7 +24,15 @@ from sqlmodel import select as orm_select
 from portfolio import weeks as wk
 from portfolio.errors import InvalidInput, NotFound
 from portfolio.fields import MAX_ID, check_unit
-from portfolio.models import AuditEvent, MetricReport, Status, UseCase, UseCaseUnit, Vote
+from portfolio.models import (
+    AuditEvent,
+    MetricReport,
+    Review,
+    Status,
+    UseCase,
+    UseCaseUnit,
+    Vote,
+)
 from portfolio.trends import net_value
 from spinebot.db import session_scope
 from spinebot.models import as_utc, utcnow
@@ -45,6 +53,7 @@ _UC = cast(Table, UseCase.__table__).c  # type: ignore[attr-defined]
 _METRIC = METRIC_TABLE.c
 _VOTE = VOTE_TABLE.c
 _UNIT = cast(Table, UseCaseUnit.__table__).c  # type: ignore[attr-defined]
+_REVIEW = cast(Table, Review.__table__).c  # type: ignore[attr-defined]
 
 
 # --- sections and trend labels: one definition for every surface ---------------------
@@ -112,6 +121,7 @@ class UseCaseCard:
     created_at: datetime
     updated_at: datetime | None = None
     snoozed_until: date | None = None
+    review: str | None = None  # the latest recorded review's decision
 
 
 @dataclass
@@ -172,24 +182,40 @@ def classify_use_case(
     thresholds: Any = None,
     last_reported: str | None = None,
     ever_valued: bool | None = None,
+    first_reported: str | None = None,
+    today: date | None = None,
+    created_week: str | None = None,
 ) -> Trend:
     """The trend of one active use case as of ``week``: the one place trend inputs are
-    derived from a use case's stored state (cards and the digest both call it)."""
+    derived from a use case's stored state (cards and the digest both call it).
+
+    Age counts from the first activity: the registration or the first reported week
+    (``first_reported``, else the oldest week of ``history``), whichever came first.
+    """
     from portfolio import trends
 
     tz = settings.tz
-    created = as_utc(created_at) or utcnow()
+    first = created_week or registered_week(created_at, tz)
+    if first_reported is None and history:
+        first_reported = min(p.week for p in history)
+    if first_reported is not None and first_reported < first:  # 'YYYY-Www' sorts by time
+        first = first_reported
     return trends.classify(
-        created_week=wk.week_of(created.astimezone(tz).date()),
+        created_week=first,
         current_week=week,
         phase=phase,
         units=units,
         history=history,
         thresholds=thresholds or trends.Thresholds.from_settings(settings),
-        snoozed=bool(snoozed_until and snoozed_until >= today_in(week, tz)),
+        snoozed=bool(snoozed_until and snoozed_until >= (today or today_in(week, tz))),
         last_reported=last_reported,
         ever_valued=ever_valued,
     )
+
+
+def registered_week(created_at: datetime | None, tz: Any) -> str:
+    created = as_utc(created_at) or utcnow()
+    return wk.week_of(created.astimezone(tz).date())
 
 
 # --- the read model ---------------------------------------------------------------
@@ -372,6 +398,13 @@ class ReadModel:
                     )
                 ).scalars()
             )
+        reviews: dict[int, str] = {}
+        for uc_id, decision in conn.execute(
+            select(_REVIEW.use_case_id, _REVIEW.decision)
+            .where(_REVIEW.use_case_id.in_(ids))
+            .order_by(_REVIEW.at, _REVIEW.id)
+        ):
+            reviews[uc_id] = decision  # the latest wins
         history: dict[int, builtins.list[WeekValue]] = {}
         for row in conn.execute(
             select(METRIC_TABLE)
@@ -406,6 +439,7 @@ class ReadModel:
                     created_at=as_utc(uc.created_at) or uc.created_at,
                     updated_at=as_utc(uc.updated_at),
                     snoozed_until=uc.snoozed_until,
+                    review=reviews.get(uc.id),
                 )
             )
         return cards
@@ -462,6 +496,7 @@ class ReadModel:
 
         past = and_(_METRIC.use_case_id == _UC.id, _METRIC.week <= week)
         last_reported = select(func.max(_METRIC.week)).where(past).scalar_subquery()
+        first_reported = select(func.min(_METRIC.week)).where(past).scalar_subquery()
         ever_valued = (
             select(_METRIC.id)
             .where(
@@ -486,6 +521,7 @@ class ReadModel:
                     _UC.snoozed_until,
                     last_reported,
                     ever_valued,
+                    first_reported,
                 ).where(_UC.status == Status.active.value)
             ).all()
             rows = conn.execute(
@@ -524,8 +560,13 @@ class ReadModel:
             history[uc_id].append(WeekPoint(week_, hours, cost, revenue, llm, value))
 
         result = PortfolioWeek(week=week)
-        for uc_id, title, owner, phase, created_at, snoozed_until, last, valued in use_cases:
+        today = today_in(week, self.settings.tz)
+        created_weeks: dict[Any, str] = {}  # many use cases share a registration day
+        for uc_id, title, owner, phase, created_at, snoozed_until, last, valued, first in use_cases:
             points = history.get(uc_id, [])
+            day = (as_utc(created_at) or utcnow()).astimezone(self.settings.tz).date()
+            if day not in created_weeks:
+                created_weeks[day] = wk.week_of(day)
             trend = classify_use_case(
                 created_at=created_at,
                 phase=phase,
@@ -537,6 +578,9 @@ class ReadModel:
                 thresholds=thresholds,
                 last_reported=last,
                 ever_valued=bool(valued),
+                first_reported=first,
+                today=today,
+                created_week=created_weeks[day],
             )
             result.use_cases.append(
                 TrendedUseCase(

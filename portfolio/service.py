@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, delete, func, select, update
 from sqlmodel import Session
 
+from portfolio import gates
 from portfolio import weeks as wk
 from portfolio.commands import USAGE
 from portfolio.errors import InvalidInput, PermissionDenied
@@ -47,10 +48,19 @@ from portfolio.fields import (
     check_risk,
     check_title,
     check_unit,
+    check_units,
     check_use_case,
     check_week,
 )
-from portfolio.models import METRIC_NAMES, AuditEvent, Status, UseCase, UseCaseUnit
+from portfolio.models import (
+    METRIC_NAMES,
+    AuditEvent,
+    Review,
+    ReviewDecision,
+    Status,
+    UseCase,
+    UseCaseUnit,
+)
 from portfolio.read_model import (
     METRIC_TABLE,
     VOTE_TABLE,
@@ -350,25 +360,124 @@ class PortfolioService:
 
     # --- changes by the owner or an admin ---------------------------------------------
 
-    def set_phase(self, *, actor: str, use_case_id: int, phase: str) -> UseCaseCard:
-        return self.move_phase(actor=actor, use_case_id=use_case_id, phase=phase)[1]
+    def set_phase(
+        self, *, actor: str, use_case_id: int, phase: str, override: str | None = None
+    ) -> UseCaseCard:
+        return self.move_phase(
+            actor=actor, use_case_id=use_case_id, phase=phase, override=override
+        )[1]
 
-    def move_phase(self, *, actor: str, use_case_id: int, phase: str) -> tuple[str, UseCaseCard]:
-        """(previous phase, card): the phase it left is read in the change's transaction."""
-        phase = check_phase(phase, USAGE["phase"])
+    def move_phase(
+        self, *, actor: str, use_case_id: int, phase: str, override: str | None = None
+    ) -> tuple[str, UseCaseCard, bool]:
+        """(previous phase, card, whether a closed gate was overridden).
+
+        Moving up passes the gate (:mod:`portfolio.gates`) unless a spine admin
+        overrides it with a reason; moving down always works.
+        A move the gate stops is recorded in the history, like a refusal."""
+        usage = USAGE["phase"]
+        phase = check_phase(phase, usage)
+        reason = check_reason(override, usage=usage, required=False) if override else None
+        actor = check_actor(actor)
+        if reason and not self.is_admin(actor):
+            self._record_refusal(
+                actor, use_case_id, "phase", f"refused: only spine admins override a gate ({phase})"
+            )
+            raise PermissionDenied(
+                "Only spine admins can override a phase gate. The attempt is recorded in its "
+                "history.",
+                usage=usage,
+            )
         seen: dict[str, str] = {}
 
         def apply(session: Session, use_case: UseCase) -> str:
-            _require_active(use_case, "changing its phase", USAGE["phase"])
+            seen.clear()  # a retried transaction starts again
+            _require_active(use_case, "changing its phase", usage)
             if use_case.phase == phase:
-                raise InvalidInput(f"{use_case.ref} is already in {phase}.", usage=USAGE["phase"])
+                raise InvalidInput(f"{use_case.ref} is already in {phase}.", usage=usage)
+            problem = self._closed_gate(session, use_case, phase)
             seen["previous"], use_case.phase = use_case.phase, phase
-            return f"{seen['previous']} → {phase}"
+            detail = f"{seen['previous']} → {phase}"
+            if problem and not reason:
+                raise _GateClosed(problem)
+            if problem:
+                detail += f"; gate overridden: {reason} (gate: {problem})"
+                seen["overridden"] = "yes"
+            return detail
 
-        card = self._change(
-            actor=actor, use_case_id=use_case_id, action="phase", apply=apply, attempt=phase
+        try:
+            card = self._change(
+                actor=actor, use_case_id=use_case_id, action="phase", apply=apply, attempt=phase
+            )
+        except _GateClosed as closed:
+            self._record_refusal(actor, use_case_id, "phase", f"gate closed ({phase}): {closed}")
+            raise InvalidInput(
+                f"UC-{use_case_id} cannot move up to {phase} yet: {closed}. A spine admin can "
+                f"override: /usecase phase {use_case_id} {phase} override <reason>.",
+                usage=usage,
+            ) from None
+        return seen["previous"], card, "overridden" in seen
+
+    def _closed_gate(self, session: Session, use_case: UseCase, target: str) -> str | None:
+        from portfolio.trends import Thresholds
+
+        if not gates.is_upward(use_case.phase, target):
+            return None
+        card = self.read.cards(session, [use_case], None)[0]
+        return gates.closed_gate(
+            current=use_case.phase,
+            target=target,
+            risk_tier=use_case.risk_tier,
+            trend=card.trend,
+            review=card.review,
+            pilot_weeks=Thresholds.from_settings(self.settings).pilot_scale_weeks,
         )
-        return seen["previous"], card
+
+    # --- reviews ----------------------------------------------------------------------
+
+    def review(self, *, actor: str, use_case_id: int, decision: str, note: str = "") -> UseCaseCard:
+        """Record a spine admin's review; the latest decides the high-risk gate."""
+        usage = USAGE["review"]
+        actor = check_actor(actor)
+        if decision not in {d.value for d in ReviewDecision}:
+            raise InvalidInput("The decision is approved, conditions or rejected.", usage=usage)
+        note = check_reason(note, usage=usage, required=decision != "approved")
+        if not self.is_admin(actor):
+            raise self.refuse(
+                actor=actor,
+                use_case_id=use_case_id,
+                action="review",
+                why="Only spine admins can record a review.",
+            )
+
+        def work(session: Session) -> None:
+            use_case = self._load(session, use_case_id, lock=True)
+            before = self.read.cards(session, [use_case], None)[0].review
+            now = utcnow()
+            session.add(
+                Review(
+                    use_case_id=use_case_id,
+                    decision=decision,
+                    note=note,
+                    reviewer_id=actor,
+                    at=now,
+                )
+            )
+            session.add(
+                AuditEvent(
+                    use_case_id=use_case_id,
+                    actor_id=actor,
+                    action="review",
+                    before={"review": before},
+                    after={"review": decision, "note": note},
+                    detail=f"{decision}: {note}"[:500] if note else decision,
+                    at=now,
+                )
+            )
+
+        self.tx.run(work)
+        log.info("UC-%s reviewed (%s) by %s", use_case_id, decision, actor)
+        return self.get(use_case_id, viewer=actor)
 
     def drop(self, *, actor: str, use_case_id: int, reason: str) -> UseCaseCard:
         reason = check_reason(reason, usage=USAGE["drop"], required=True)
@@ -436,7 +545,11 @@ class PortfolioService:
             attempt=f"{weeks} week(s)",
         )
 
-    def edit(
+    def edit(self, *, actor: str, use_case_id: int, **fields: Any) -> UseCaseCard:
+        """Correct a use case (see :meth:`edit_fields`); the card after the change."""
+        return self.edit_fields(actor=actor, use_case_id=use_case_id, **fields)[1]
+
+    def edit_fields(
         self,
         *,
         actor: str,
@@ -445,16 +558,30 @@ class PortfolioService:
         description: str | None = None,
         processes: Iterable[str] | None = None,
         risk_tier: str | None = None,
-    ) -> UseCaseCard:
-        """Change the text fields or the risk tier; fields left None stay as they are."""
-        usage = USAGE["register"]
+        units: Iterable[str] | None = None,
+        units_add: Iterable[str] = (),
+        units_remove: Iterable[str] = (),
+        owner: str | None = None,
+    ) -> tuple[builtins.list[str], UseCaseCard]:
+        """Correct a use case; fields left None stay as they are. (what changed, card).
+
+        ``units`` replaces the business units, ``units_add``/``units_remove`` change
+        them; ``owner`` hands the use case to another person. The audit event holds the
+        whole state before and after.
+        """
+        usage = USAGE["edit"]
         new_title = check_title(title, usage) if title is not None else None
         new_description = check_description(description, usage) if description is not None else None
         new_processes = check_processes(processes, usage) if processes is not None else None
         new_risk = check_risk(risk_tier, usage) if risk_tier is not None else None
+        new_units = check_units(units, usage) if units is not None else None
+        adding = check_units(units_add, usage)
+        removing = check_units(units_remove, usage)
+        new_owner = check_actor(owner) if owner is not None else None
+        changed: builtins.list[str] = []
 
         def apply(session: Session, use_case: UseCase) -> str:
-            changed = []
+            changed.clear()  # a retried transaction starts again
             if new_title is not None and new_title != use_case.title:
                 use_case.title = new_title
                 changed.append("title")
@@ -467,11 +594,61 @@ class PortfolioService:
             if new_risk is not None and new_risk != use_case.risk_tier:
                 use_case.risk_tier = new_risk
                 changed.append("risk tier")
+            if new_owner is not None and new_owner != use_case.owner_id:
+                use_case.owner_id = new_owner
+                changed.append("owner")
+            if self._edit_units(session, use_case, actor, new_units, adding, removing, usage):
+                changed.append("units")
             if not changed:
                 raise InvalidInput(f"Nothing to change on {use_case.ref}.", usage=usage)
             return ", ".join(changed)
 
-        return self._change(actor=actor, use_case_id=use_case_id, action="edit", apply=apply)
+        card = self._change(actor=actor, use_case_id=use_case_id, action="edit", apply=apply)
+        return list(changed), card
+
+    def _edit_units(
+        self,
+        session: Session,
+        use_case: UseCase,
+        actor: str,
+        replace: builtins.list[str] | None,
+        adding: builtins.list[str],
+        removing: builtins.list[str],
+        usage: str,
+    ) -> bool:
+        """Apply a units edit; whether anything changed."""
+        assert use_case.id is not None
+        current = units_of(session, [use_case.id]).get(use_case.id, [])
+        by_key = {u.lower(): u for u in current}
+        if replace is not None:
+            wanted = replace
+        else:
+            missing = [u for u in removing if u.lower() not in by_key]
+            if missing:
+                raise InvalidInput(
+                    f"{', '.join(missing)} does not run {use_case.ref} "
+                    f"(its units: {', '.join(current) or 'none'}).",
+                    usage=usage,
+                )
+            dropped = {u.lower() for u in removing}
+            wanted = [u for u in current if u.lower() not in dropped]
+            wanted += [u for u in adding if u.lower() not in {w.lower() for w in wanted}]
+        if len(wanted) > MAX_UNITS:
+            raise InvalidInput(f"At most {MAX_UNITS} business units.", usage=usage)
+        keep = {u.lower() for u in wanted}
+        gone = [u for u in current if u.lower() not in keep]
+        new = [u for u in wanted if u.lower() not in by_key]
+        if gone:
+            session.execute(
+                delete(UseCaseUnit).where(
+                    UseCaseUnit.use_case_id == use_case.id,  # type: ignore[arg-type]
+                    UseCaseUnit.unit.in_(gone),  # type: ignore[attr-defined]
+                )
+            )
+        for unit in new:
+            session.add(UseCaseUnit(use_case_id=use_case.id, unit=unit, adopted_by=actor))
+        session.flush()
+        return bool(gone or new)
 
     def _change(
         self,
@@ -549,6 +726,23 @@ class PortfolioService:
             " The attempt is recorded in its history."
         )
 
+    def _record_refusal(self, actor: str, use_case_id: int, action: str, detail: str) -> None:
+        """An attempt that was not allowed, recorded in its own transaction."""
+
+        def work(session: Session) -> None:
+            self._load(session, use_case_id)
+            session.add(
+                AuditEvent(
+                    use_case_id=use_case_id,
+                    actor_id=actor,
+                    action=action,
+                    allowed=False,
+                    detail=detail[:500],
+                )
+            )
+
+        self.tx.run(work)
+
     # --- internals ------------------------------------------------------------------
 
     def _load(self, session: Session, use_case_id: int, *, lock: bool = False) -> UseCase:
@@ -584,6 +778,7 @@ class PortfolioService:
         return {
             "title": use_case.title,
             "description": use_case.description,
+            "owner_id": use_case.owner_id,
             "phase": use_case.phase,
             "status": use_case.status,
             "drop_reason": use_case.drop_reason,
@@ -602,7 +797,12 @@ _VERBS = {
     "adopt": "add business units",
     "snooze": "snooze it",
     "edit": "edit it",
+    "review": "review it",
 }
+
+
+class _GateClosed(Exception):
+    """Raised inside a phase change to roll it back; the message says what is missing."""
 
 
 def _require_active(use_case: UseCase, doing: str, usage: str) -> None:

@@ -5,9 +5,12 @@ digest, the ``show`` card and the App Home all call :func:`classify`.
 
 Rules are checked in this order and the first that fires wins:
 
-1. **new** — registered fewer than ``new_weeks`` weeks ago: too early to judge.
+1. **new** — first active fewer than ``new_weeks`` weeks ago: too early to judge. A use
+   case's age counts from its first activity, its registration or its first reported
+   week, whichever is earlier, so a portfolio moved in with months of back-filled
+   figures is judged on them at once.
 2. **drop candidate** — the spine's duty to stop what does not pay (unless snoozed):
-   no value reported ``no_value_weeks`` after registration; net value ≤ 0 in each of
+   no value reported ``no_value_weeks`` after its first activity; net value ≤ 0 in each of
    the last ``nonpositive_weeks`` consecutive reported weeks; net value falling
    ``falling_weeks`` weeks in a row; or only hours saved, with no cost or revenue effect,
    for ``convenience_weeks`` consecutive weeks (convenience, not value).
@@ -149,8 +152,15 @@ def _streak(points: Sequence[WeekPoint]) -> list[WeekPoint]:
 
 
 def _money(value: float) -> str:
-    sign = "−" if value < 0 else ""
-    return f"{sign}${abs(value):,.0f}"
+    from spinebot.format import money
+
+    return money(value)
+
+
+def _weeks_ago(age: int) -> str:
+    if age <= 0:
+        return "this week"
+    return "1 week ago" if age == 1 else f"{age} weeks ago"
 
 
 def classify(
@@ -178,7 +188,7 @@ def classify(
     if age < t.new_weeks:
         return Trend(
             "new",
-            f"Registered {age} week(s) ago (new for {t.new_weeks} weeks).",
+            f"First active {_weeks_ago(age)} (new for {t.new_weeks} weeks).",
             {"age_weeks": age},
         )
 
@@ -200,7 +210,7 @@ def classify(
         if not ever_valued and age >= t.no_value_weeks:
             return Trend(
                 "drop_candidate",
-                f"No value reported {age} weeks after registration "
+                f"No value reported {age} weeks after its first activity "
                 f"(rule: none after {t.no_value_weeks} weeks).",
                 {"rule": "no_value", "age_weeks": age},
             )

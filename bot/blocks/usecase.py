@@ -23,6 +23,7 @@ from bot.constants import (
     ACTION_USECASE_SHOW,
     ACTION_USECASE_UNVOTE,
     ACTION_USECASE_VOTE,
+    VIEW_USECASE_EDIT,
     VIEW_USECASE_REGISTER,
 )
 from portfolio.models import DESCRIPTION_MAX, TITLE_MAX, RiskTier
@@ -81,6 +82,11 @@ def build_card_blocks(card: UseCaseCard, *, note: str | None = None) -> list[dic
                 {"type": "mrkdwn", "text": f"*Votes*\n{card.votes}"},
                 {"type": "mrkdwn", "text": f"*Risk tier*\n{card.risk_tier}"},
                 {"type": "mrkdwn", "text": f"*Trend*\n{trend_label(card.trend)}"},
+                *(
+                    [{"type": "mrkdwn", "text": f"*Review*\n{card.review or 'none recorded'}"}]
+                    if card.review or card.risk_tier == "high"
+                    else []
+                ),
             ],
         },
     ]
@@ -295,6 +301,35 @@ def build_register_modal(
             },
         ],
     }
+
+
+def build_edit_modal(card: UseCaseCard, *, channel_id: str = "") -> dict:
+    """The registration form, prefilled with ``card``, saving as an edit; plus the owner."""
+    view = build_register_modal(
+        channel_id=channel_id,
+        title=card.title,
+        description=card.description,
+        units=card.units,
+        processes=card.processes,
+        risk_tier=card.risk_tier,
+    )
+    view["callback_id"] = VIEW_USECASE_EDIT
+    view["private_metadata"] = json.dumps({"channel": channel_id, "edit": card.id})
+    view["title"] = _pt(truncate(f"Edit {card.ref}", 24))
+    view["submit"] = _pt("Save")
+    view["blocks"].append(
+        {
+            "type": "input",
+            "block_id": "owner",
+            "label": _pt("Owner"),
+            "element": {
+                "type": "users_select",
+                "action_id": "value",
+                "initial_user": card.owner_id,
+            },
+        }
+    )
+    return view
 
 
 def build_duplicate_modal(

@@ -38,6 +38,7 @@ def card(i: int = 1, **over):  # type: ignore[no-untyped-def]
         trend="growing",
         trend_rule="Net value up 25%",
         created_at=datetime(2026, 11, 1, tzinfo=UTC),
+        review=None,
     )
     base.update(over)
     return SimpleNamespace(**base)

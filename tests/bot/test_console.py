@@ -156,3 +156,16 @@ def test_spinebot_with_nothing_configured_indexes_the_corpus_and_answers_offline
     assert "Not connected to Slack" in done.stdout
     assert "Sources" in done.stdout and "Phase gates" in done.stdout
     assert "No use cases match" in done.stdout
+
+
+def test_the_edit_form_keeps_what_is_not_retyped(session) -> None:  # type: ignore[no-untyped-def]
+    console, terminal = session
+    console.handle_line("/usecase register Claims triage | Route claims mail")
+    console.handle_line("/usecase edit 1 risk=high units=Legal")
+    terminal.answers += ["Claims e-mail triage", "", "", "", "", ""]  # keep the rest
+    console.handle_line("/usecase edit 1")
+    assert "submitted" in terminal.text()
+    with session_scope() as db:
+        uc = db.exec(select(UseCase)).one()
+        assert (uc.title, uc.risk_tier) == ("Claims e-mail triage", "high")
+        assert uc.owner_id == "UCONSOLE1"

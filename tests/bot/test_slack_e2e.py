@@ -93,7 +93,7 @@ def test_owner_reports_metrics_moves_phase_adopts_drops_restores_and_sees_histor
     uc = register(slack)
     _, url = command(slack, f"metric {uc} hours_saved=10 llm_cost=100 week=2026-W47")
     assert "$500" in text_of(replies(slack, url)[-1])  # 10 × 60 − 100
-    _, url = command(slack, f"phase {uc} production")
+    _, url = command(slack, f"phase {uc} production override sponsor signed off", user="UADMIN")
     assert replies(slack, url)[-1]["response_type"] == "in_channel"
     _, url = command(slack, f"adopt {uc} Retail banking")
     assert "Retail banking" in text_of(replies(slack, url)[-1])

@@ -4,16 +4,39 @@ command came from (slash command, modal, digest button)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
+import pytest
 from sqlmodel import select
 
-from bot.constants import ACTION_DIGEST_PHASE, VIEW_USECASE_REGISTER
-from portfolio.models import UseCase
+from bot.app import build_app
+from bot.constants import ACTION_DIGEST_PHASE, VIEW_USECASE_EDIT, VIEW_USECASE_REGISTER
+from bot.deps import Deps
+from bot.server import Server
+from portfolio.models import AuditEvent, UseCase
 from spinebot.db import session_scope
-from tests.bot.conftest import SlackApp
+from spinebot.settings import get_settings
+from tests.bot.conftest import ScriptedKnowledge, SlackApp
 from tests.bot.test_slack_e2e import USER, command, register, replies, text_of
+from tests.harness.fake_slack import FakeSlack
+from tests.harness.fixtures import SIGNING_SECRET
+from tests.harness.signing import SlackRequester
 
 ADMIN = "UADMIN"
+
+
+def ready(uc: int) -> int:
+    """Four weeks of positive value, so the pilot's gate to production is open."""
+    from portfolio.service import PortfolioService
+    from portfolio.weeks import current_week, shift
+
+    svc = PortfolioService(get_settings())
+    now = current_week(svc.settings.tz)
+    for ago in range(1, 5):
+        svc.report_metrics(
+            actor=ADMIN, use_case_id=uc, values={"revenue": 100}, week=shift(now, -ago)
+        )
+    return uc
 
 
 def register_distinct(slack: SlackApp, title: str, description: str) -> int:
@@ -35,7 +58,7 @@ def form(title: str, description: str, units: str, processes: str, risk: str) ->
 
 def test_a_promotion_says_up_and_a_demotion_says_down_in_the_channel(slack: SlackApp) -> None:
     uc = register(slack)
-    _, url = command(slack, f"phase {uc} platform")
+    _, url = command(slack, f"phase {uc} platform override moved in ready", user=ADMIN)
     up = replies(slack, url)[-1]
     assert up["response_type"] == "in_channel" and ":arrow_up:" in text_of(up)
     _, url = command(slack, f"phase {uc} pilot")
@@ -48,8 +71,8 @@ def test_a_promotion_says_up_and_a_demotion_says_down_in_the_channel(slack: Slac
 def test_the_digest_button_announces_a_move_in_the_words_of_the_slash_command(
     slack: SlackApp,
 ) -> None:
-    typed = register(slack, "Claims triage")
-    pressed = register_distinct(slack, "Invoice matching", "Pair supplier invoices with orders")
+    typed = ready(register(slack, "Claims triage"))
+    pressed = ready(register_distinct(slack, "Invoice matching", "Pair supplier invoices"))
     _, url = command(slack, f"phase {typed} production", user=ADMIN)
     by_command = text_of(replies(slack, url)[-1])
     url = slack.fake.response_url()
@@ -107,3 +130,84 @@ def test_the_duplicate_warning_keeps_every_field_of_the_modal(slack: SlackApp) -
         assert saved.risk_tier == "high" and saved.processes == ["intake", "routing"]
     _, url = command(slack, f"show {saved.id}", user=USER)
     assert "Claims, Legal" in text_of(replies(slack, url)[-1])  # units sorted by name
+
+
+# ---------------------------------------------------------------- edit (SQLite and Postgres)
+
+
+@pytest.fixture
+def slack_any(db, slack_env: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackApp]:  # type: ignore[no-untyped-def]
+    """The served Slack app on the parametrized ``db`` (SQLite, then Postgres)."""
+    monkeypatch.setenv("SPINE_ADMINS", ADMIN)
+    get_settings.cache_clear()
+    settings = get_settings()
+    deps = Deps.create(settings)
+    deps.knowledge_factory = lambda: ScriptedKnowledge()  # type: ignore[assignment, return-value]
+    app = build_app(settings, deps=deps)
+    with Server(app, threads=4, check_index=False) as server:
+        requester = SlackRequester(server.url, SIGNING_SECRET, response_url=slack_env.response_url)
+        yield SlackApp(slack_env, requester, ScriptedKnowledge(), server)
+    deps.shutdown()
+
+
+def test_edit_opens_the_form_prefilled_and_saving_it_is_audited(slack_any: SlackApp) -> None:
+    slack = slack_any
+    uc = register(slack)
+    command(slack, f"edit {uc}")
+    view = slack.fake.wait_for("views.open")[-1].args["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["callback_id"] == VIEW_USECASE_EDIT
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert inputs["title"]["initial_value"] == "Claims triage"
+    assert inputs["owner"]["initial_user"] == USER
+    state = form("Claims e-mail triage", "Route claims by urgency", "Legal", "intake", "high")
+    state["owner"] = {"value": {"type": "users_select", "selected_user": USER}}
+    response = slack.requester.view_submission(
+        VIEW_USECASE_EDIT, state, private_metadata=view["private_metadata"]
+    )
+    assert response.status == 200 and not response.body.strip()  # closed: saved
+    shown = slack.fake.wait_for("chat.postEphemeral")[-1].args
+    assert "Saved" in json.dumps(shown) and shown["user"] == USER
+    with session_scope() as session:
+        saved = session.get(UseCase, uc)
+        assert saved is not None and (saved.title, saved.risk_tier) == (
+            "Claims e-mail triage",
+            "high",
+        )
+        [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "edit")).all()
+        assert event.before["title"] == "Claims triage"  # type: ignore[index]
+        assert event.after["units"] == ["Legal"]  # type: ignore[index]
+
+
+def test_the_text_edit_and_a_refused_edit_over_slack(slack_any: SlackApp) -> None:
+    slack = slack_any
+    uc = register(slack)
+    _, url = command(slack, f"edit {uc} risk=high units+=Legal")
+    reply = replies(slack, url)[-1]
+    assert reply.get("response_type", "ephemeral") == "ephemeral"
+    assert "Saved" in text_of(reply) and "Legal" in text_of(reply)
+    _, url = command(slack, f"edit {uc} title=Taken over", user="U222")
+    assert "Only the owner" in text_of(replies(slack, url)[-1])
+    _, url = command(slack, f"edit {uc}", user="U222")  # the form is refused too
+    assert "Only the owner" in text_of(replies(slack, url)[-1])
+    assert not slack.fake.calls_to("views.open")
+    with session_scope() as session:
+        assert session.get(UseCase, uc).title == "Claims triage"  # type: ignore[union-attr]
+
+
+def test_gates_over_slack_a_closed_gate_a_review_and_a_move_up(slack_any: SlackApp) -> None:
+    slack = slack_any
+    uc = ready(register(slack))
+    _, url = command(slack, f"edit {uc} risk=high")
+    _, url = command(slack, f"phase {uc} production")
+    closed = replies(slack, url)[-1]
+    assert closed.get("response_type", "ephemeral") == "ephemeral"
+    assert "needs a recorded review" in text_of(closed) and ":warning:" in text_of(closed)
+    _, url = command(slack, f"review {uc} approved", user="U222")
+    assert "Only spine admins" in text_of(replies(slack, url)[-1])
+    _, url = command(slack, f"review {uc} conditions human check of every tenth claim", ADMIN)
+    reviewed = text_of(replies(slack, url)[-1])
+    assert "Review of *UC-" in reviewed and "conditions" in reviewed
+    _, url = command(slack, f"phase {uc} production")
+    moved = replies(slack, url)[-1]
+    assert moved["response_type"] == "in_channel" and ":arrow_up:" in text_of(moved)

@@ -135,6 +135,7 @@ class FakeSlack:
             "assistant.threads.setTitle": self._assistant_thread,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
+            "files.info": self._files_info,
         }
         self._overrides: dict[str, Handler] = {}
         self.reset()
@@ -473,6 +474,31 @@ class FakeSlack:
     def handle_response_url(self, response_id: str, body: dict[str, Any]) -> None:
         self._record(Call("response_url", {"response_id": response_id, **body}, None))
 
+    def share_file(self, name: str, data: bytes, *, user: str = "U111") -> str:
+        """A file someone shared with the bot: ``files.info`` describes it and its
+        ``url_private`` serves ``data`` to a request with a bot token. Its id."""
+        file_id = self._next_id("F")
+        with self._cond:
+            self.files[file_id] = {
+                "id": file_id,
+                "name": name,
+                "title": name,
+                "size": len(data),
+                "user": user,
+                "url_private": f"{self.url}/files/{file_id}/{name}",
+                "url_private_download": f"{self.url}/files/{file_id}/download/{name}",
+            }
+            self.uploads[file_id] = data
+        return file_id
+
+    def handle_download(self, file_id: str, token: str | None) -> tuple[int, bytes]:
+        """GET of a url_private: the bytes with a token, 403 without, 404 if unknown."""
+        with self._cond:
+            data = self.uploads.get(file_id)
+        status = 404 if data is None else (200 if token else 403)
+        self._record(Call("download", {"file_id": file_id}, token, status))
+        return status, (data or b"") if status == 200 else b"not allowed"
+
     def handle_upload(self, file_id: str, data: bytes) -> bool:
         with self._cond:
             known = file_id in self.files
@@ -774,6 +800,14 @@ class FakeSlack:
             }
         return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
 
+    def _files_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        self._require(args, "file")
+        with self._cond:
+            record = self.files.get(str(args["file"]))
+            if record is None:
+                raise ApiError("file_not_found")
+            return {"ok": True, "file": copy.deepcopy(record)}
+
     def _files_complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
         files = args.get("files")
         if not isinstance(files, list) or not files:
@@ -899,6 +933,10 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                         payload = {"_raw": body.decode("utf-8", "replace")}
                     fake.handle_response_url(segments[1], _decode_json_fields(payload))
                     self._send(200, b"ok", "text/html", {})
+                elif len(segments) >= 2 and segments[0] == "files":
+                    token = _bearer(self.headers.get("Authorization"))
+                    status, data = fake.handle_download(segments[1], token)
+                    self._send(status, data, "application/octet-stream", {})
                 elif len(segments) == 2 and segments[0] == "upload":
                     found = fake.handle_upload(segments[1], body)
                     status = 200 if found else 404

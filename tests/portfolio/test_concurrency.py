@@ -129,7 +129,7 @@ def test_concurrent_phase_moves_apply_once_and_the_rest_are_told_why(
 
     def move() -> str:
         try:
-            svc.set_phase(actor="UADMIN", use_case_id=uc, phase="production")
+            svc.set_phase(actor="UADMIN", use_case_id=uc, phase="production", override="test")
         except InvalidInput as exc:
             return exc.message
         return "moved"

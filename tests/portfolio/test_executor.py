@@ -50,8 +50,9 @@ def test_errors_come_back_as_a_failed_outcome_with_the_usage(svc: PortfolioServi
 
 def test_a_phase_change_knows_whether_it_went_up_or_down(svc: PortfolioService) -> None:
     uc = registered(svc)
-    up = x.execute(svc, c.PhaseCmd(uc, "platform"), OWNER)
+    up = x.execute(svc, c.PhaseCmd(uc, "platform", override="moved in"), ADMIN)
     assert isinstance(up, x.PhaseChanged) and up.upward and up.previous == "pilot"
+    assert up.override == "moved in"
     down = x.execute(svc, c.PhaseCmd(uc, "production"), OWNER)
     assert isinstance(down, x.PhaseChanged) and not down.upward and down.previous == "platform"
     assert lines(down) == [f"⬇ UC-{uc} is now in production (was platform)."]

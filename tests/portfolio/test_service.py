@@ -36,6 +36,16 @@ def register(svc: PortfolioService, title: str = "Invoice triage", **kw: object)
     return svc.register(actor=OWNER, title=title, **kw).id  # type: ignore[arg-type]
 
 
+def ready(svc: PortfolioService, uc: int) -> int:
+    """Four weeks of positive value: the pilot's gate to production opens."""
+    now = weeks.current_week(svc.settings.tz)
+    for ago in range(1, 5):
+        svc.report_metrics(
+            actor=OWNER, use_case_id=uc, values={"revenue": 100}, week=weeks.shift(now, -ago)
+        )
+    return uc
+
+
 # --- registering and reading ---------------------------------------------------------
 
 
@@ -251,6 +261,7 @@ def test_only_the_owner_or_an_admin_may_change_a_use_case(svc: PortfolioService)
         "edit",
     }
     assert all(e.actor_id == OTHER and "refused" in e.detail for e in refused)
+    ready(svc, uc)
     assert svc.set_phase(actor=ADMIN, use_case_id=uc, phase="production").phase == "production"
     assert svc.set_phase(actor=OWNER, use_case_id=uc, phase="platform").phase == "platform"
 
@@ -258,7 +269,7 @@ def test_only_the_owner_or_an_admin_may_change_a_use_case(svc: PortfolioService)
 def test_phase_moves_are_validated_and_audited_with_before_and_after(
     svc: PortfolioService,
 ) -> None:
-    uc = register(svc)
+    uc = ready(svc, register(svc))
     with pytest.raises(InvalidInput, match="already in pilot"):
         svc.set_phase(actor=OWNER, use_case_id=uc, phase="pilot")
     with pytest.raises(InvalidInput, match="not a phase"):
@@ -271,7 +282,7 @@ def test_phase_moves_are_validated_and_audited_with_before_and_after(
 
 
 def test_a_dropped_use_case_keeps_its_phase_until_restored(svc: PortfolioService) -> None:
-    uc = register(svc)
+    uc = ready(svc, register(svc))
     card = svc.drop(actor=OWNER, use_case_id=uc, reason="no measurable value in 8 weeks")
     assert (card.status, card.drop_reason, card.trend) == (
         "dropped",
@@ -289,7 +300,7 @@ def test_a_dropped_use_case_keeps_its_phase_until_restored(svc: PortfolioService
     with pytest.raises(InvalidInput, match="not dropped"):
         svc.restore(actor=OWNER, use_case_id=uc)
     assert svc.set_phase(actor=OWNER, use_case_id=uc, phase="production").phase == "production"
-    actions = [e.action for e in svc.history(uc)]
+    actions = [e.action for e in svc.history(uc) if e.action != "metric"]
     assert actions == ["phase", "restore", "drop", "register"]
 
 
@@ -326,7 +337,7 @@ def test_snooze_and_edit_change_the_card(svc: PortfolioService) -> None:
 def test_list_filters_by_phase_status_owner_and_unit_most_voted_first(
     svc: PortfolioService,
 ) -> None:
-    a = register(svc, "Invoice triage", units=["Finance"])
+    a = ready(svc, register(svc, "Invoice triage", units=["Finance"]))
     b = svc.register(actor=OTHER, title="Contract review", units=["Legal"]).id
     c = register(svc, "Meeting notes", units=["finance"])
     d = register(svc, "Churn predictor")
@@ -402,7 +413,9 @@ def test_the_usecase_cli_runs_the_same_language_with_admin_rights(sqlite_db: Eng
     assert "Registered UC-1." in first.output
     duplicate = runner.invoke(app, ["usecase", "register", "Invoice triage"])
     assert "Similar use cases exist" in duplicate.output
-    moved = runner.invoke(app, ["usecase", "--as", "UOPS", "phase", "UC-1", "production"])
+    moved = runner.invoke(
+        app, ["usecase", "--as", "UOPS", "phase", "UC-1", "production", "override", "migrated"]
+    )
     assert moved.exit_code == 0 and "now in production" in moved.output
     history = runner.invoke(app, ["usecase", "history", "1"])
     assert "UOPS" in history.output and "pilot → production" in history.output
@@ -461,7 +474,8 @@ def test_cards_carry_the_trend_the_digest_rules_give(
     assert (card.trend, card.trend_rule) == ("growing", "net value up 3 weeks running")
     call = stub.calls[-1]
     assert (call["phase"], call["units"]) == ("pilot", 2)
-    assert call["current_week"] == weeks.current_week("UTC") == call["created_week"]
+    assert call["current_week"] == weeks.current_week("UTC")
+    assert call["created_week"] == "2026-W01"  # age counts from the first reported week
     [point] = call["history"]
     assert (point.week, point.hours_saved, point.cost_saved) == ("2026-W01", 2.0, None)
     assert point.net_value == 2 * sqlite_svc.settings.hourly_rate

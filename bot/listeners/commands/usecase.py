@@ -8,11 +8,12 @@ from collections.abc import Callable
 
 from bot.blocks.answer import build_apology_blocks
 from bot.blocks.text import error_blocks
-from bot.blocks.usecase import build_register_modal
+from bot.blocks.usecase import build_edit_modal, build_register_modal
 from bot.deps import Deps
-from bot.usecase_flow import Reply, run_usecase_command
-from portfolio.commands import Help, RegisterModal, parse_usecase
+from bot.usecase_flow import Reply, render, run_usecase_command
+from portfolio.commands import EditModal, Help, RegisterModal, parse_usecase
 from portfolio.errors import InvalidInput
+from portfolio.executor import EditForm, execute
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,17 @@ def make(deps: Deps) -> Callable[..., None]:
                 trigger_id=command["trigger_id"],
                 view=build_register_modal(channel_id=command.get("channel_id", "")),
             )
+            return
+        if isinstance(parsed, EditModal):
+            ack()  # then open the form at once: the trigger expires in 3 s
+            outcome = execute(deps.portfolio, parsed, user)
+            if isinstance(outcome, EditForm):
+                client.views_open(
+                    trigger_id=command["trigger_id"],
+                    view=build_edit_modal(outcome.card, channel_id=command.get("channel_id", "")),
+                )
+            else:
+                send(respond, render(outcome, user))
             return
         ack()
 

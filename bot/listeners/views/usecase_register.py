@@ -28,6 +28,8 @@ def field_value(view: dict, block_id: str) -> str:
     state = view.get("state", {}).get("values", {}).get(block_id, {}).get("value", {})
     if state.get("type") == "static_select":
         return ((state.get("selected_option") or {}).get("value")) or ""
+    if state.get("type") == "users_select":
+        return state.get("selected_user") or ""
     return (state.get("value") or "").strip()
 
 
@@ -99,3 +101,57 @@ def make(deps: Deps) -> Callable[..., None]:
         )
 
     return handle_register_submission
+
+
+def tell(client: WebClient, channel: str, user: str, blocks: list[dict], text: str) -> None:
+    """Show ``user`` a private message in the channel the modal came from, else a DM."""
+    if channel:
+        try:
+            client.chat_postEphemeral(channel=channel, user=user, blocks=blocks, text=text)
+            return
+        except SlackApiError as exc:
+            log.info("cannot reach the origin channel (%s); sending a DM", exc.response["error"])
+    client.chat_postMessage(channel=user, blocks=blocks, text=text)
+
+
+def make_edit(deps: Deps) -> Callable[..., None]:
+    """The edit modal's submission: the same field rules, saved as one audited edit."""
+
+    def handle_edit_submission(ack, body, view, client) -> None:  # type: ignore[no-untyped-def]
+        user = body["user"]["id"]
+        meta = json.loads(view.get("private_metadata") or "{}")
+        fields, errors = validate(view)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        owner = field_value(view, "owner") or None
+        command = c.Edit(
+            int(meta.get("edit", 0)),
+            title=fields["title"],
+            description=fields["description"],
+            risk_tier=fields["risk_tier"],
+            units=tuple(fields["units"]),
+            processes=tuple(fields["processes"]),
+            owner=owner,
+        )
+        try:
+            outcome = x.execute(deps.portfolio, command, user)
+        except Exception:
+            ref = new_reference()
+            log.exception("edit failed (ref %s)", ref)
+            ack(
+                response_action="errors",
+                errors={"title": f"Sorry, saving failed (reference {ref}). Please try again."},
+            )
+            return
+        if isinstance(outcome, x.Failed):
+            ack(response_action="errors", errors={"title": outcome.error.message[:150]})
+            return
+        ack()
+        reply = render(outcome, user)
+        deps.run(
+            lambda: tell(client, meta.get("channel", ""), user, reply.blocks, reply.text),
+            what="confirm edit",
+        )
+
+    return handle_edit_submission
