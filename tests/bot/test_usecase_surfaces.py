@@ -146,7 +146,7 @@ def slack_any(db, slack_env: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> Iter
     app = build_app(settings, deps=deps)
     with Server(app, threads=4, check_index=False) as server:
         requester = SlackRequester(server.url, SIGNING_SECRET, response_url=slack_env.response_url)
-        yield SlackApp(slack_env, requester, ScriptedKnowledge(), server)
+        yield SlackApp(slack_env, requester, ScriptedKnowledge(), server, deps)
     deps.shutdown()
 
 
