@@ -39,6 +39,7 @@ from knowledge.documents import (
     LOADER_VERSION,
     Chunk,
     DocumentError,
+    Document,
     DocumentTooLarge,
     Limits,
     chunk_document,
@@ -556,6 +557,61 @@ class KnowledgeIndex:
                     entry.ids.append(chunk.id)
                 by_id[chunk.id] = chunk
             self._commit(collection, docs, by_id)
+
+    def put_document(self, doc: Document) -> int:
+        """Index one document that is not a file (a knowledge note): replace whatever was
+        indexed under its source id. Returns its number of chunks. File ingest leaves it
+        alone: its source id is outside every folder's scope."""
+        from knowledge.embeddings import get_embedder
+
+        limits = Limits.from_settings(self.settings)
+        chunks = chunk_document(doc, max_chunks=limits.max_chunks)
+        digest = content_hash("\n".join(c.text for c in chunks).encode(), doc.title)
+        if not chunks:
+            raise DocumentError("nothing to index")
+        vectors = get_embedder(self.settings.embeddings).embed([c.embed_text() for c in chunks])
+        with self._ingest_lock():
+            self._checked_at = 0.0
+            state = self.state()
+            docs = {sid: DocEntry(e.hash, list(e.ids), e.title) for sid, e in state.docs.items()}
+            by_id = {c.id: c for c in state.chunks}
+            collection = self.collection()
+            collection.upsert(
+                ids=[c.id for c in chunks],
+                embeddings=vectors,
+                documents=[c.text for c in chunks],
+                metadatas=[{**c.metadata(), "doc_hash": digest} for c in chunks],
+            )
+            new_ids = [c.id for c in chunks]
+            previous = docs.get(doc.source)
+            stale = sorted(set(previous.ids) - set(new_ids)) if previous else []
+            if stale:
+                collection.delete(ids=stale)
+            for cid in stale:
+                by_id.pop(cid, None)
+            for chunk in chunks:
+                by_id[chunk.id] = chunk
+            docs[doc.source] = DocEntry(digest, new_ids, doc.title)
+            self._commit(collection, docs, by_id)
+        return len(chunks)
+
+    def remove_source(self, source: str) -> bool:
+        """Take one document out of the index; False when it was not indexed."""
+        with self._ingest_lock():
+            self._checked_at = 0.0
+            state = self.state()
+            if source not in state.docs:
+                return False
+            docs = {sid: DocEntry(e.hash, list(e.ids), e.title) for sid, e in state.docs.items()}
+            by_id = {c.id: c for c in state.chunks}
+            collection = self.collection()
+            ids = docs.pop(source).ids
+            if ids:
+                collection.delete(ids=ids)
+            for cid in ids:
+                by_id.pop(cid, None)
+            self._commit(collection, docs, by_id)
+        return True
 
     def _commit(self, collection: Any, docs: dict[str, DocEntry], by_id: dict[str, Chunk]) -> None:
         """Stamp a new version: save the derived state, then publish it in Chroma."""
