@@ -94,9 +94,7 @@ def plain_text(text: str) -> str:
     text = _USER.sub(lambda m: "@" + (m.group(2) or m.group(1)), text or "")
     text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
     text = _SPECIAL.sub(lambda m: m.group(2) or "@" + m.group(1), text)
-    text = _LINK.sub(
-        lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) else m.group(1), text
-    )
+    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) else m.group(1), text)
     text = html.unescape(text)
     return "\n".join(" ".join(line.split()) for line in text.splitlines()).strip()
 
@@ -123,7 +121,7 @@ def note_document(thread: NoteThread) -> Document | None:
     if not thread.messages:
         return None
     root, replies = thread.messages[0], thread.messages[1:MAX_REPLIES]
-    blocks = []
+    blocks: list[Block] = []
     for reply in replies:
         if reply.bot:
             continue
@@ -198,7 +196,7 @@ def gap_for(
             .limit(5000)
         ).all()
         for qid, text in elsewhere:
-            if question_key(text) == key:
+            if qid is not None and question_key(text) == key:
                 return int(qid), text
     return None
 

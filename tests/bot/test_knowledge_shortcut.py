@@ -1,4 +1,4 @@
-""""Add to Spinebot knowledge" through the real app: signed requests in, the real
+"""The "Add to Spinebot knowledge" shortcut through the real app: signed requests in, the real
 knowledge service (real index, real embeddings), the fake Slack Web API out, on SQLite
 and Postgres. A question the bot abstained on, once a person answers it in the thread
 and a spine admin saves the thread, is answered next time citing the thread's permalink;
@@ -87,8 +87,9 @@ class App:
         calls = self.fake.wait_for(
             "response_url",
             timeout=30,
-            predicate=lambda c: url.endswith(c.args["response_id"])
-            and c.args.get("response_type") == "in_channel",
+            predicate=lambda c: (
+                url.endswith(c.args["response_id"]) and c.args.get("response_type") == "in_channel"
+            ),
         )
         return json.dumps(calls[0].args.get("blocks"))
 
@@ -186,8 +187,9 @@ def test_the_shortcut_on_a_saved_thread_removes_it_and_it_is_no_longer_cited(app
 
 def test_a_thread_nobody_answered_yet_is_not_saved_and_the_admin_is_told_why(app: App) -> None:
     root = app.fake.add_message(CHANNEL, QUESTION, user="U1")
-    app.fake.add_message(CHANNEL, "I asked the bot, it did not know", user="UBOT", bot_id="B1",
-                         thread_ts=root["ts"])
+    app.fake.add_message(
+        CHANNEL, "I asked the bot, it did not know", user="UBOT", bot_id="B1", thread_ts=root["ts"]
+    )
     said = app.shortcut(root, ADMIN)
     assert "nobody has replied" in said["text"]
     assert notes(app.engine) == []

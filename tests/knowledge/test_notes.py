@@ -5,6 +5,7 @@ Postgres); saving it again takes it out."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -124,7 +125,7 @@ def test_an_unanswered_thread_is_not_saved(service: KnowledgeService, db: Engine
 
 
 def test_a_file_ingest_leaves_saved_notes_in_the_index(
-    service: KnowledgeService, corpus, db: Engine  # type: ignore[no-untyped-def]
+    service: KnowledgeService, corpus: Path, db: Engine
 ) -> None:
     service.toggle_note(CHANNEL, ROOT_TS, added_by="UADMIN", fetch=answered)
     report = service.ingest([corpus])
@@ -152,4 +153,5 @@ def test_the_gap_an_abstained_question_left_is_listed_as_closed_in_its_week(
     assert [(g.question, g.permalink, g.added_by) for g in closed] == [
         (QUESTION, PERMALINK, "UADMIN")
     ]
-    assert closed_gaps(since=now + timedelta(days=1), until=now + timedelta(days=8), engine=db) == []
+    later = now + timedelta(days=1)
+    assert closed_gaps(since=later, until=later + timedelta(days=7), engine=db) == []

@@ -62,7 +62,9 @@ def fetch_thread(
             for raw in response.get("messages") or []:
                 if raw.get("subtype") not in HUMAN_SUBTYPES:
                     continue
-                bot = bool(raw.get("bot_id")) or (bot_user_id is not None and raw.get("user") == bot_user_id)
+                bot = bool(raw.get("bot_id")) or (
+                    bot_user_id is not None and raw.get("user") == bot_user_id
+                )
                 messages.append(
                     NoteMessage(
                         user=str(raw.get("user") or ""),
@@ -85,9 +87,7 @@ def fetch_thread(
         log.info("thread %s/%s: its first message is gone", channel, thread_ts)
     permalink: str | None = None
     try:
-        permalink = client.chat_getPermalink(channel=channel, message_ts=thread_ts).get(
-            "permalink"
-        )
+        permalink = client.chat_getPermalink(channel=channel, message_ts=thread_ts).get("permalink")
     except SlackApiError as exc:  # the note is still worth keeping, without its link
         log.warning("no permalink for %s/%s: %s", channel, thread_ts, exc.response.get("error"))
     return NoteThread(channel, thread_ts, permalink, messages)
