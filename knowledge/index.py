@@ -167,6 +167,7 @@ class KnowledgeIndex:
         self._collection: Any = None
         self._state: IndexState | None = None
         self._checked_at = 0.0
+        self._seen_manifest: tuple[int, int] | None = None
 
     # --- chroma ----------------------------------------------------------------------
 
@@ -246,20 +247,39 @@ class KnowledgeIndex:
     # --- state -----------------------------------------------------------------------
 
     def state(self) -> IndexState:
-        """The current snapshot; checks Chroma's version stamp at most every few seconds."""
+        """The current snapshot; checks Chroma's version stamp at most every few seconds,
+        and at once when another process sharing the data dir changed the index (its
+        local manifest changed: a knowledge note saved by the web process is then seen by
+        the answer processes on their next question)."""
         state = self._state
-        if state is not None and time.monotonic() - self._checked_at < REFRESH_SECONDS:
+        if state is not None and self._fresh():
             return state
         with self._lock:
             state = self._state
-            if state is not None and time.monotonic() - self._checked_at < REFRESH_SECONDS:
+            if state is not None and self._fresh():
                 return state
+            seen = self._manifest_key()
             remote = (self.collection().metadata or {}).get(VERSION_KEY)
             if state is None or state.version != remote:
                 state = self._load_local(remote) or self._rebuild_from_chroma(remote)
                 self._state = state
+            self._seen_manifest = seen
             self._checked_at = time.monotonic()
             return state
+
+    def _fresh(self) -> bool:
+        return (
+            time.monotonic() - self._checked_at < REFRESH_SECONDS
+            and self._manifest_key() == self._seen_manifest
+        )
+
+    def _manifest_key(self) -> tuple[int, int] | None:
+        """Identity of the local manifest file (replaced, never rewritten, on a change)."""
+        try:
+            stat = (self.local_dir / "manifest.json").stat()
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns
 
     def _load_local(self, version: str | None) -> IndexState | None:
         manifest_path = self.local_dir / "manifest.json"
@@ -626,7 +646,12 @@ class KnowledgeIndex:
         metadata = dict(collection.metadata or {})
         metadata[VERSION_KEY] = version
         collection.modify(metadata=metadata)
+        # Touch the manifest again now that the stamp is out: a process that looked
+        # between the save and the stamp sees a change once more and picks it up.
+        with contextlib.suppress(OSError):
+            os.utime(self.local_dir / "manifest.json")
         self._state = new_state
+        self._seen_manifest = self._manifest_key()
         self._checked_at = time.monotonic()
 
 

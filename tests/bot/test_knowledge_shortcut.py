@@ -151,6 +151,9 @@ def test_a_saved_thread_answers_the_question_the_bot_abstained_on_citing_its_per
     assert "orange badge" in answer
     assert f"<{permalink}|" in answer  # the citation links to the thread
     assert "<!channel>" not in answer and "evil.example/x|" not in answer  # thread text is inert
+    app.mention(QUESTION.lower())  # a mention asked later, in another thread
+    mentioned = json.dumps(app.fake.calls_to("chat.update")[-1].args.get("blocks"))
+    assert "orange badge" in mentioned and f"<{permalink}|" in mentioned
 
     # The weekly digest (posted next week, about this one) lists the gap as closed.
     digest = build_digest(week=shift(current_week(get_settings().tz), 1))

@@ -20,6 +20,7 @@ from knowledge.notes import (
 from knowledge.qa_log import record_question
 from knowledge.service import KnowledgeService
 from spinebot.models import utcnow
+from spinebot.settings import Settings
 
 CHANNEL = "C0SPINE"
 ROOT_TS = "1764583200.000100"
@@ -95,8 +96,7 @@ def test_a_saved_thread_answers_its_question_next_time_citing_the_permalink(
 
     note = find_note(CHANNEL, ROOT_TS, engine=db)
     assert note is not None and note.added_by == "UADMIN" and note.permalink == PERMALINK
-    if before.abstained:
-        assert note.gap_question == QUESTION
+    assert before.abstained and note.gap_question == QUESTION  # the gap it closed
 
 
 def test_saving_the_thread_again_removes_it_from_the_index_and_the_record(
@@ -155,3 +155,16 @@ def test_the_gap_an_abstained_question_left_is_listed_as_closed_in_its_week(
     ]
     later = now + timedelta(days=1)
     assert closed_gaps(since=later, until=later + timedelta(days=7), engine=db) == []
+
+
+def test_another_process_on_the_same_data_dir_answers_from_the_note_at_once(
+    service: KnowledgeService, settings: Settings, db: Engine
+) -> None:
+    """Answer processes keep their own copy of the index state; a note saved by the web
+    process reaches them on their next question, not after the periodic re-check."""
+    other = KnowledgeService(settings)
+    assert not any(s.url == PERMALINK for s in other.ask(QUESTION).sources)  # state loaded
+    service.toggle_note(CHANNEL, ROOT_TS, added_by="UADMIN", fetch=answered)
+    assert other.ask(QUESTION).sources[0].url == PERMALINK
+    service.toggle_note(CHANNEL, ROOT_TS, added_by="UADMIN", fetch=answered)
+    assert not any(s.url == PERMALINK for s in other.ask(QUESTION).sources)
