@@ -204,3 +204,18 @@ def test_a_thread_the_bot_cannot_read_gets_one_line_saying_how_to_fix_it(app: Ap
     said = app.shortcut(root, ADMIN)
     assert "/invite @spinebot" in said["text"]
     assert notes(app.engine) == []
+
+
+def test_a_failure_while_saving_is_reported_with_a_reference_not_a_traceback(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = app.fake.add_message(CHANNEL, QUESTION, user="U1")
+    app.fake.add_message(CHANNEL, REPLY, user="U2", thread_ts=root["ts"])
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("index unavailable")
+
+    monkeypatch.setattr(app.knowledge.index, "put_document", broken)
+    said = app.shortcut(root, ADMIN)
+    assert "reference `" in said["text"] and "Traceback" not in said["text"]
+    assert notes(app.engine) == []  # nothing recorded that is not in the index
