@@ -20,3 +20,6 @@ ACTION_USECASE_CANCEL_REGISTER = "usecase_cancel_register"
 ACTION_DIGEST_DROP = "digest_drop"
 ACTION_DIGEST_PHASE = "digest_phase"
 ACTION_DIGEST_SNOOZE = "digest_snooze"
+
+# Knowledge notes: the message shortcut "Add to Spinebot knowledge" (spine admins)
+SHORTCUT_KNOWLEDGE_NOTE = "add_to_knowledge"

@@ -130,6 +130,10 @@ def print_digest(digest) -> None:  # type: ignore[no-untyped-def]
         console.print("\n[bold]Knowledge gaps[/bold]")
         for question in digest.knowledge_gaps:
             console.print(f"  • {escape(question)}")
+    if digest.gaps_closed:
+        console.print("\n[bold]Gaps closed by saved Slack threads[/bold]")
+        for gap in digest.gaps_closed:
+            console.print(f"  • {escape(gap.question)} — {escape(gap.permalink or '')}")
     from bot.blocks.digest import assistant_cost_line
 
     line = assistant_cost_line(digest)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -32,6 +33,7 @@ from spinebot.models import utcnow
 from spinebot.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from knowledge.notes import ClosedGap
     from knowledge.qa_log import WeekUsage
 
 log = logging.getLogger(__name__)
@@ -84,10 +86,12 @@ class Digest:
     knowledge_gaps: list[str]
     # What answering questions cost in the reported week (see assistant_usage below).
     assistant: WeekUsage | None = None
+    # Gaps closed in the reported week by a Slack thread saved as a knowledge note.
+    gaps_closed: list[ClosedGap] = field(default_factory=list)
 
     @property
     def quiet(self) -> bool:
-        return not any(self.sections.values()) and not self.knowledge_gaps
+        return not any(self.sections.values()) and not self.knowledge_gaps and not self.gaps_closed
 
     @property
     def change_pct(self) -> float | None:
@@ -138,6 +142,9 @@ class Digest:
             "most_voted": [asdict(i) for i in self.most_voted],
             "knowledge_gaps": self.knowledge_gaps,
             "assistant": self.assistant.to_dict() if self.assistant else None,
+            "gaps_closed": [
+                {**asdict(g), "added_at": g.added_at.isoformat()} for g in self.gaps_closed
+            ],
         }
 
 
@@ -187,7 +194,8 @@ def build_digest(
         else:
             items.sort(key=lambda i: (-(i.net_last_week or 0.0), i.id))
     most_voted = sorted((i for i in everyone if i.votes), key=lambda i: (-i.votes, i.id))[:5]
-    gaps = _knowledge_gaps(week, settings, engine)
+    closed = _closed_gaps(week, settings, engine)
+    gaps = _knowledge_gaps(week, settings, engine, closed=closed)
     return Digest(
         week=week,
         reported_week=reported,
@@ -199,6 +207,7 @@ def build_digest(
         most_voted=most_voted,
         knowledge_gaps=gaps,
         assistant=assistant_usage(week, settings, engine),
+        gaps_closed=closed,
     )
 
 
@@ -214,15 +223,36 @@ def assistant_usage(week: str, settings: Settings, engine: Engine) -> WeekUsage 
         return None
 
 
-def _knowledge_gaps(week: str, settings: Settings, engine: Engine) -> list[str]:
-    """Questions from the reported week the knowledge base could not serve."""
+def _reported_window(week: str, settings: Settings) -> tuple[datetime, datetime]:
+    start = datetime.combine(monday_of(shift(week, -1)), datetime.min.time(), settings.tz)
+    return start.astimezone(UTC), (start + timedelta(days=7)).astimezone(UTC)
+
+
+def _knowledge_gaps(
+    week: str, settings: Settings, engine: Engine, *, closed: Sequence[ClosedGap] = ()
+) -> list[str]:
+    """Questions from the reported week the knowledge base could not serve (those a
+    saved thread closed in that week are listed as closed instead)."""
+    from knowledge.notes import question_key
     from knowledge.qa_log import knowledge_gaps
 
-    start = datetime.combine(monday_of(shift(week, -1)), datetime.min.time(), settings.tz)
-    end = start + timedelta(days=7)
-    return knowledge_gaps(
-        since=start.astimezone(UTC), until=end.astimezone(UTC), limit=10, engine=engine
-    )
+    since, until = _reported_window(week, settings)
+    done = {question_key(g.question) for g in closed}
+    gaps = knowledge_gaps(since=since, until=until, limit=10 + len(done), engine=engine)
+    return [q for q in gaps if question_key(q) not in done][:10]
+
+
+def _closed_gaps(week: str, settings: Settings, engine: Engine) -> list[ClosedGap]:
+    """Gaps closed in the reported week by "Add to Spinebot knowledge" (none when the
+    notes cannot be read: the digest goes out without them)."""
+    from knowledge.notes import closed_gaps
+
+    since, until = _reported_window(week, settings)
+    try:
+        return closed_gaps(since=since, until=until, limit=10, engine=engine)
+    except Exception:
+        log.warning("could not read the closed knowledge gaps for the digest", exc_info=True)
+        return []
 
 
 # ------------------------------------------------------------------ posting, exactly once

@@ -38,6 +38,7 @@ from knowledge.documents import (
     CORPUS_PREFIX,
     LOADER_VERSION,
     Chunk,
+    Document,
     DocumentError,
     DocumentTooLarge,
     Limits,
@@ -166,6 +167,7 @@ class KnowledgeIndex:
         self._collection: Any = None
         self._state: IndexState | None = None
         self._checked_at = 0.0
+        self._seen_manifest: tuple[int, int] | None = None
 
     # --- chroma ----------------------------------------------------------------------
 
@@ -245,20 +247,39 @@ class KnowledgeIndex:
     # --- state -----------------------------------------------------------------------
 
     def state(self) -> IndexState:
-        """The current snapshot; checks Chroma's version stamp at most every few seconds."""
+        """The current snapshot; checks Chroma's version stamp at most every few seconds,
+        and at once when another process sharing the data dir changed the index (its
+        local manifest changed: a knowledge note saved by the web process is then seen by
+        the answer processes on their next question)."""
         state = self._state
-        if state is not None and time.monotonic() - self._checked_at < REFRESH_SECONDS:
+        if state is not None and self._fresh():
             return state
         with self._lock:
             state = self._state
-            if state is not None and time.monotonic() - self._checked_at < REFRESH_SECONDS:
+            if state is not None and self._fresh():
                 return state
+            seen = self._manifest_key()
             remote = (self.collection().metadata or {}).get(VERSION_KEY)
             if state is None or state.version != remote:
                 state = self._load_local(remote) or self._rebuild_from_chroma(remote)
                 self._state = state
+            self._seen_manifest = seen
             self._checked_at = time.monotonic()
             return state
+
+    def _fresh(self) -> bool:
+        return (
+            time.monotonic() - self._checked_at < REFRESH_SECONDS
+            and self._manifest_key() == self._seen_manifest
+        )
+
+    def _manifest_key(self) -> tuple[int, int] | None:
+        """Identity of the local manifest file (replaced, never rewritten, on a change)."""
+        try:
+            stat = (self.local_dir / "manifest.json").stat()
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns
 
     def _load_local(self, version: str | None) -> IndexState | None:
         manifest_path = self.local_dir / "manifest.json"
@@ -557,6 +578,61 @@ class KnowledgeIndex:
                 by_id[chunk.id] = chunk
             self._commit(collection, docs, by_id)
 
+    def put_document(self, doc: Document) -> int:
+        """Index one document that is not a file (a knowledge note): replace whatever was
+        indexed under its source id. Returns its number of chunks. File ingest leaves it
+        alone: its source id is outside every folder's scope."""
+        from knowledge.embeddings import get_embedder
+
+        limits = Limits.from_settings(self.settings)
+        chunks = chunk_document(doc, max_chunks=limits.max_chunks)
+        digest = content_hash("\n".join(c.text for c in chunks).encode(), doc.title)
+        if not chunks:
+            raise DocumentError("nothing to index")
+        vectors = get_embedder(self.settings.embeddings).embed([c.embed_text() for c in chunks])
+        with self._ingest_lock():
+            self._checked_at = 0.0
+            state = self.state()
+            docs = {sid: DocEntry(e.hash, list(e.ids), e.title) for sid, e in state.docs.items()}
+            by_id = {c.id: c for c in state.chunks}
+            collection = self.collection()
+            collection.upsert(
+                ids=[c.id for c in chunks],
+                embeddings=vectors,
+                documents=[c.text for c in chunks],
+                metadatas=[{**c.metadata(), "doc_hash": digest} for c in chunks],
+            )
+            new_ids = [c.id for c in chunks]
+            previous = docs.get(doc.source)
+            stale = sorted(set(previous.ids) - set(new_ids)) if previous else []
+            if stale:
+                collection.delete(ids=stale)
+            for cid in stale:
+                by_id.pop(cid, None)
+            for chunk in chunks:
+                by_id[chunk.id] = chunk
+            docs[doc.source] = DocEntry(digest, new_ids, doc.title)
+            self._commit(collection, docs, by_id)
+        return len(chunks)
+
+    def remove_source(self, source: str) -> bool:
+        """Take one document out of the index; False when it was not indexed."""
+        with self._ingest_lock():
+            self._checked_at = 0.0
+            state = self.state()
+            if source not in state.docs:
+                return False
+            docs = {sid: DocEntry(e.hash, list(e.ids), e.title) for sid, e in state.docs.items()}
+            by_id = {c.id: c for c in state.chunks}
+            collection = self.collection()
+            ids = docs.pop(source).ids
+            if ids:
+                collection.delete(ids=ids)
+            for cid in ids:
+                by_id.pop(cid, None)
+            self._commit(collection, docs, by_id)
+        return True
+
     def _commit(self, collection: Any, docs: dict[str, DocEntry], by_id: dict[str, Chunk]) -> None:
         """Stamp a new version: save the derived state, then publish it in Chroma."""
         version = uuid.uuid4().hex
@@ -570,7 +646,12 @@ class KnowledgeIndex:
         metadata = dict(collection.metadata or {})
         metadata[VERSION_KEY] = version
         collection.modify(metadata=metadata)
+        # Touch the manifest again now that the stamp is out: a process that looked
+        # between the save and the stamp sees a change once more and picks it up.
+        with contextlib.suppress(OSError):
+            os.utime(self.local_dir / "manifest.json")
         self._state = new_state
+        self._seen_manifest = self._manifest_key()
         self._checked_at = time.monotonic()
 
 

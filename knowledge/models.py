@@ -50,3 +50,26 @@ class Feedback(SQLModel, table=True):
     user_id: str = Field(max_length=32)
     helpful: bool
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class KnowledgeNote(SQLModel, table=True):
+    """A Slack thread saved into the index by a spine admin ("Add to Spinebot knowledge").
+
+    ``gap_question`` is the question the bot had abstained on in that thread (or the
+    same question asked elsewhere), when there was one: the note closed that gap.
+    """
+
+    __tablename__ = "knowledge_note"
+    __table_args__ = (UniqueConstraint("channel_id", "thread_ts", name="uq_note_thread"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: str = Field(max_length=32)
+    thread_ts: str = Field(max_length=32)
+    source: str = Field(max_length=80, description="the index's source id: slack:<ch>/<ts>")
+    title: str = Field(default="", sa_column=Column(Text, nullable=False))
+    permalink: str = Field(default="", sa_column=Column(Text, nullable=False))
+    added_by: str = Field(default="", max_length=32)
+    added_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(index=True))
+    replies: int = 0
+    gap_question_id: int | None = None
+    gap_question: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

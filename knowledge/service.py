@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
     from knowledge.index import KnowledgeIndex
+    from knowledge.notes import NoteOutcome, NoteThread
     from knowledge.retrieve import Hit, Retriever
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ class KnowledgeService:
         self._index: KnowledgeIndex | None = None
         self._retriever: Retriever | None = None
         self._chat_ready = chat_model is not None
+        self._notes_lock = threading.Lock()
 
     # --- lazy parts ------------------------------------------------------------------
 
@@ -256,6 +258,72 @@ class KnowledgeService:
             chunks=report.chunks,
         )
         return report
+
+    # --- knowledge notes (Slack threads saved by spine admins; see knowledge.notes) ---
+
+    def add_note(self, thread: NoteThread, *, added_by: str) -> NoteOutcome:
+        """Index the thread as a note citing its permalink and record it (with the
+        knowledge gap it closes); ``empty`` when no person has replied yet."""
+        from knowledge.models import KnowledgeNote
+        from knowledge.notes import NoteOutcome, gap_for, note_document, save_note
+
+        doc = note_document(thread)
+        if doc is None:
+            return NoteOutcome("empty")
+        self.index.put_document(doc)
+        root = thread.messages[0].text if thread.messages else ""
+        gap = gap_for(thread.channel_id, thread.thread_ts, root)
+        replies = sum(1 for m in thread.messages[1:] if not m.bot)
+        save_note(
+            KnowledgeNote(
+                channel_id=thread.channel_id,
+                thread_ts=thread.thread_ts,
+                source=doc.source,
+                title=doc.title,
+                permalink=doc.url or "",
+                added_by=added_by,
+                replies=replies,
+                gap_question_id=gap[0] if gap else None,
+                gap_question=gap[1] if gap else None,
+            )
+        )
+        log.info("knowledge note %s added (%d replies)", doc.source, replies)
+        return NoteOutcome(
+            "added", doc.title, doc.url, replies, gap_question=gap[1] if gap else None
+        )
+
+    def remove_note(self, channel_id: str, thread_ts: str) -> NoteOutcome:
+        """Take a saved thread out of the index, then out of the record."""
+        from knowledge.notes import NoteOutcome, delete_note, find_note, note_source
+
+        note = find_note(channel_id, thread_ts)
+        self.index.remove_source(note_source(channel_id, thread_ts))
+        delete_note(channel_id, thread_ts)
+        log.info("knowledge note %s removed", note_source(channel_id, thread_ts))
+        return NoteOutcome(
+            "removed",
+            note.title if note else "",
+            note.permalink if note else None,
+            note.replies if note else 0,
+            note.gap_question if note else None,
+        )
+
+    def toggle_note(
+        self,
+        channel_id: str,
+        thread_ts: str,
+        *,
+        added_by: str,
+        fetch: Callable[[], NoteThread],
+    ) -> NoteOutcome:
+        """The shortcut's one path: a saved thread is removed, any other is read with
+        ``fetch`` and added. Presses on one thread are taken one at a time."""
+        from knowledge.notes import find_note
+
+        with self._notes_lock:
+            if find_note(channel_id, thread_ts) is not None:
+                return self.remove_note(channel_id, thread_ts)
+            return self.add_note(fetch(), added_by=added_by)
 
     def chunk_count(self) -> int:
         return self.index.count()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot.blocks.mrkdwn import link
 from bot.blocks.text import (
     actions,
     button,
@@ -26,6 +27,7 @@ from portfolio.read_model import SECTIONS
 
 if TYPE_CHECKING:
     from jobs.digest import Digest, DigestItem
+    from knowledge.notes import ClosedGap
 
 BUTTON_ITEMS = 5  # items shown with buttons per actionable section (2 blocks each)
 LINE_ITEMS = 10  # items listed in a plain section
@@ -124,10 +126,24 @@ def build_digest_blocks(digest: Digest) -> list[dict]:
             section(":grey_question: *Knowledge gaps* — asked last week, not answered well"),
             _lines_section(lines, 0, ""),
         ]
+    if digest.gaps_closed:
+        blocks += [
+            divider(),
+            section(":white_check_mark: *Gaps closed last week* — threads the spine team added"),
+            _lines_section([closed_gap_line(g) for g in digest.gaps_closed], 0, ""),
+        ]
     line = assistant_cost_line(digest)
     if line:
         blocks.append(context(line))
     return blocks[:MAX_BLOCKS]
+
+
+def closed_gap_line(gap: ClosedGap) -> str:
+    """``• question — thread, added by @admin``: the question and title are Slack text."""
+    question = escape(truncate(" ".join(gap.question.split()), GAP_CHARS))
+    thread = link(gap.permalink, "the answer in Slack") if gap.permalink else "a Slack thread"
+    by = f", added by <@{escape(gap.added_by)}>" if gap.added_by else ""
+    return f"• {question} — {thread}{by}"
 
 
 def assistant_cost_line(digest: Digest) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.listeners import actions, commands, events, views
+from bot.listeners import actions, commands, events, shortcuts, views
 
 
 def register_listeners(app: App, deps: Deps) -> None:
@@ -13,3 +13,4 @@ def register_listeners(app: App, deps: Deps) -> None:
     events.register(app, deps)
     actions.register(app, deps)
     views.register(app, deps)
+    shortcuts.register(app, deps)

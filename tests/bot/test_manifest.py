@@ -1,5 +1,5 @@
-"""The manifest declares only what the app handles: every subscribed event and every
-command reaches a listener (an unhandled one would answer 404 and be retried)."""
+"""The manifest declares only what the app handles: every subscribed event, every
+command and every shortcut reaches a listener (an unhandled one would answer 404 and be retried)."""
 
 from __future__ import annotations
 
@@ -103,6 +103,26 @@ def test_every_declared_command_has_a_listener(app) -> None:  # type: ignore[no-
             BoltRequest(body=body, headers={"content-type": ["application/x-www-form-urlencoded"]})
         )
         assert response.status == 200, command["command"]
+
+
+def test_every_declared_shortcut_has_a_listener(app, fake_slack) -> None:  # type: ignore[no-untyped-def]
+    from tests.harness import payloads
+
+    shortcuts = manifest()["features"]["shortcuts"]
+    assert shortcuts, "the manifest declares the message shortcut"
+    for shortcut in shortcuts:
+        assert shortcut["type"] == "message" and len(shortcut["description"]) <= 80
+        message = {"type": "message", "user": "U1", "text": "hi", "ts": "1.5"}
+        payload = payloads.message_action_payload(
+            shortcut["callback_id"], message, "C1", response_url=fake_slack.response_url()
+        )
+        response = app.dispatch(
+            BoltRequest(
+                body=payloads.interactive_form(payload),
+                headers={"content-type": ["application/x-www-form-urlencoded"]},
+            )
+        )
+        assert response.status == 200, shortcut["callback_id"]
 
 
 def test_an_event_the_manifest_does_not_declare_is_not_handled(app) -> None:  # type: ignore[no-untyped-def]

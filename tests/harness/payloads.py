@@ -421,6 +421,38 @@ def view_submission_payload(
     }
 
 
+def message_action_payload(
+    callback_id: str,
+    message: dict[str, Any],
+    channel_id: str,
+    user_id: str = USER_ID,
+    *,
+    response_url: str | None = None,
+    team_id: str = TEAM_ID,
+    user_name: str | None = None,
+) -> dict[str, Any]:
+    """A ``message_action`` payload: someone chose the app's message shortcut
+    ``callback_id`` from the "More actions" menu of ``message`` (as posted, with its
+    ``ts`` and, for a reply, its ``thread_ts``) in ``channel_id``."""
+    name = user_name or _user_name(user_id)
+    return {
+        "type": "message_action",
+        "token": VERIFICATION_TOKEN,
+        "action_ts": next_ts(),
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": {"id": user_id, "name": name, "username": name, "team_id": team_id},
+        "channel": {"id": channel_id, "name": _channel_name(channel_id)},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": new_trigger_id(),
+        "response_url": response_url
+        or f"https://hooks.slack.com/app/{team_id}/111/{uuid.uuid4().hex[:12]}",
+        "message_ts": message["ts"],
+        "message": message,
+    }
+
+
 def interactive_form(payload: dict[str, Any]) -> str:
     """How Slack posts interactivity: one form field ``payload`` holding the JSON."""
     return urlencode({"payload": json.dumps(payload)})

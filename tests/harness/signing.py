@@ -239,6 +239,24 @@ class SlackRequester:
         )
         return self.interactive(payload)
 
+    def message_shortcut(
+        self,
+        callback_id: str,
+        message: dict[str, Any],
+        channel_id: str,
+        user_id: str = payloads.USER_ID,
+        response_url: str | None = None,
+    ) -> Response:
+        """A message shortcut chosen on ``message`` in ``channel_id``."""
+        payload = payloads.message_action_payload(
+            callback_id,
+            message,
+            channel_id,
+            user_id,
+            response_url=response_url or self.new_response_url(),
+        )
+        return self.interactive(payload)
+
     def view_submission(
         self,
         callback_id: str,

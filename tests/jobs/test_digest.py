@@ -102,6 +102,53 @@ def test_knowledge_gaps_are_last_weeks_unanswered_questions(db) -> None:  # type
     assert build_digest(week=WEEK).knowledge_gaps == ["Where do I park?"]
 
 
+def test_gaps_closed_by_a_saved_thread_last_week_are_listed_as_closed_not_open(db) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from knowledge.models import KnowledgeNote
+
+    permalink = "https://acme.slack.com/archives/C1/p1758618000000100"
+    with session_scope(db) as session:
+        for question in ("Where do I park?", "Who signs off a pilot?"):
+            session.add(
+                QuestionLog(
+                    question=question, abstained=True, asked_at=datetime(2026, 9, 22, tzinfo=UTC)
+                )
+            )  # in W39
+        session.add(
+            KnowledgeNote(
+                channel_id="C1",
+                thread_ts="1758618000.000100",
+                source="slack:C1/1758618000.000100",
+                title="Where do I park?",
+                permalink=permalink,
+                added_by="UADMIN",
+                added_at=datetime(2026, 9, 24, 15, tzinfo=UTC),  # W39
+                replies=2,
+                gap_question="where do I park",
+            )
+        )
+        session.add(
+            KnowledgeNote(
+                channel_id="C1",
+                thread_ts="1756000000.000100",
+                source="slack:C1/1756000000.000100",
+                title="Older",
+                permalink=permalink,
+                added_at=datetime(2026, 9, 1, tzinfo=UTC),  # a closed gap of an earlier week
+                gap_question="Older",
+            )
+        )
+    digest = build_digest(week=WEEK)
+    assert [(g.question, g.permalink, g.added_by) for g in digest.gaps_closed] == [
+        ("where do I park", permalink, "UADMIN")
+    ]
+    assert digest.knowledge_gaps == ["Who signs off a pilot?"]  # the closed one is not open
+    assert digest.to_dict()["gaps_closed"][0]["added_at"].startswith("2026-09-24")
+    text = json.dumps(build_digest_blocks(digest), ensure_ascii=False)
+    assert "Gaps closed last week" in text and f"<{permalink}|" in text
+
+
 def test_three_hundred_use_cases_stay_within_block_kit_limits(sqlite_db) -> None:  # type: ignore[no-untyped-def]
     for n in range(300):
         add_use_case(

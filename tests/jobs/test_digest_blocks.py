@@ -80,3 +80,28 @@ def test_every_section_names_how_many_it_holds_and_where_to_see_the_rest() -> No
     assert joined.count("(300)") == len(SECTIONS)
     assert "`/usecase list" in joined
     assert "Knowledge gaps" not in joined  # empty sections are left out
+
+
+def test_a_closed_gap_shows_its_question_escaped_and_links_only_to_its_permalink() -> None:
+    from datetime import UTC, datetime
+
+    from knowledge.notes import ClosedGap
+
+    digest = crowded_digest([])
+    digest.sections = {key: [] for key in SECTIONS}
+    digest.most_voted = []
+    digest.gaps_closed = [
+        ClosedGap(
+            question="Who pays <!channel> & <https://evil.example|the bill>?",
+            title="x",
+            permalink="https://acme.slack.com/archives/C1/p1",
+            added_by="UADMIN",
+            added_at=datetime(2026, 9, 24, tzinfo=UTC),
+        ),
+        ClosedGap("No link?", "y", None, "", datetime(2026, 9, 24, tzinfo=UTC)),
+    ]
+    text = "\n".join(texts(build_digest_blocks(digest)))
+    assert "&lt;!channel&gt; &amp; &lt;https://evil.example|the bill&gt;" in text
+    assert "<https://acme.slack.com/archives/C1/p1|the answer in Slack>, added by <@UADMIN>" in text
+    assert "No link? — a Slack thread" in text
+    assert not digest.quiet
