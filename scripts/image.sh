@@ -8,8 +8,9 @@
 #   4. checks the image's config (non-root user, HEALTHCHECK, CMD, EXPOSE), then — since
 #      containers cannot be run in this sandbox — mounts the image and chroots into it as
 #      the image's user: `spinebot --help`, every subcommand compose and k8s use, the
-#      embedding model with no network, `spinebot db upgrade`, a `chroma run` server, and
-#      `spinebot serve` answering GET /healthz with 200 on 127.0.0.1.
+#      embedding model with no network, `spinebot db upgrade` and `db status`, a `chroma
+#      run` server, and `spinebot serve` (a stand-in Slack API on 127.0.0.1 answers its
+#      Web API calls) answering GET /healthz with 200 from the host.
 #
 # Prints PASS or FAIL last; exits non-zero on failure. Needs root (apt, podman, chroot).
 # Usage: scripts/image.sh            (IMAGE=spinebot:local, BASE_IMAGE=spinebot-base:local)
@@ -197,6 +198,9 @@ say "embedding model loads with no network: ok"
 
 in_image spinebot db upgrade >"$smoke/migrate.log" 2>&1 || { cat "$smoke/migrate.log"; fail "spinebot db upgrade failed"; }
 say "spinebot db upgrade (SQLite): $(tail -n 1 "$smoke/migrate.log")"
+# What the Kubernetes init containers and the compose worker check run.
+in_image sh -c 'spinebot db status' >"$smoke/status.log" 2>&1 || { cat "$smoke/status.log"; fail "spinebot db status failed after the upgrade"; }
+say "sh -c 'spinebot db status': $(tail -n 1 "$smoke/status.log")"
 
 chroma_port="$(free_port)"
 start_in_image "$smoke/chroma.log" chroma run --path /tmp/smoke/chroma --host 127.0.0.1 --port "$chroma_port"

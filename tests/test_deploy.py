@@ -7,6 +7,7 @@ scripts/image.sh builds and smoke-tests the image itself; CI runs it after the t
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from functools import cache
@@ -154,6 +155,15 @@ def test_every_kubernetes_pod_runs_as_the_images_non_root_user_with_config_and_s
             assert refs == ["spinebot-config", "spinebot-secrets"], name
 
 
+@pytest.mark.parametrize("name", ["spinebot-web", "spinebot-worker"])
+def test_web_and_worker_pods_start_only_on_a_migrated_database(name: str) -> None:
+    pod = _k8s()[("Deployment", name)]["spec"]["template"]["spec"]
+    (init,) = pod["initContainers"]
+    assert init["command"][:2] == ["sh", "-c"]
+    assert "until spinebot db status" in init["command"][2]
+    _assert_real_command(["spinebot", "db", "status"])
+
+
 def test_kustomization_lists_every_manifest_but_the_secret_template() -> None:
     (kustomization,) = _load(K8S / "kustomization.yaml")
     manifests = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
@@ -170,3 +180,29 @@ def test_the_dockerfile_has_a_base_argument_a_non_root_user_and_the_serve_defaul
     assert "HEALTHCHECK" in text and "/healthz" in text
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".git", ".venv", "data", ".env"} <= set(ignored)
+
+
+def _unknown_fields(written: Any, parsed: Any, path: str = "") -> list[str]:
+    if isinstance(written, dict) and isinstance(parsed, dict):
+        found = [f"{path}/{key}" for key in written if key not in parsed]
+        for key in written.keys() & parsed.keys():
+            found += _unknown_fields(written[key], parsed[key], f"{path}/{key}")
+        return found
+    if isinstance(written, list) and isinstance(parsed, list):
+        return [
+            field
+            for i, (a, b) in enumerate(zip(written, parsed, strict=False))
+            for field in _unknown_fields(a, b, f"{path}[{i}]")
+        ]
+    return []
+
+
+def test_every_kubernetes_field_is_one_the_api_knows() -> None:
+    """The kubernetes client (a chromadb dependency) parses each manifest into its API
+    model; a misspelt or misplaced field is one the round trip drops."""
+    kubernetes = pytest.importorskip("kubernetes")
+    api = kubernetes.client.ApiClient()
+    for (kind, name), resource in _k8s().items():
+        model = api.deserialize(json.dumps(resource), f"V1{kind}", "application/json")
+        parsed = api.sanitize_for_serialization(model)
+        assert _unknown_fields(resource, parsed) == [], (kind, name)
