@@ -16,6 +16,7 @@
 # Usage: scripts/image.sh            (IMAGE=spinebot:local, BASE_IMAGE=spinebot-base:local)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+trap 'echo "FAIL: scripts/image.sh (unexpected error at line $LINENO)" >&2' ERR
 
 IMAGE="${IMAGE:-spinebot:local}"
 BASE_IMAGE="${BASE_IMAGE:-spinebot-base:local}"
@@ -41,6 +42,7 @@ fi
 
 # --- 2. the Debian base, from this machine's apt sources ---------------------------
 # The suite is this machine's release; the mirror is the first apt source that serves it.
+# shellcheck source=/dev/null
 suite="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
 [ -n "$suite" ] || fail "no VERSION_CODENAME in /etc/os-release"
 mirror="$(
@@ -59,7 +61,7 @@ mirror="$(
         tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == s) ok = 1 }
         END { if (ok && uri) print uri }' "$f"
     done
-  } | head -n 1
+  } | head -n 1 || true
 )"
 [ -n "$mirror" ] || fail "no apt source for '$suite' in /etc/apt/sources.list*"
 
@@ -73,7 +75,12 @@ else
     say "debootstrap $suite from $mirror (first run only)"
     root="$(mktemp -d "$CACHE/root.XXXXXX")"
     debootstrap --variant=minbase --include="$PACKAGES" "$suite" "$root" "$mirror" \
-      >"$CACHE/debootstrap.log" 2>&1 || { tail -n 20 "$CACHE/debootstrap.log"; fail "debootstrap failed"; }
+      >"$CACHE/debootstrap.log" 2>&1 || {
+      tail -n 20 "$CACHE/debootstrap.log"
+      for sub in proc sys dev/pts; do mountpoint -q "$root/$sub" && umount -l "$root/$sub"; done
+      rm -rf --one-file-system "$root"
+      fail "debootstrap failed"
+    }
     rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/*
     : >"$root/etc/resolv.conf"
     : >"$root/etc/hostname"
@@ -111,6 +118,7 @@ mnt=""
 pids=()
 cleanup() {
   set +e
+  trap - ERR
   # SIGTERM, as `docker stop` and Kubernetes send it (background jobs ignore SIGINT).
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   local deadline=$((SECONDS + 20))
@@ -250,7 +258,7 @@ host_get() { # GET a path on 127.0.0.1:$port from the host (bash's /dev/tcp, no 
 }
 if ! wait_http "http://127.0.0.1:$port/healthz" 600 "$serve_pid"; then
   tail -n 30 "$smoke/serve.log"
-  host_get /healthz | tail -n 1
+  host_get /healthz | tail -n 1 || true
   fail "spinebot serve did not answer GET /healthz with 200"
 fi
 # And from the host, outside the chroot.
