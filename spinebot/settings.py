@@ -89,6 +89,9 @@ class Settings(BaseSettings):
         ge=1.0,
         description="A claimed question whose worker stops renewing it is taken over after this.",
     )
+    stream_answers: bool = Field(
+        default=True, description="Show a model's answer in Slack while it is written."
+    )
     shutdown_grace_seconds: float = Field(
         default=25.0,
         ge=0.0,

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.harness import payloads
-from tests.harness.fake_model import FakeModel
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.fixtures import SIGNING_SECRET
+from tests.harness.model_server import StreamingModelServer
 from tests.harness.serve import ServeProcess, build_index
 from tests.harness.signing import SlackRequester
 
@@ -31,12 +31,14 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def model() -> Iterator[FakeModel]:
-    with FakeModel(delay=1.0) as fake:
+def model() -> Iterator[StreamingModelServer]:
+    with StreamingModelServer(delay=1.0) as fake:
         yield fake
 
 
-def _serve(tmp_path: Path, fake: FakeSlack, model: FakeModel, index: Path, **settings: str):  # type: ignore[no-untyped-def]
+def _serve(
+    tmp_path: Path, fake: FakeSlack, model: StreamingModelServer, index: Path, **settings: str
+):  # type: ignore[no-untyped-def]
     return ServeProcess(
         tmp_path / "serve",
         fake.api_url,
@@ -120,7 +122,7 @@ def test_after_a_crash_mid_answer_the_placeholder_is_updated_once(  # type: igno
         _wait(lambda: len(_answers(fake_slack)) == 1, 60, "the question is finished")
         assert _answers(fake_slack)[0].args["ts"] == placeholder
         time.sleep(3)  # another lease: nobody answers it again
-        assert len(fake_slack.calls_to("chat.update")) == 1
+        assert len(_answers(fake_slack)) == 1
         assert len(fake_slack.calls_to("chat.postMessage")) == 1
     finally:
         serve.stop()
@@ -159,5 +161,24 @@ def test_answers_past_the_grace_period_stay_pending_for_the_next_start(  # type:
     try:
         _wait(lambda: len(_answers(fake_slack)) == 1, 60, "answered after the restart")
         assert len(fake_slack.calls_to("chat.postMessage")) == 1  # into the same placeholder
+    finally:
+        serve.stop()
+
+
+def test_a_model_answer_shows_in_slack_while_it_is_written(  # type: ignore[no-untyped-def]
+    sqlite_db, fake_slack, model, index_dir, tmp_path
+) -> None:
+    model.delay, model.word_delay = 0.0, 0.25
+    serve = _serve(tmp_path, fake_slack, model, index_dir).start()
+    try:
+        slack = SlackRequester(serve.base, SIGNING_SECRET)
+        _mention(slack)
+        _wait(lambda: len(_answers(fake_slack)) == 1, 60, "the answer is complete")
+        updates = [str(c.args) for c in fake_slack.calls_to("chat.update")]
+        partials, final = updates[:-1], updates[-1]
+        assert partials and all("Writing" in p and "Sources" not in p for p in partials)
+        assert any("pilot" in p for p in partials)  # words first...
+        assert "Sources" in final and "Helpful" in final  # ...sources and buttons at the end
+        assert len(partials) <= 1 + 14 * 0.25  # the first words, then about one a second
     finally:
         serve.stop()

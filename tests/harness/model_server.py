@@ -18,7 +18,7 @@ from typing import Any
 REPLY = "A pilot needs **four weeks** of measured value and a support rota [1]."
 
 
-class FakeModel:
+class StreamingModelServer:
     def __init__(self, *, delay: float = 0.0, reply: str = REPLY, word_delay: float = 0.0) -> None:
         self.delay = delay
         self.reply = reply
@@ -37,7 +37,7 @@ class FakeModel:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
-    def start(self) -> FakeModel:
+    def start(self) -> StreamingModelServer:
         self._thread.start()
         return self
 
@@ -45,7 +45,7 @@ class FakeModel:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> FakeModel:
+    def __enter__(self) -> StreamingModelServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -62,7 +62,7 @@ class FakeModel:
             self.active -= 1
 
 
-def _handler(model: FakeModel) -> type[BaseHTTPRequestHandler]:
+def _handler(model: StreamingModelServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
