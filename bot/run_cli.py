@@ -93,6 +93,15 @@ def serve_command(
     if not settings.has_slack_http:
         raise fail("HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see .env.example).")
     _ensure_index()
+    stopped = threading.Event()  # a signal during start-up is honoured, not fatal
+    servers: list[Server] = []
+
+    def stop() -> None:
+        stopped.set()
+        for running in servers:
+            running.request_stop()
+
+    on_stop_signals(stop)
     try:
         app = build_served_app(settings)
     except RuntimeError as exc:
@@ -103,7 +112,9 @@ def serve_command(
     except OSError as exc:
         deps.shutdown(grace=0)
         raise fail(f"Cannot listen on {host}:{port or settings.port}: {exc.strerror}") from None
-    on_stop_signals(server.request_stop)
+    servers.append(server)
+    if stopped.is_set():
+        server.request_stop()
     log.info("serving Slack events on http://%s:%s/slack/events", host, server.port)
     typer.echo(f"Spinebot listening on http://{host}:{server.port}/slack/events")
     try:
@@ -127,13 +138,13 @@ def socket_command() -> None:
     if not settings.has_slack_socket:
         raise fail("Socket Mode needs SLACK_APP_TOKEN (xapp-…) and SLACK_BOT_TOKEN.")
     _ensure_index()
+    stopped = threading.Event()
+    on_stop_signals(stopped.set)
     try:
         app = build_served_app(settings)
     except RuntimeError as exc:
         raise fail(f"Answering could not start: {exc}") from None
     deps = app_deps(app)
-    stopped = threading.Event()
-    on_stop_signals(stopped.set)
     handler = SocketModeHandler(app, settings.slack_app_token)
     try:
         handler.connect()

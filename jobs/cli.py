@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-from typing import Annotated
+import threading
+from typing import Annotated, Any
 
 import typer
 
@@ -95,11 +95,16 @@ def print_digest(digest) -> None:  # type: ignore[no-untyped-def]
 
 def worker_command() -> None:
     """Run the one scheduler: weekly digest, owner nudges, nightly re-index (Ctrl-C stops)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
     from bot.cli import prepare
+    from bot.run_cli import on_stop_signals
     from jobs.scheduler import build_scheduler, catch_up
 
     prepare()
-    scheduler = build_scheduler()
+    stopped = threading.Event()
+    on_stop_signals(stopped.set)
+    scheduler = build_scheduler(scheduler_class=BackgroundScheduler)
     try:
         catch_up()
     except Exception:
@@ -113,8 +118,25 @@ def worker_command() -> None:
     for job in scheduler.get_jobs():
         next_run = job.trigger.get_next_fire_time(None, now)
         typer.echo(f"  {job.id:16} next {next_run:%Y-%m-%d %H:%M %Z}")
-    with contextlib.suppress(KeyboardInterrupt, SystemExit):
-        scheduler.start()
+    run_until_stopped(scheduler, stopped, get_settings().shutdown_grace_seconds)
+
+
+def run_until_stopped(scheduler: Any, stopped: threading.Event, grace: float) -> None:
+    """Run until ``stopped`` (SIGTERM/SIGINT); then start no new job, give a running one
+    ``grace`` seconds (a digest cut off later is taken over by the next start), exit 0."""
+    import os
+
+    scheduler.start()
+    while not stopped.wait(1):
+        pass
+    closer = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True)
+    closer.start()
+    closer.join(grace)
+    typer.echo("Spinebot worker stopped.")
+    if closer.is_alive():
+        log.warning("a job was still running after %.0f s; stopping anyway", grace)
+        logging.shutdown()
+        os._exit(0)
 
 
 def register(app: typer.Typer) -> None:

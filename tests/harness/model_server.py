@@ -27,7 +27,7 @@ class StreamingModelServer:
         self.requests: list[dict[str, Any]] = []
         self.active = 0
         self.max_concurrent = 0
-        self.first_chunk_at: list[float] = []  # time.time() of each stream's first word
+        self.first_chunk_at: list[float] = []  # time.monotonic() of each stream's first word
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -101,7 +101,7 @@ def _handler(model: StreamingModelServer) -> type[BaseHTTPRequestHandler]:
             for n, word in enumerate(words):
                 if n == 0:
                     with model._lock:
-                        model.first_chunk_at.append(time.time())
+                        model.first_chunk_at.append(time.monotonic())
                 elif model.word_delay:
                     time.sleep(model.word_delay)
                 piece = word if n == 0 else " " + word
