@@ -149,7 +149,7 @@ def test_a_question_a_dead_worker_held_is_answered_in_its_placeholder(slack) -> 
         )
     runner = slack.deps.answers
     assert isinstance(runner, AnswerRunner)
-    assert runner.sweep_once() == 1
+    runner.sweep_once()  # (or the runner's own sweeper, if it came first)
     update_call = slack.fake.wait_for("chat.update", timeout=10)[0]
     assert update_call.args["ts"] == placeholder["ts"]
     slack.fake.wait_until(lambda: store.get(question_id).status == DONE)  # type: ignore[union-attr]
