@@ -182,3 +182,23 @@ def test_a_claimed_question_is_not_touched_while_its_lease_runs(slack) -> None: 
     assert isinstance(runner, AnswerRunner)
     assert runner.sweep_once() == 0
     assert store.get(question_id).status == CLAIMED  # type: ignore[union-attr]
+
+
+def test_a_question_whose_placeholder_was_never_posted_is_answered_in_its_thread(slack) -> None:  # type: ignore[no-untyped-def]
+    # The web process recorded the question, acked, and died before posting the placeholder.
+    store = PendingStore()
+    question_id = store.record(
+        _row(10, channel_id="C123", thread_ts="1700000000.000100", placeholder_ts=None)
+    )
+    with session_scope(write=True) as session:
+        session.execute(
+            update(PendingQuestion)
+            .where(PendingQuestion.id == question_id)  # type: ignore[arg-type]
+            .values(created_at=utcnow() - timedelta(minutes=1))
+        )
+    runner = slack.deps.answers
+    assert isinstance(runner, AnswerRunner)
+    runner.sweep_once()
+    posted = slack.fake.wait_for("chat.postMessage", timeout=10)[0]
+    assert posted.args["thread_ts"] == "1700000000.000100" and "Sources" in str(posted.args)
+    slack.fake.wait_until(lambda: store.get(question_id).status == DONE)  # type: ignore[arg-type, union-attr]
