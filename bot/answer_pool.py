@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import itertools
 import logging
 import os
@@ -170,7 +171,7 @@ class AnswerRunner:
             if row is None:
                 break
             taken += 1
-            self._submit(lambda row=row: self._answer(row))  # type: ignore[misc]
+            self._submit(functools.partial(self._answer, row))
         return taken
 
     def _sweep_loop(self) -> None:

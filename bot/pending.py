@@ -89,7 +89,7 @@ class PendingStore:
                     status=CLAIMED,
                     claimed_by=worker,
                     claimed_at=utcnow(),
-                    attempts=PendingQuestion.attempts + 1,  # type: ignore[operator]
+                    attempts=col(PendingQuestion.attempts) + 1,
                 )
             )
             if not result.rowcount:  # type: ignore[attr-defined]
@@ -132,7 +132,7 @@ class PendingStore:
                     status=CLAIMED,
                     claimed_by=worker,
                     claimed_at=now,
-                    attempts=PendingQuestion.attempts + 1,  # type: ignore[operator]
+                    attempts=col(PendingQuestion.attempts) + 1,
                 )
             )
             if not result.rowcount:  # type: ignore[attr-defined]
