@@ -48,6 +48,7 @@ from spinebot.settings import Settings
 log = logging.getLogger(__name__)
 
 NICENESS = 10
+PRUNE_EVERY = 3600.0  # seconds between deletions of old finished questions
 READY = "ready"
 STOP = "stop"
 
@@ -175,8 +176,13 @@ class AnswerRunner:
         return taken
 
     def _sweep_loop(self) -> None:
+        pruned_at = 0.0
         while not self._stopping.is_set():
             self.sweep_once()
+            if time.monotonic() - pruned_at > PRUNE_EVERY:
+                pruned_at = time.monotonic()
+                with contextlib.suppress(Exception):
+                    self.store.prune()
             self._stopping.wait(self._interval)
 
 

@@ -202,3 +202,13 @@ def test_a_question_whose_placeholder_was_never_posted_is_answered_in_its_thread
     posted = slack.fake.wait_for("chat.postMessage", timeout=10)[0]
     assert posted.args["thread_ts"] == "1700000000.000100" and "Sources" in str(posted.args)
     slack.fake.wait_until(lambda: store.get(question_id).status == DONE)  # type: ignore[arg-type, union-attr]
+
+
+def test_finished_questions_are_forgotten_after_a_week_and_unfinished_ones_never(db) -> None:  # type: ignore[no-untyped-def]
+    store = PendingStore(db)
+    done, waiting = store.record(_row(1)), store.record(_row(2))
+    assert done is not None and store.claim(done, "w") is not None and store.finish(done, "w")
+    with session_scope(db, write=True) as session:
+        session.execute(update(PendingQuestion).values(created_at=utcnow() - timedelta(days=30)))
+    assert store.prune() == 1
+    assert store.get(done) is None and store.get(waiting) is not None  # type: ignore[arg-type]
