@@ -194,6 +194,7 @@ class _Slot:
     process: subprocess.Popen[str]
     name: str
     ready: threading.Event
+    stopped: bool = False
 
 
 class AnswerProcesses:
@@ -258,7 +259,11 @@ class AnswerProcesses:
         while not self._closing.wait(0.2):
             for index, slot in enumerate(list(self._slots)):
                 code = slot.process.poll()
-                if code is None or self._closing.is_set():
+                if code is None or self._closing.is_set() or slot.stopped:
+                    continue
+                if code == 0:  # it was told to stop (e.g. Ctrl-C reached the whole group)
+                    log.warning("answer process %s stopped; not replacing it", slot.name)
+                    slot.stopped = True
                     continue
                 log.error("answer process %s died (exit %s); starting another", slot.name, code)
                 with contextlib.suppress(Exception):

@@ -128,8 +128,12 @@ def test_after_a_crash_mid_answer_the_placeholder_is_updated_once(  # type: igno
         serve.stop()
 
 
-def test_sigterm_finishes_answers_in_flight_and_leaves_no_process(  # type: ignore[no-untyped-def]
-    sqlite_db, fake_slack, model, index_dir, tmp_path
+@pytest.mark.parametrize(
+    "how",
+    ["sigterm", "ctrl-c"],  # the platform's SIGTERM to serve; a terminal's SIGINT to them all
+)
+def test_a_stop_signal_finishes_answers_in_flight_and_leaves_no_process(  # type: ignore[no-untyped-def]
+    sqlite_db, fake_slack, model, index_dir, tmp_path, how
 ) -> None:
     model.delay = 2.0
     serve = _serve(tmp_path, fake_slack, model, index_dir).start()
@@ -137,7 +141,10 @@ def test_sigterm_finishes_answers_in_flight_and_leaves_no_process(  # type: igno
     for n in range(5):
         _mention(slack, f"{QUESTION} ({n})")
     _wait(lambda: len(model.requests) == 5, 30, "five model calls in flight")
-    serve.signal(signal.SIGTERM)
+    if how == "sigterm":
+        serve.signal(signal.SIGTERM)
+    else:
+        os.killpg(serve.pid, signal.SIGINT)
     assert serve.wait(60) == 0
     assert len(_answers(fake_slack)) == 5
     assert serve.session_processes() == []  # no answer process, no resource tracker
