@@ -147,13 +147,20 @@ def socket_command() -> None:
     deps = app_deps(app)
     handler = SocketModeHandler(app, settings.slack_app_token)
     try:
-        handler.connect()
+        try:
+            handler.connect()
+        except Exception as exc:  # SlackApiError, or the network
+            detail = getattr(getattr(exc, "response", None), "get", lambda _k: None)("error")
+            raise fail(
+                f"Socket Mode could not connect to Slack ({detail or type(exc).__name__}): "
+                "check SLACK_APP_TOKEN (xapp-…, with connections:write)."
+            ) from None
         typer.echo("Spinebot connected over Socket Mode. Ctrl-C stops it.")
         while not stopped.wait(0.5):
             pass
     finally:
         handler.close()  # no new events; those being handled finish below
-        deps.shutdown()
+        deps.shutdown(grace=None if stopped.is_set() else 0)
     typer.echo("Spinebot stopped.")
 
 

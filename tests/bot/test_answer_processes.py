@@ -189,3 +189,47 @@ def test_a_model_answer_shows_in_slack_while_it_is_written(  # type: ignore[no-u
         assert len(partials) <= 1 + 14 * 0.25  # the first words, then about one a second
     finally:
         serve.stop()
+
+
+def test_socket_mode_that_cannot_connect_says_so_in_one_line_and_leaves_no_process(  # type: ignore[no-untyped-def]
+    sqlite_db, fake_slack, model, index_dir, tmp_path
+) -> None:
+    import shutil
+    import subprocess
+
+    from tests.harness.serve import SPINEBOT
+
+    data = tmp_path / "data"
+    shutil.copytree(index_dir, data, ignore=shutil.ignore_patterns("*.db*"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env.update(
+        SPINEBOT_DATA_DIR=str(data),
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_APP_TOKEN="xapp-1-test",
+        SLACK_API_URL=fake_slack.api_url,  # the fake knows no apps.connections.open
+    )
+    done = subprocess.run(
+        [str(SPINEBOT), "socket"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "Socket Mode could not connect to Slack (unknown_method)" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert _answer_processes_using(data) == []
+
+
+def _answer_processes_using(data: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"bot.answer_pool" in cmdline and f"SPINEBOT_DATA_DIR={data}".encode() in environ:
+            found.append(int(entry.name))
+    return found
