@@ -15,6 +15,7 @@ SCRIPTS = (
     "bench.portfolio_bench",
     "bench.digest_bench",
     "bench.ack_bench",
+    "bench.answer_bench",
 )
 
 

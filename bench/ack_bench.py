@@ -147,7 +147,7 @@ def spinebot_target() -> Target:
 
     @contextmanager
     def serve(api_url: str) -> Iterator[str]:
-        from bot.app import build_served_app
+        from bot.app import app_deps, build_served_app
         from bot.server import Server
         from knowledge.service import get_knowledge
         from spinebot import db
@@ -157,8 +157,11 @@ def spinebot_target() -> Target:
         db.upgrade(settings.sqlalchemy_url)
         get_knowledge(settings).ingest()  # real answers: retrieval over the bundled corpus
         app = build_served_app(settings)
-        with Server(app, threads=settings.web_threads, check_index=False) as server:
-            yield server.url
+        try:
+            with Server(app, threads=settings.web_threads, check_index=False) as server:
+                yield server.url
+        finally:
+            app_deps(app).shutdown()  # answers in flight finish; no answer process is left
 
     return Target(
         "spinebot",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import itertools
 import logging
 import os
@@ -47,6 +48,7 @@ from spinebot.settings import Settings
 log = logging.getLogger(__name__)
 
 NICENESS = 10
+PRUNE_EVERY = 3600.0  # seconds between deletions of old finished questions
 READY = "ready"
 STOP = "stop"
 
@@ -170,12 +172,17 @@ class AnswerRunner:
             if row is None:
                 break
             taken += 1
-            self._submit(lambda row=row: self._answer(row))  # type: ignore[misc]
+            self._submit(functools.partial(self._answer, row))
         return taken
 
     def _sweep_loop(self) -> None:
+        pruned_at = 0.0
         while not self._stopping.is_set():
             self.sweep_once()
+            if time.monotonic() - pruned_at > PRUNE_EVERY:
+                pruned_at = time.monotonic()
+                with contextlib.suppress(Exception):
+                    self.store.prune()
             self._stopping.wait(self._interval)
 
 
@@ -187,6 +194,7 @@ class _Slot:
     process: subprocess.Popen[str]
     name: str
     ready: threading.Event
+    stopped: bool = False
 
 
 class AnswerProcesses:
@@ -251,7 +259,11 @@ class AnswerProcesses:
         while not self._closing.wait(0.2):
             for index, slot in enumerate(list(self._slots)):
                 code = slot.process.poll()
-                if code is None or self._closing.is_set():
+                if code is None or self._closing.is_set() or slot.stopped:
+                    continue
+                if code == 0:  # it was told to stop (e.g. Ctrl-C reached the whole group)
+                    log.warning("answer process %s stopped; not replacing it", slot.name)
+                    slot.stopped = True
                     continue
                 log.error("answer process %s died (exit %s); starting another", slot.name, code)
                 with contextlib.suppress(Exception):

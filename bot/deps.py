@@ -53,7 +53,7 @@ class Deps:
     # `/ask` answers go back through a response_url; the console prints them instead.
     respond_factory: Callable[[str], Callable[..., Any]] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _knowledge: Any = field(default=None, repr=False)
+    _knowledge: Answerer | None = field(default=None, repr=False)
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _portfolio: Any = field(default=None, repr=False)
 
@@ -78,7 +78,7 @@ class Deps:
                     from knowledge.service import get_knowledge
 
                     self._knowledge = get_knowledge(self.settings)
-            return self._knowledge  # type: ignore[no-any-return]
+            return self._knowledge
 
     def respond_to(self, response_url: str) -> Callable[..., Any]:
         if self.respond_factory is not None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
@@ -36,6 +36,8 @@ MAX_ATTEMPTS = 3
 # A question whose placeholder was never posted (the web process died right after the
 # ack) is left to that process this long, then answered by a sweeper in a new message.
 UNSTARTED_AFTER = timedelta(seconds=20)
+
+KEEP_FINISHED = timedelta(days=7)  # then a finished record is deleted (the qa log stays)
 
 PENDING, CLAIMED, DONE, FAILED = "pending", "claimed", "done", "failed"
 
@@ -89,7 +91,7 @@ class PendingStore:
                     status=CLAIMED,
                     claimed_by=worker,
                     claimed_at=utcnow(),
-                    attempts=PendingQuestion.attempts + 1,  # type: ignore[operator]
+                    attempts=col(PendingQuestion.attempts) + 1,
                 )
             )
             if not result.rowcount:  # type: ignore[attr-defined]
@@ -132,7 +134,7 @@ class PendingStore:
                     status=CLAIMED,
                     claimed_by=worker,
                     claimed_at=now,
-                    attempts=PendingQuestion.attempts + 1,  # type: ignore[operator]
+                    attempts=col(PendingQuestion.attempts) + 1,
                 )
             )
             if not result.rowcount:  # type: ignore[attr-defined]
@@ -176,6 +178,16 @@ class PendingStore:
             query = query.where(col(PendingQuestion.id) == question_id)
         with session_scope(self.engine, write=True) as session:
             result = session.execute(query.values(status=PENDING, claimed_by=None, claimed_at=None))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def prune(self, keep: timedelta = KEEP_FINISHED) -> int:
+        """Forget answered and failed questions older than ``keep``."""
+        with session_scope(self.engine, write=True) as session:
+            result = session.execute(
+                delete(PendingQuestion)
+                .where(col(PendingQuestion.status).in_([DONE, FAILED]))
+                .where(col(PendingQuestion.created_at) < utcnow() - keep)
+            )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def get(self, question_id: int) -> PendingQuestion | None:

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 
@@ -29,12 +30,17 @@ from bot.blocks.answer import (
     answer_fallback,
     build_answer_blocks,
     build_apology_blocks,
+    build_partial_answer_blocks,
     build_thinking_blocks,
 )
+from bot.blocks.text import escape, truncate
 from bot.deps import Deps, new_reference
 from bot.models import PendingQuestion
 from bot.pending import MAX_ATTEMPTS, PendingStore
 from bot.threads import is_bot_thread, remember_thread
+
+if TYPE_CHECKING:
+    from knowledge.service import Answer
 
 log = logging.getLogger(__name__)
 
@@ -142,11 +148,64 @@ def thread_history(client: WebClient, channel: str, thread_ts: str, current_ts: 
     return texts[-HISTORY_LIMIT:]
 
 
-def compose_answer(deps: Deps, question: Question, history: list[str]) -> tuple[list[dict], str]:
+class StreamedText:
+    """Shows a model's reply in the placeholder as it is written: the first words at
+    once, then at most one ``chat.update`` a second (Slack's limit for updates is about
+    one a second per message). The finished answer replaces it with sources and buttons.
+
+    Not ``chat.startStream``: that posts a new message, while the placeholder (recorded
+    with the pending question) is what a restarted worker must find and finish."""
+
+    def __init__(self, client: WebClient, channel: str, ts: str, interval: float = 1.0) -> None:
+        self.client, self.channel, self.ts = client, channel, ts
+        self.interval = interval
+        self.parts: list[str] = []
+        self._shown_at: float | None = None
+
+    def add(self, piece: str) -> None:
+        self.parts.append(piece)
+        now = time.monotonic()
+        if self._shown_at is not None and now - self._shown_at < self.interval:
+            return
+        self._shown_at = now
+        text = "".join(self.parts)
+        try:
+            self.client.chat_update(
+                channel=self.channel,
+                ts=self.ts,
+                blocks=build_partial_answer_blocks(text),
+                text=truncate(escape(text), 300),
+            )
+        except Exception:  # the final update still comes
+            log.info("could not show the answer so far", exc_info=True)
+
+
+def ask_knowledge(
+    deps: Deps, question: Question, history: list[str], shown: StreamedText | None = None
+) -> Answer:
+    """The answer; streamed into ``shown`` when the knowledge base can stream."""
+    knowledge = deps.knowledge
+    stream = getattr(knowledge, "ask_stream", None)
+    if shown is None or stream is None or not deps.settings.stream_answers:
+        return knowledge.ask(question.text, history=history)
+    answer: Answer | None = None
+    for item in stream(question.text, history=history):
+        if isinstance(item, str):
+            shown.add(item)
+        else:
+            answer = item
+    if answer is None:
+        raise RuntimeError("the answer stream ended without an answer")
+    return answer
+
+
+def compose_answer(
+    deps: Deps, question: Question, history: list[str], shown: StreamedText | None = None
+) -> tuple[list[dict], str]:
     """Ask the knowledge base, log the question, and render the answer's blocks."""
     from knowledge.qa_log import record_question
 
-    answer = deps.knowledge.ask(question.text, history=history)
+    answer = ask_knowledge(deps, question, history, shown)
     question_id = record_question(
         answer=answer,
         user_id=question.user_id,
@@ -183,7 +242,10 @@ def answer_claimed(
             history = thread_history(
                 client, question.channel_id, question.thread_ts, question.current_ts
             )
-        blocks, text = compose_answer(deps, question, history)
+        shown = None
+        if row.placeholder_ts and not row.response_url:
+            shown = StreamedText(client, row.channel_id, row.placeholder_ts)
+        blocks, text = compose_answer(deps, question, history, shown)
     except Exception as exc:
         ref = new_reference()
         log.error("answering failed (ref %s)", ref, exc_info=exc)
@@ -248,6 +310,4 @@ def show_assistant_status(client: WebClient, question: Question) -> None:
 
 
 def _quote(question: Question) -> str:
-    from bot.blocks.text import escape, truncate
-
     return truncate(f"<@{question.user_id}> asked: _{escape(question.text)}_", 2000)

@@ -125,6 +125,15 @@ def serve_command(
         raise fail("HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see .env.example).")
     require_token(settings)
     _ensure_index()
+    stopped = threading.Event()  # a signal during start-up is honoured, not fatal
+    servers: list[Server] = []
+
+    def stop() -> None:
+        stopped.set()
+        for running in servers:
+            running.request_stop()
+
+    on_stop_signals(stop)
     try:
         app = build_served_app(settings)
     except RuntimeError as exc:
@@ -135,7 +144,9 @@ def serve_command(
     except OSError as exc:
         deps.shutdown(grace=0)
         raise fail(f"Cannot listen on {host}:{port or settings.port}: {exc.strerror}") from None
-    on_stop_signals(server.request_stop)
+    servers.append(server)
+    if stopped.is_set():
+        server.request_stop()
     log.info("serving Slack events on http://%s:%s/slack/events", host, server.port)
     typer.echo(f"Spinebot listening on http://{host}:{server.port}/slack/events")
     try:
@@ -161,22 +172,29 @@ def socket_command() -> None:
     require_token(settings)
     start_health_server("socket", settings)
     _ensure_index()
+    stopped = threading.Event()
+    on_stop_signals(stopped.set)
     try:
         app = build_served_app(settings)
     except RuntimeError as exc:
         raise fail(f"Answering could not start: {exc}") from None
     deps = app_deps(app)
-    stopped = threading.Event()
-    on_stop_signals(stopped.set)
     handler = SocketModeHandler(app, settings.slack_app_token)
     try:
-        handler.connect()
+        try:
+            handler.connect()
+        except Exception as exc:  # SlackApiError, or the network
+            detail = getattr(getattr(exc, "response", None), "get", lambda _k: None)("error")
+            raise fail(
+                f"Socket Mode could not connect to Slack ({detail or type(exc).__name__}): "
+                "check SLACK_APP_TOKEN (xapp-…, with connections:write)."
+            ) from None
         typer.echo("Spinebot connected over Socket Mode. Ctrl-C stops it.")
         while not stopped.wait(0.5):
             pass
     finally:
         handler.close()  # no new events; those being handled finish below
-        deps.shutdown()
+        deps.shutdown(grace=None if stopped.is_set() else 0)
     typer.echo("Spinebot stopped.")
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-from typing import Annotated
+import threading
+from typing import Annotated, Any
 
 import typer
 
@@ -145,7 +145,9 @@ def worker_command() -> None:
     """Run the one scheduler: weekly digest, owner nudges, nightly re-index (Ctrl-C stops)."""
     import threading
 
-    from bot.run_cli import require_token, start_health_server
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from bot.run_cli import on_stop_signals, require_token, start_health_server
     from jobs.scheduler import build_scheduler, catch_up
     from spinebot.cli_support import prepare
     from spinebot.db import get_engine
@@ -157,9 +159,10 @@ def worker_command() -> None:
     if settings.slack_bot_token:
         require_token(settings)
         check_digest_channel(settings)
-    scheduler = build_scheduler()
-    stop = threading.Event()
-    start_worker_heartbeat(get_engine(), stop, alive=lambda: scheduler.running)
+    stopped = threading.Event()
+    on_stop_signals(stopped.set)
+    scheduler = build_scheduler(scheduler_class=BackgroundScheduler)
+    start_worker_heartbeat(get_engine(), stopped, alive=lambda: scheduler.running)
     start_health_server("worker", settings)
     try:
         catch_up()
@@ -172,9 +175,7 @@ def worker_command() -> None:
     for job in scheduler.get_jobs():
         next_run = job.trigger.get_next_fire_time(None, now)
         typer.echo(f"  {job.id:16} next {next_run:%Y-%m-%d %H:%M %Z}")
-    with contextlib.suppress(KeyboardInterrupt, SystemExit):
-        scheduler.start()
-    stop.set()
+    run_until_stopped(scheduler, stopped, get_settings().shutdown_grace_seconds)
 
 
 def check_digest_channel(settings) -> bool:  # type: ignore[no-untyped-def]
@@ -204,6 +205,24 @@ def check_digest_channel(settings) -> bool:  # type: ignore[no-untyped-def]
         )
         return False
     return True
+
+
+def run_until_stopped(scheduler: Any, stopped: threading.Event, grace: float) -> None:
+    """Run until ``stopped`` (SIGTERM/SIGINT); then start no new job, give a running one
+    ``grace`` seconds (a digest cut off later is taken over by the next start), exit 0."""
+    import os
+
+    scheduler.start()
+    while not stopped.wait(1):
+        pass
+    closer = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True)
+    closer.start()
+    closer.join(grace)
+    typer.echo("Spinebot worker stopped.")
+    if closer.is_alive():
+        log.warning("a job was still running after %.0f s; stopping anyway", grace)
+        logging.shutdown()
+        os._exit(0)
 
 
 def register(app: typer.Typer) -> None:

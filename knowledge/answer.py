@@ -163,12 +163,23 @@ def llm_answer(
 ) -> tuple[str, list[Hit], bool]:
     """(text, cited hits, abstained) from a langchain chat model."""
     reply = chat_model.invoke(build_messages(question, hits, history))
+    return cite_reply(reply_text(reply), hits)
+
+
+def reply_text(reply: Any) -> str:
+    """The text of a chat model's reply (or of one streamed chunk of it)."""
     content = reply.content if hasattr(reply, "content") else reply
     if isinstance(content, list):  # content blocks
         content = "".join(
             part.get("text", "") if isinstance(part, dict) else str(part) for part in content
         )
-    text = str(content).strip()
+    return str(content)
+
+
+def cite_reply(reply: str, hits: Sequence[Hit]) -> tuple[str, list[Hit], bool]:
+    """(text, cited hits, abstained) for a model's whole reply: citations renumbered
+    to the passages it actually cited."""
+    text = reply.strip()
     cited = [int(n) for n in _CITATION.findall(text) if 1 <= int(n) <= len(hits)]
     if not cited:
         if not text or _IDK.search(text.lower()):
@@ -193,6 +204,7 @@ __all__ = [
     "IDK_TEXT",
     "SYSTEM_PROMPT",
     "build_messages",
+    "cite_reply",
     "extractive_answer",
     "llm_answer",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -336,6 +336,52 @@ class KnowledgeService:
         if count == 0:
             return False, "index is empty: run `spinebot ingest`"
         return True, f"{count} chunks indexed"
+
+    def ask_stream(self, question: str, *, history: Sequence[str] = ()) -> Iterator[str | Answer]:
+        """Like :meth:`ask`, but a chat model's reply comes as it is written: text
+        deltas (``str``) first, then the final :class:`Answer` (always last, always
+        there). Abstentions and extractive answers are just the final Answer. A model
+        failing before or during the reply falls back to the extractive answer."""
+        from knowledge.answer import ABSTAIN_TEXT, build_messages, cite_reply, reply_text
+
+        model = self.chat_model()
+        if model is None:
+            yield self.ask(question, history=history)
+            return
+        started = time.perf_counter()
+        question = " ".join(question.split())
+        retrieval = self.retriever.search(
+            question, history=history, budget=self.settings.context_budget_chars
+        )
+        if (
+            not question
+            or not retrieval.hits
+            or retrieval.confidence < (self.settings.answer_min_score)
+        ):
+            yield Answer(question, ABSTAIN_TEXT, True, [], 0.0, retrieval.confidence)
+            return
+        written: list[str] = []
+        try:
+            for chunk in model.stream(build_messages(question, retrieval.hits, history)):
+                piece = reply_text(chunk)
+                if piece:
+                    written.append(piece)
+                    yield piece
+            text, used, abstained = cite_reply("".join(written), retrieval.hits)
+        except Exception:  # a model outage must not cost the user an answer
+            log.warning("chat model failed while streaming; answering extractively")
+            from knowledge.answer import extractive_answer
+
+            text, used = extractive_answer(question, retrieval.hits, self.index.state())
+            abstained = False
+        yield Answer(
+            question=question,
+            text=ABSTAIN_TEXT if abstained else text,
+            abstained=abstained,
+            sources=[] if abstained else [Source.from_hit(hit) for hit in used],
+            latency_ms=(time.perf_counter() - started) * 1000,
+            confidence=retrieval.confidence,
+        )
 
 
 def make_chat_model(settings: Settings) -> Any:

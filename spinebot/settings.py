@@ -141,12 +141,15 @@ class Settings(BaseSettings):
         description="Processes that write answers for serve/socket (0: in the web process).",
     )
     answer_threads: int = Field(
-        default=16, ge=1, le=256, description="Answers written at once per answer process."
+        default=64, ge=1, le=512, description="Answers written at once per answer process."
     )
     answer_lease_seconds: float = Field(
         default=60.0,
         ge=1.0,
         description="A claimed question whose worker stops renewing it is taken over after this.",
+    )
+    stream_answers: bool = Field(
+        default=True, description="Show a model's answer in Slack while it is written."
     )
     shutdown_grace_seconds: float = Field(
         default=25.0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from bot.blocks.mrkdwn import hosts_of, link, to_mrkdwn
@@ -82,3 +83,16 @@ def build_answer_blocks(
 def answer_fallback(answer: Answer) -> str:
     """The notification text: Slack parses it as mrkdwn too, so it is escaped as well."""
     return truncate(escape(answer.text), 300)
+
+
+_UNFINISHED_LINK = re.compile(r"!?\[[^\[\]\n]*(?:\]\([^)\n]*)?$")
+WRITING_TEXT = ":writing_hand: Writing…"
+
+
+def build_partial_answer_blocks(markdown: str) -> list[dict]:
+    """An answer still being written: the text so far (a link the model has not
+    finished yet is held back), then a note that more is coming."""
+    from bot.blocks.mrkdwn import to_mrkdwn
+
+    shown = to_mrkdwn(_UNFINISHED_LINK.sub("", markdown), limit=2900)
+    return [section(shown or "…"), context(WRITING_TEXT)]

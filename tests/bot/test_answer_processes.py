@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.harness import payloads
-from tests.harness.fake_model import FakeModel
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.fixtures import SIGNING_SECRET
+from tests.harness.model_server import StreamingModelServer
 from tests.harness.serve import ServeProcess, build_index
 from tests.harness.signing import SlackRequester
 
@@ -31,12 +31,14 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def model() -> Iterator[FakeModel]:
-    with FakeModel(delay=1.0) as fake:
+def model() -> Iterator[StreamingModelServer]:
+    with StreamingModelServer(delay=1.0) as fake:
         yield fake
 
 
-def _serve(tmp_path: Path, fake: FakeSlack, model: FakeModel, index: Path, **settings: str):  # type: ignore[no-untyped-def]
+def _serve(
+    tmp_path: Path, fake: FakeSlack, model: StreamingModelServer, index: Path, **settings: str
+):  # type: ignore[no-untyped-def]
     return ServeProcess(
         tmp_path / "serve",
         fake.api_url,
@@ -120,14 +122,18 @@ def test_after_a_crash_mid_answer_the_placeholder_is_updated_once(  # type: igno
         _wait(lambda: len(_answers(fake_slack)) == 1, 60, "the question is finished")
         assert _answers(fake_slack)[0].args["ts"] == placeholder
         time.sleep(3)  # another lease: nobody answers it again
-        assert len(fake_slack.calls_to("chat.update")) == 1
+        assert len(_answers(fake_slack)) == 1
         assert len(fake_slack.calls_to("chat.postMessage")) == 1
     finally:
         serve.stop()
 
 
-def test_sigterm_finishes_answers_in_flight_and_leaves_no_process(  # type: ignore[no-untyped-def]
-    sqlite_db, fake_slack, model, index_dir, tmp_path
+@pytest.mark.parametrize(
+    "how",
+    ["sigterm", "ctrl-c"],  # the platform's SIGTERM to serve; a terminal's SIGINT to them all
+)
+def test_a_stop_signal_finishes_answers_in_flight_and_leaves_no_process(  # type: ignore[no-untyped-def]
+    sqlite_db, fake_slack, model, index_dir, tmp_path, how
 ) -> None:
     model.delay = 2.0
     serve = _serve(tmp_path, fake_slack, model, index_dir).start()
@@ -135,7 +141,10 @@ def test_sigterm_finishes_answers_in_flight_and_leaves_no_process(  # type: igno
     for n in range(5):
         _mention(slack, f"{QUESTION} ({n})")
     _wait(lambda: len(model.requests) == 5, 30, "five model calls in flight")
-    serve.signal(signal.SIGTERM)
+    if how == "sigterm":
+        serve.signal(signal.SIGTERM)
+    else:
+        os.killpg(serve.pid, signal.SIGINT)
     assert serve.wait(60) == 0
     assert len(_answers(fake_slack)) == 5
     assert serve.session_processes() == []  # no answer process, no resource tracker
@@ -161,3 +170,66 @@ def test_answers_past_the_grace_period_stay_pending_for_the_next_start(  # type:
         assert len(fake_slack.calls_to("chat.postMessage")) == 1  # into the same placeholder
     finally:
         serve.stop()
+
+
+def test_a_model_answer_shows_in_slack_while_it_is_written(  # type: ignore[no-untyped-def]
+    sqlite_db, fake_slack, model, index_dir, tmp_path
+) -> None:
+    model.delay, model.word_delay = 0.0, 0.25
+    serve = _serve(tmp_path, fake_slack, model, index_dir).start()
+    try:
+        slack = SlackRequester(serve.base, SIGNING_SECRET)
+        _mention(slack)
+        _wait(lambda: len(_answers(fake_slack)) == 1, 60, "the answer is complete")
+        updates = [str(c.args) for c in fake_slack.calls_to("chat.update")]
+        partials, final = updates[:-1], updates[-1]
+        assert partials and all("Writing" in p and "Sources" not in p for p in partials)
+        assert any("pilot" in p for p in partials)  # words first...
+        assert "Sources" in final and "Helpful" in final  # ...sources and buttons at the end
+        assert len(partials) <= 1 + 14 * 0.25  # the first words, then about one a second
+    finally:
+        serve.stop()
+
+
+def test_socket_mode_that_cannot_connect_says_so_in_one_line_and_leaves_no_process(  # type: ignore[no-untyped-def]
+    sqlite_db, fake_slack, model, index_dir, tmp_path
+) -> None:
+    import shutil
+    import subprocess
+
+    from tests.harness.serve import SPINEBOT
+
+    data = tmp_path / "data"
+    shutil.copytree(index_dir, data, ignore=shutil.ignore_patterns("*.db*"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env.update(
+        SPINEBOT_DATA_DIR=str(data),
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_APP_TOKEN="xapp-1-test",
+        SLACK_API_URL=fake_slack.api_url,  # the fake knows no apps.connections.open
+    )
+    done = subprocess.run(
+        [str(SPINEBOT), "socket"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "Socket Mode could not connect to Slack (unknown_method)" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert _answer_processes_using(data) == []
+
+
+def _answer_processes_using(data: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"bot.answer_pool" in cmdline and f"SPINEBOT_DATA_DIR={data}".encode() in environ:
+            found.append(int(entry.name))
+    return found

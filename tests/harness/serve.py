@@ -34,6 +34,7 @@ def build_index(data_dir: Path) -> None:
     """Index the bundled corpus into ``data_dir`` once (copy it for each process)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
     env["SPINEBOT_DATA_DIR"] = str(data_dir)
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [str(SPINEBOT), "ingest"], env=env, check=True, capture_output=True, cwd=data_dir.parent
     )

@@ -18,7 +18,7 @@ from typing import Any
 REPLY = "A pilot needs **four weeks** of measured value and a support rota [1]."
 
 
-class FakeModel:
+class StreamingModelServer:
     def __init__(self, *, delay: float = 0.0, reply: str = REPLY, word_delay: float = 0.0) -> None:
         self.delay = delay
         self.reply = reply
@@ -27,7 +27,7 @@ class FakeModel:
         self.requests: list[dict[str, Any]] = []
         self.active = 0
         self.max_concurrent = 0
-        self.first_chunk_at: list[float] = []  # time.time() of each stream's first word
+        self.first_chunk_at: list[float] = []  # time.monotonic() of each stream's first word
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -37,7 +37,7 @@ class FakeModel:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
-    def start(self) -> FakeModel:
+    def start(self) -> StreamingModelServer:
         self._thread.start()
         return self
 
@@ -45,7 +45,7 @@ class FakeModel:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> FakeModel:
+    def __enter__(self) -> StreamingModelServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -62,7 +62,7 @@ class FakeModel:
             self.active -= 1
 
 
-def _handler(model: FakeModel) -> type[BaseHTTPRequestHandler]:
+def _handler(model: StreamingModelServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -101,7 +101,7 @@ def _handler(model: FakeModel) -> type[BaseHTTPRequestHandler]:
             for n, word in enumerate(words):
                 if n == 0:
                     with model._lock:
-                        model.first_chunk_at.append(time.time())
+                        model.first_chunk_at.append(time.monotonic())
                 elif model.word_delay:
                     time.sleep(model.word_delay)
                 piece = word if n == 0 else " " + word
