@@ -64,6 +64,8 @@ USAGE: dict[str, str] = {
     "snooze": "/usecase snooze <id> [weeks]",
     "history": "/usecase history <id>",
     "review": "/usecase review <id> <approved|conditions|rejected> <note>",
+    "import": "/usecase import <file link or id> [dry-run]   (a CSV or XLSX shared with the bot)",
+    "export": "/usecase export [csv|xlsx|json]",
     "edit": (
         "/usecase edit <id> [title=… description=… risk=minimal|limited|high "
         "units=…|units+=…|units-=… processes=… owner=@user]   (without fields: a form)"
@@ -88,6 +90,8 @@ _EXPLAIN: dict[str, str] = {
     "snooze": "keep it out of the digest's drop candidates for a few weeks; owner or admin",
     "history": "who changed what and when",
     "review": "record the review a high-risk use case needs to move up; spine admins",
+    "import": "import use cases and weekly figures from a file (see README); spine admins",
+    "export": "the whole portfolio as a file in your DM; spine admins",
     "edit": "correct a use case's fields, units or owner; owner or admin",
     "help": "this text",
 }
@@ -109,13 +113,15 @@ HELP_TEXT = "\n".join(
         "history",
         "review",
         "edit",
+        "import",
+        "export",
         "help",
     )
 ) + ("\nIds can be written 12 or UC-12. Metric names: " + ", ".join(METRIC_NAMES) + ".")
 
 SUBCOMMANDS_USAGE = (
     "/usecase <register|list|show|vote|unvote|metric|phase|drop|restore|adopt|snooze|"
-    "history|review|edit|help> ..."
+    "history|review|edit|import|export|help> ..."
 )
 LIST_KEYWORDS = ("pilot", "production", "platform", "dropped", "mine", "active", "all")
 
@@ -213,6 +219,17 @@ class History:
 
 
 @dataclass(frozen=True)
+class ImportCmd:
+    file_id: str
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class ExportCmd:
+    format: str = "xlsx"
+
+
+@dataclass(frozen=True)
 class EditModal:
     """``/usecase edit <id>`` without fields: the form, prefilled."""
 
@@ -253,6 +270,8 @@ Command = (
     | EditModal
     | Edit
     | ReviewCmd
+    | ImportCmd
+    | ExportCmd
 )
 
 # --- the parser ------------------------------------------------------------------
@@ -498,6 +517,28 @@ def _edit(rest: str, usage: str) -> Command:
     )
 
 
+_FILE_ID = re.compile(r"\b(F[A-Z0-9]{6,})\b")
+
+
+def _import(rest: str, usage: str) -> Command:
+    words = rest.split()
+    dry_run = any(w.lower() in ("dry-run", "--dry-run", "dryrun") for w in words)
+    match = _FILE_ID.search(rest)
+    if not match:
+        raise InvalidInput(
+            "Share the file with me first, then give its link or id (it starts with F).",
+            usage=usage,
+        )
+    return ImportCmd(match.group(1), dry_run)
+
+
+def _export(rest: str, usage: str) -> Command:
+    fmt = (rest.strip().lower() or "xlsx").lstrip("-")
+    if fmt not in ("csv", "xlsx", "json"):
+        raise InvalidInput(f"'{_clip(fmt)}' is not a format: use csv, xlsx or json.", usage=usage)
+    return ExportCmd(fmt)
+
+
 _PARSERS = {
     "help": _help,
     "register": _register,
@@ -514,4 +555,6 @@ _PARSERS = {
     "history": _id_only(History),
     "edit": _edit,
     "review": _review,
+    "import": _import,
+    "export": _export,
 }

@@ -270,4 +270,9 @@ def _execute(svc: PortfolioService, cmd: object, actor: Actor) -> Outcome:
         return Edited(card, changed)
     if isinstance(cmd, c.History):
         return HistoryShown(cmd.id, svc.history(cmd.id))
+    if isinstance(cmd, c.ImportCmd | c.ExportCmd):
+        raise PortfolioError(
+            "Files go through Slack or the command line: spinebot portfolio import FILE, "
+            "spinebot portfolio export --format csv|xlsx|json."
+        )
     raise PortfolioError("That subcommand is not available here.", usage="/usecase help")
