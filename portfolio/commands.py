@@ -49,7 +49,10 @@ from portfolio.models import METRIC_NAMES
 
 USAGE: dict[str, str] = {
     "register": "/usecase register [<title> | <description>]   (without text: a form)",
-    "list": "/usecase list [pilot|production|platform|dropped|mine|<business unit>]",
+    "list": "/usecase list [pilot|production|platform|dropped|mine|@owner|<business unit>]",
+    "search": "/usecase search <words>",
+    "units": "/usecase units",
+    "votes": "/usecase votes <id>",
     "show": "/usecase show <id>",
     "vote": "/usecase vote <id> [reason]",
     "unvote": "/usecase unvote <id>",
@@ -75,7 +78,10 @@ USAGE: dict[str, str] = {
 
 _EXPLAIN: dict[str, str] = {
     "register": "register a use case: its title, a |, then the problem it solves",
-    "list": "list active use cases, or only one phase, dropped ones, yours, or a unit's",
+    "list": "list active use cases, or one phase, dropped ones, yours, someone's, a unit's",
+    "search": "find use cases by meaning and by words in titles and descriptions",
+    "units": "value, LLM cost and net value per business unit, last 4 and 13 weeks",
+    "votes": "who voted for a use case and why; owner or admin",
     "show": "one use case: phase, units, votes, the last 4 weeks of value, trend",
     "vote": "vote for a use case (again to change the reason)",
     "unvote": "take your vote back",
@@ -101,9 +107,12 @@ HELP_TEXT = "\n".join(
     for name in (
         "register",
         "list",
+        "search",
+        "units",
         "show",
         "vote",
         "unvote",
+        "votes",
         "metric",
         "phase",
         "drop",
@@ -120,8 +129,8 @@ HELP_TEXT = "\n".join(
 ) + ("\nIds can be written 12 or UC-12. Metric names: " + ", ".join(METRIC_NAMES) + ".")
 
 SUBCOMMANDS_USAGE = (
-    "/usecase <register|list|show|vote|unvote|metric|phase|drop|restore|adopt|snooze|"
-    "history|review|edit|import|export|help> ..."
+    "/usecase <register|list|search|units|show|vote|unvote|votes|metric|phase|drop|restore|"
+    "adopt|snooze|history|review|edit|import|export|help> ..."
 )
 LIST_KEYWORDS = ("pilot", "production", "platform", "dropped", "mine", "active", "all")
 
@@ -151,6 +160,22 @@ class Register:
 @dataclass(frozen=True)
 class ListCmd:
     filter: str | None = None
+    owner: str | None = None  # list @owner: that person's use cases, any status
+
+
+@dataclass(frozen=True)
+class Search:
+    words: str
+
+
+@dataclass(frozen=True)
+class Units:
+    pass
+
+
+@dataclass(frozen=True)
+class Votes:
+    id: int
 
 
 @dataclass(frozen=True)
@@ -272,6 +297,9 @@ Command = (
     | ReviewCmd
     | ImportCmd
     | ExportCmd
+    | Search
+    | Units
+    | Votes
 )
 
 # --- the parser ------------------------------------------------------------------
@@ -287,6 +315,7 @@ _ALIASES = {
     "log": "history",
     "upvote": "vote",
     "update": "edit",
+    "find": "search",
 }
 
 
@@ -327,7 +356,24 @@ def _list(rest: str, usage: str) -> Command:
         return ListCmd(None)
     if rest.lower() in LIST_KEYWORDS:
         return ListCmd(rest.lower())
+    if rest.startswith(("@", "<@")):
+        return ListCmd(None, owner=parse_user(rest, usage))
     return ListCmd(check_unit(rest, usage))
+
+
+def _search(rest: str, usage: str) -> Command:
+    words = " ".join(rest.split())
+    if len(words) < 2:
+        raise InvalidInput(
+            "What should I look for? e.g. /usecase search claims e-mail", usage=usage
+        )
+    return Search(words[:200])
+
+
+def _units(rest: str, usage: str) -> Command:
+    if rest:
+        raise InvalidInput(f"Unexpected text: '{_clip(rest)}'.", usage=usage)
+    return Units()
 
 
 def _split_id(rest: str, usage: str) -> tuple[int, str]:
@@ -557,4 +603,7 @@ _PARSERS = {
     "review": _review,
     "import": _import,
     "export": _export,
+    "search": _search,
+    "units": _units,
+    "votes": _id_only(Votes),
 }

@@ -268,3 +268,28 @@ def test_export_sends_the_files_to_the_callers_dm(slack_any: SlackApp) -> None:
     assert any(b"Claims triage" in data for data in uploaded)
     _, url = command(slack, "export", USER)
     assert "Only spine admins" in text_of(replies(slack, url)[-1])
+
+
+# ---------------------------------------------------------------- find and compare
+
+
+def test_search_list_owner_units_and_votes_over_slack(slack_any: SlackApp) -> None:
+    slack = slack_any
+    uc = register(slack)
+    _, url = command(slack, f"vote {uc} it saves us a day", user="U222")
+    replies(slack, url)
+    _, url = command(slack, "search claims")
+    found = text_of(replies(slack, url)[-1])
+    assert f"*UC-{uc}* Claims triage" in found and "match" in found
+    _, url = command(slack, f"list <@{USER}|ana>", user="U222")
+    assert "Use cases owned by @" in text_of(replies(slack, url)[-1])
+    _, url = command(slack, f"edit {uc} units=Claims")
+    replies(slack, url)
+    _, url = command(slack, "units")
+    table = text_of(replies(slack, url)[-1])
+    assert "Business units" in table and "Claims" in table and "net 13w" in table
+    _, url = command(slack, f"votes {uc}")
+    votes = text_of(replies(slack, url)[-1])
+    assert "<@U222>" in votes and "it saves us a day" in votes
+    _, url = command(slack, f"votes {uc}", user="U333")
+    assert "Only the owner" in text_of(replies(slack, url)[-1])
