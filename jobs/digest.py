@@ -195,6 +195,13 @@ def build_digest(
     )
 
 
+def nudge_items(digest: Digest) -> list[DigestItem]:
+    """Whom to remind to report: stalling use cases, and those that never reported any
+    value (a drop candidate by the no-value rule, still worth one reminder)."""
+    never = [i for i in digest.sections["drop_candidate"] if i.numbers.get("rule") == "no_value"]
+    return digest.sections["stalling"] + never
+
+
 def _knowledge_gaps(week: str, settings: Settings, engine: Engine) -> list[str]:
     """Questions from the reported week the knowledge base could not serve."""
     from knowledge.qa_log import knowledge_gaps
@@ -322,7 +329,7 @@ def send_nudges(
     week = week or current_week(settings.tz)
     digest = build_digest(week=week, settings=settings, engine=engine)
     by_owner: dict[str, list[DigestItem]] = defaultdict(list)
-    for item in digest.sections["stalling"]:
+    for item in nudge_items(digest):
         by_owner[item.owner_id].append(item)
     sent = 0
     for owner, items in sorted(by_owner.items()):

@@ -247,8 +247,8 @@ def _execute(svc: PortfolioService, cmd: object, actor: Actor) -> Outcome:
     if isinstance(cmd, c.Units):
         from portfolio import weeks
 
-        week = weeks.current_week(svc.settings.tz)
-        return UnitsShown(week, svc.read.unit_values(week))
+        this_week = weeks.current_week(svc.settings.tz)
+        return UnitsShown(this_week, svc.read.unit_values(this_week))
     if isinstance(cmd, c.Votes):
         card = svc.get(cmd.id, viewer=user)
         if not svc.may_change(user, card):

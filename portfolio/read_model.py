@@ -417,7 +417,7 @@ class ReadModel:
                     _METRIC.week_start < end,
                 )
             ).all()
-            counts = dict(
+            counts: dict[str, int] = dict(
                 conn.execute(  # type: ignore[arg-type]
                     select(_UNIT.unit, func.count())
                     .join(_UC_TABLE, _UC.id == _UNIT.use_case_id)
@@ -637,6 +637,7 @@ class ReadModel:
         window_start = wk.monday_of(wk.shift(week, -(thresholds.lookback_weeks() - 1)))
         week_end = wk.monday_of(week) + timedelta(days=7)
         rate = self.settings.hourly_rate
+        registered_by = datetime.combine(week_end, datetime.min.time(), self.settings.tz)
 
         past = and_(_METRIC.use_case_id == _UC.id, _METRIC.week <= week)
         last_reported = select(func.max(_METRIC.week)).where(past).scalar_subquery()
@@ -666,7 +667,10 @@ class ReadModel:
                     last_reported,
                     ever_valued,
                     first_reported,
-                ).where(_UC.status == Status.active.value)
+                ).where(
+                    _UC.status == Status.active.value,
+                    _UC.created_at < registered_by,  # as it was: none registered later
+                )
             ).all()
             rows = conn.execute(
                 select(

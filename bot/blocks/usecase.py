@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.blocks.text import (
+    FIELD_MAX,
     SECTION_MAX,
     actions,
     button,
@@ -14,7 +15,9 @@ from bot.blocks.text import (
     divider,
     escape,
     header,
+    join_limited,
     money,
+    number,
     section,
     truncate,
 )
@@ -64,6 +67,13 @@ def _weeks_table(weeks: Sequence[WeekValue]) -> str:
     return "```" + "\n".join(lines) + "```"
 
 
+def _units_text(units: Sequence[str]) -> str:
+    """The units, escaped, within Slack's 2,000 characters for a field."""
+    if not units:
+        return "—"
+    return join_limited([escape(u) for u in units], FIELD_MAX - 20)
+
+
 def _num(value: float | None) -> str:
     return "—" if value is None else f"{value:g}"
 
@@ -80,7 +90,7 @@ def build_card_blocks(card: UseCaseCard, *, note: str | None = None) -> list[dic
             "fields": [
                 {"type": "mrkdwn", "text": f"*Phase*\n{status}"},
                 {"type": "mrkdwn", "text": f"*Owner*\n<@{escape(card.owner_id)}>"},
-                {"type": "mrkdwn", "text": f"*Units*\n{escape(', '.join(card.units) or '—')}"},
+                {"type": "mrkdwn", "text": "*Units*\n" + _units_text(card.units)},
                 {"type": "mrkdwn", "text": f"*Votes*\n{card.votes}"},
                 {"type": "mrkdwn", "text": f"*Risk tier*\n{card.risk_tier}"},
                 {"type": "mrkdwn", "text": f"*Trend*\n{trend_label(card.trend)}"},
@@ -229,6 +239,13 @@ def _change_summary(before: dict | None, after: dict | None) -> str:
 
 
 def _shown(value: object) -> str:
+    """A value from the audit trail as people read it: no None, no float noise."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return number(value)
     if isinstance(value, list | tuple):
         return escape(", ".join(str(v) for v in value)) or "none"
     return escape(str(value))
