@@ -21,6 +21,9 @@ from bot.blocks.usecase import (
     build_history_blocks,
     build_list_blocks,
     build_registered_blocks,
+    build_search_blocks,
+    build_units_blocks,
+    build_votes_blocks,
 )
 from bot.deps import Deps
 from portfolio import commands as c
@@ -103,7 +106,10 @@ def _render(o: x.Outcome, user: str) -> Reply:  # noqa: C901 - one branch per ou
     if isinstance(o, x.Registered):
         return Reply(build_registered_blocks(o.card, user))
     if isinstance(o, x.Listed):
-        title = LIST_TITLES.get(o.filter, f"Use cases in {o.filter}")
+        if o.filter and o.filter.startswith("@"):
+            title = f"Use cases owned by {o.filter}"
+        else:
+            title = LIST_TITLES.get(o.filter, f"Use cases in {o.filter}")
         return Reply(build_list_blocks(o.cards, title=title, more_hint=LIST_HINT))
     if isinstance(o, x.Shown):
         return Reply(build_card_blocks(o.card))
@@ -159,6 +165,12 @@ def _render(o: x.Outcome, user: str) -> Reply:  # noqa: C901 - one branch per ou
     if isinstance(o, x.Edited):
         note = f":pencil2: Saved *{o.card.ref}*: {escape(', '.join(o.changed))} changed."
         return Reply(build_card_blocks(o.card, note=note))
+    if isinstance(o, x.Found):
+        return Reply(build_search_blocks(o.words, o.results))
+    if isinstance(o, x.UnitsShown):
+        return Reply(build_units_blocks(o.week, o.units, o.spans))
+    if isinstance(o, x.VotesShown):
+        return Reply(build_votes_blocks(o.card, o.votes))
     if isinstance(o, x.HistoryShown):
         return Reply(build_history_blocks(f"UC-{o.use_case_id}", o.entries))
     log.warning("no Slack rendering for %s", type(o).__name__)

@@ -211,6 +211,13 @@ def build_digest(
     )
 
 
+def nudge_items(digest: Digest) -> list[DigestItem]:
+    """Whom to remind to report: stalling use cases, and those that never reported any
+    value (a drop candidate by the no-value rule, still worth one reminder)."""
+    never = [i for i in digest.sections["drop_candidate"] if i.numbers.get("rule") == "no_value"]
+    return digest.sections["stalling"] + never
+
+
 def assistant_usage(week: str, settings: Settings, engine: Engine) -> WeekUsage | None:
     """The assistant's own answers, tokens and cost in the week the digest reports on
     (None when the Q&A log cannot be read: the digest goes out without the line)."""
@@ -332,7 +339,7 @@ def send_nudges(
     week = week or current_week(settings.tz)
     digest = build_digest(week=week, settings=settings, engine=engine)
     by_owner: dict[str, list[DigestItem]] = defaultdict(list)
-    for item in digest.sections["stalling"]:
+    for item in nudge_items(digest):
         by_owner[item.owner_id].append(item)
     sent = 0
     for owner, items in sorted(by_owner.items()):

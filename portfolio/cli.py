@@ -199,6 +199,18 @@ def lines(o: Outcome) -> list[str]:  # noqa: C901 - one branch per outcome
         return ["The edit form is Slack-only here: " + c.USAGE["edit"]]
     if isinstance(o, x.Edited):
         return [f"Edited {o.card.ref}: {', '.join(o.changed)}."] + card_lines(o.card)
+    if isinstance(o, x.Found):
+        if not o.results:
+            return [f"Nothing matches '{o.words}'."]
+        return [f"{c_.ref:>7}  {round(score * 100):>3}%  {c_.title}" for c_, score in o.results]
+    if isinstance(o, x.UnitsShown):
+        from portfolio.read_model import unit_table
+
+        return unit_table(o.units, o.spans)
+    if isinstance(o, x.VotesShown):
+        return [f"{o.card.ref}: {len(o.votes)} vote(s)"] + [
+            f"  {v.user_id:12} {v.at:%Y-%m-%d}  {v.reason}".rstrip() for v in o.votes
+        ]
     if isinstance(o, x.HistoryShown):
         return history_lines(o.entries) or [f"UC-{o.use_case_id} has no recorded changes."]
     return [f"Not supported here: {type(o).__name__}"]

@@ -49,7 +49,10 @@ from portfolio.models import METRIC_NAMES
 
 USAGE: dict[str, str] = {
     "register": "/usecase register [<title> | <description>]   (without text: a form)",
-    "list": "/usecase list [pilot|production|platform|dropped|mine|<business unit>]",
+    "list": "/usecase list [pilot|production|platform|dropped|mine|@owner|<business unit>]",
+    "search": "/usecase search <words>",
+    "units": "/usecase units",
+    "votes": "/usecase votes <id>",
     "show": "/usecase show <id>",
     "vote": "/usecase vote <id> [reason]",
     "unvote": "/usecase unvote <id>",
@@ -64,6 +67,8 @@ USAGE: dict[str, str] = {
     "snooze": "/usecase snooze <id> [weeks]",
     "history": "/usecase history <id>",
     "review": "/usecase review <id> <approved|conditions|rejected> <note>",
+    "import": "/usecase import <file link or id> [dry-run]   (a CSV or XLSX shared with the bot)",
+    "export": "/usecase export [csv|xlsx|json]",
     "edit": (
         "/usecase edit <id> [title=… description=… risk=minimal|limited|high "
         "units=…|units+=…|units-=… processes=… owner=@user]   (without fields: a form)"
@@ -73,7 +78,10 @@ USAGE: dict[str, str] = {
 
 _EXPLAIN: dict[str, str] = {
     "register": "register a use case: its title, a |, then the problem it solves",
-    "list": "list active use cases, or only one phase, dropped ones, yours, or a unit's",
+    "list": "list active use cases, or one phase, dropped ones, yours, someone's, a unit's",
+    "search": "find use cases by meaning and by words in titles and descriptions",
+    "units": "value, LLM cost and net value per business unit, last 4 and 13 weeks",
+    "votes": "who voted for a use case and why; owner or admin",
     "show": "one use case: phase, units, votes, the last 4 weeks of value, trend",
     "vote": "vote for a use case (again to change the reason)",
     "unvote": "take your vote back",
@@ -88,6 +96,8 @@ _EXPLAIN: dict[str, str] = {
     "snooze": "keep it out of the digest's drop candidates for a few weeks; owner or admin",
     "history": "who changed what and when",
     "review": "record the review a high-risk use case needs to move up; spine admins",
+    "import": "import use cases and weekly figures from a file (see README); spine admins",
+    "export": "the whole portfolio as a file in your DM; spine admins",
     "edit": "correct a use case's fields, units or owner; owner or admin",
     "help": "this text",
 }
@@ -97,9 +107,12 @@ HELP_TEXT = "\n".join(
     for name in (
         "register",
         "list",
+        "search",
+        "units",
         "show",
         "vote",
         "unvote",
+        "votes",
         "metric",
         "phase",
         "drop",
@@ -109,13 +122,15 @@ HELP_TEXT = "\n".join(
         "history",
         "review",
         "edit",
+        "import",
+        "export",
         "help",
     )
 ) + ("\nIds can be written 12 or UC-12. Metric names: " + ", ".join(METRIC_NAMES) + ".")
 
 SUBCOMMANDS_USAGE = (
-    "/usecase <register|list|show|vote|unvote|metric|phase|drop|restore|adopt|snooze|"
-    "history|review|edit|help> ..."
+    "/usecase <register|list|search|units|show|vote|unvote|votes|metric|phase|drop|restore|"
+    "adopt|snooze|history|review|edit|import|export|help> ..."
 )
 LIST_KEYWORDS = ("pilot", "production", "platform", "dropped", "mine", "active", "all")
 
@@ -145,6 +160,22 @@ class Register:
 @dataclass(frozen=True)
 class ListCmd:
     filter: str | None = None
+    owner: str | None = None  # list @owner: that person's use cases, any status
+
+
+@dataclass(frozen=True)
+class Search:
+    words: str
+
+
+@dataclass(frozen=True)
+class Units:
+    pass
+
+
+@dataclass(frozen=True)
+class Votes:
+    id: int
 
 
 @dataclass(frozen=True)
@@ -213,6 +244,17 @@ class History:
 
 
 @dataclass(frozen=True)
+class ImportCmd:
+    file_id: str
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class ExportCmd:
+    format: str = "xlsx"
+
+
+@dataclass(frozen=True)
 class EditModal:
     """``/usecase edit <id>`` without fields: the form, prefilled."""
 
@@ -253,6 +295,11 @@ Command = (
     | EditModal
     | Edit
     | ReviewCmd
+    | ImportCmd
+    | ExportCmd
+    | Search
+    | Units
+    | Votes
 )
 
 # --- the parser ------------------------------------------------------------------
@@ -268,6 +315,7 @@ _ALIASES = {
     "log": "history",
     "upvote": "vote",
     "update": "edit",
+    "find": "search",
 }
 
 
@@ -308,7 +356,24 @@ def _list(rest: str, usage: str) -> Command:
         return ListCmd(None)
     if rest.lower() in LIST_KEYWORDS:
         return ListCmd(rest.lower())
+    if rest.startswith(("@", "<@")):
+        return ListCmd(None, owner=parse_user(rest, usage))
     return ListCmd(check_unit(rest, usage))
+
+
+def _search(rest: str, usage: str) -> Command:
+    words = " ".join(rest.split())
+    if len(words) < 2:
+        raise InvalidInput(
+            "What should I look for? e.g. /usecase search claims e-mail", usage=usage
+        )
+    return Search(words[:200])
+
+
+def _units(rest: str, usage: str) -> Command:
+    if rest:
+        raise InvalidInput(f"Unexpected text: '{_clip(rest)}'.", usage=usage)
+    return Units()
 
 
 def _split_id(rest: str, usage: str) -> tuple[int, str]:
@@ -498,6 +563,28 @@ def _edit(rest: str, usage: str) -> Command:
     )
 
 
+_FILE_ID = re.compile(r"\b(F[A-Z0-9]{6,})\b")
+
+
+def _import(rest: str, usage: str) -> Command:
+    words = rest.split()
+    dry_run = any(w.lower() in ("dry-run", "--dry-run", "dryrun") for w in words)
+    match = _FILE_ID.search(rest)
+    if not match:
+        raise InvalidInput(
+            "Share the file with me first, then give its link or id (it starts with F).",
+            usage=usage,
+        )
+    return ImportCmd(match.group(1), dry_run)
+
+
+def _export(rest: str, usage: str) -> Command:
+    fmt = (rest.strip().lower() or "xlsx").lstrip("-")
+    if fmt not in ("csv", "xlsx", "json"):
+        raise InvalidInput(f"'{_clip(fmt)}' is not a format: use csv, xlsx or json.", usage=usage)
+    return ExportCmd(fmt)
+
+
 _PARSERS = {
     "help": _help,
     "register": _register,
@@ -514,4 +601,9 @@ _PARSERS = {
     "history": _id_only(History),
     "edit": _edit,
     "review": _review,
+    "import": _import,
+    "export": _export,
+    "search": _search,
+    "units": _units,
+    "votes": _id_only(Votes),
 }

@@ -19,7 +19,7 @@ from portfolio.errors import PermissionDenied, PortfolioError
 from portfolio.fields import PHASES
 
 if TYPE_CHECKING:
-    from portfolio.read_model import AuditEntry, UseCaseCard, WeekValue
+    from portfolio.read_model import AuditEntry, UnitValue, UseCaseCard, VoteEntry, WeekValue
     from portfolio.service import PortfolioService
 
 LIST_LIMIT = 20
@@ -175,6 +175,25 @@ class Reviewed(Outcome):
     note: str
 
 
+@dataclass
+class Found(Outcome):
+    words: str
+    results: list[tuple[UseCaseCard, float]]
+
+
+@dataclass
+class UnitsShown(Outcome):
+    week: str
+    units: list[UnitValue]
+    spans: tuple[int, ...] = (4, 13)
+
+
+@dataclass
+class VotesShown(Outcome):
+    card: UseCaseCard
+    votes: list[VoteEntry]
+
+
 # --- the executor ------------------------------------------------------------------
 
 
@@ -217,8 +236,27 @@ def _execute(svc: PortfolioService, cmd: object, actor: Actor) -> Outcome:
         )
         return Registered(card)
     if isinstance(cmd, c.ListCmd):
+        if cmd.owner:
+            cards = svc.read.list(owner=cmd.owner, viewer=user, limit=LIST_LIMIT + 1)
+            return Listed(f"@{cmd.owner}", cards)
         cards = svc.list(filter=cmd.filter, viewer=user, limit=LIST_LIMIT + 1)
         return Listed(cmd.filter, cards)
+    if isinstance(cmd, c.Search):
+        meaning = svc.similarity.scores(cmd.words)
+        return Found(cmd.words, svc.read.search(cmd.words, meaning))
+    if isinstance(cmd, c.Units):
+        from portfolio import weeks
+
+        this_week = weeks.current_week(svc.settings.tz)
+        return UnitsShown(this_week, svc.read.unit_values(this_week))
+    if isinstance(cmd, c.Votes):
+        card = svc.get(cmd.id, viewer=user)
+        if not svc.may_change(user, card):
+            raise PermissionDenied(
+                f"Only the owner of {card.ref} or a spine admin can see who voted.",
+                usage=c.USAGE["votes"],
+            )
+        return VotesShown(card, svc.read.votes(cmd.id))
     if isinstance(cmd, c.Show):
         return Shown(svc.get(cmd.id, viewer=user))
     if isinstance(cmd, c.VoteCmd):
@@ -270,4 +308,9 @@ def _execute(svc: PortfolioService, cmd: object, actor: Actor) -> Outcome:
         return Edited(card, changed)
     if isinstance(cmd, c.History):
         return HistoryShown(cmd.id, svc.history(cmd.id))
+    if isinstance(cmd, c.ImportCmd | c.ExportCmd):
+        raise PortfolioError(
+            "Files go through Slack or the command line: spinebot portfolio import FILE, "
+            "spinebot portfolio export --format csv|xlsx|json."
+        )
     raise PortfolioError("That subcommand is not available here.", usage="/usecase help")

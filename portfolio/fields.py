@@ -198,7 +198,21 @@ def parse_number(name: str, raw: str, usage: str | None = None) -> float:
     return check_metric_value(name, float(text), usage)
 
 
-def check_metric_value(name: str, value: object, usage: str | None = None) -> float:
+def metric_bounds(settings: Any) -> dict[str, float]:
+    """The largest plausible weekly figure per metric, from the settings."""
+    money = float(settings.metric_max_money)
+    return {
+        "hours_saved": float(settings.metric_max_hours),
+        "cost_saved": money,
+        "revenue": money,
+        "llm_cost": money,
+        "users": float(settings.metric_max_users),
+    }
+
+
+def check_metric_value(
+    name: str, value: object, usage: str | None = None, bounds: Mapping[str, float] | None = None
+) -> float:
     if name not in METRIC_NAMES:
         raise InvalidInput(
             f"'{clip(name)}' is not a metric: use " + ", ".join(METRIC_NAMES) + ".",
@@ -214,19 +228,28 @@ def check_metric_value(name: str, value: object, usage: str | None = None) -> fl
             f"{name} cannot be negative; report costs as llm_cost, not as negative value.",
             usage=usage,
         )
-    if number > MAX_METRIC_VALUE:
-        raise InvalidInput(f"{name}={number:g} is implausibly large.", usage=usage)
+    limit = (bounds or {}).get(name, MAX_METRIC_VALUE)
+    if number > limit:
+        raise InvalidInput(
+            f"{name}={number:,.10g} is implausibly large for one week (the limit is "
+            f"{limit:,.10g}; an admin can raise it in the settings).",
+            usage=usage,
+        )
     if name == "users" and not number.is_integer():
         raise InvalidInput("users must be a whole number.", usage=usage)
     return number
 
 
-def check_metric_values(values: Mapping[str, object], usage: str | None = None) -> dict[str, float]:
+def check_metric_values(
+    values: Mapping[str, object],
+    usage: str | None = None,
+    bounds: Mapping[str, float] | None = None,
+) -> dict[str, float]:
     if not values:
         raise InvalidInput(
             "Give at least one metric, e.g. hours_saved=12 llm_cost=40.", usage=usage
         )
-    return {name: check_metric_value(name, value, usage) for name, value in values.items()}
+    return {name: check_metric_value(name, value, usage, bounds) for name, value in values.items()}
 
 
 def parse_id(text: str) -> int:

@@ -45,11 +45,13 @@ log = logging.getLogger(__name__)
 
 CARD_WEEKS = 4
 VOTE_ACTIONS = ("vote", "unvote")
+SEARCH_MEANING_MIN = 0.45  # below this, a match by meaning alone is noise
 LIST_USAGE = "/usecase list [pilot|production|platform|dropped|mine|<business unit>]"
 
 VOTE_TABLE = cast(Table, Vote.__table__)  # type: ignore[attr-defined]
 METRIC_TABLE = cast(Table, MetricReport.__table__)  # type: ignore[attr-defined]
-_UC = cast(Table, UseCase.__table__).c  # type: ignore[attr-defined]
+_UC_TABLE = cast(Table, UseCase.__table__)  # type: ignore[attr-defined]
+_UC = _UC_TABLE.c
 _METRIC = METRIC_TABLE.c
 _VOTE = VOTE_TABLE.c
 _UNIT = cast(Table, UseCaseUnit.__table__).c  # type: ignore[attr-defined]
@@ -134,6 +136,46 @@ class AuditEntry:
     after: dict[str, Any] | None
     detail: str
     use_case_id: int | None = None
+
+
+@dataclass
+class UnitValue:
+    """One business unit's figures: span (weeks) → [value, LLM cost]."""
+
+    unit: str
+    use_cases: int
+    sums: dict[int, builtins.list[float]]
+
+    def value(self, span: int) -> float:
+        return self.sums[span][0]
+
+    def cost(self, span: int) -> float:
+        return self.sums[span][1]
+
+    def net(self, span: int) -> float:
+        return self.sums[span][0] - self.sums[span][1]
+
+
+def unit_table(units: Sequence[UnitValue], spans: Sequence[int]) -> builtins.list[str]:
+    """The units as aligned text lines, a header first (for the CLI and Slack alike)."""
+    from spinebot.format import money
+
+    short, long = spans[0], spans[-1]
+    heads = [f"net {short}w", f"net {long}w", f"value {long}w", f"LLM {long}w"]
+    lines = [f"{'unit':24} {'cases':>5} " + " ".join(f"{h:>10}" for h in heads)]
+    for u in units:
+        figures = [u.net(short), u.net(long), u.value(long), u.cost(long)]
+        lines.append(
+            f"{u.unit[:24]:24} {u.use_cases:>5} " + " ".join(f"{money(f):>10}" for f in figures)
+        )
+    return lines
+
+
+@dataclass
+class VoteEntry:
+    user_id: str
+    reason: str
+    at: datetime
 
 
 @dataclass
@@ -236,7 +278,12 @@ class ReadModel:
             return self.cards(session, [use_case], viewer)[0]
 
     def list(
-        self, *, filter: str | None = None, viewer: str | None = None, limit: int = 20
+        self,
+        *,
+        filter: str | None = None,
+        viewer: str | None = None,
+        limit: int = 20,
+        owner: str | None = None,
     ) -> builtins.list[UseCaseCard]:
         """Active use cases, most voted first; ``filter`` narrows them down.
 
@@ -246,6 +293,10 @@ class ReadModel:
         key = (filter or "").strip()
         lowered = key.lower()
         stmt = ranked()
+        if owner:
+            return self.select_cards(
+                ranked(status_first=True).where(UseCase.owner_id == owner), viewer, limit
+            )
         if not key or lowered == "active":
             stmt = stmt.where(UseCase.status == Status.active.value)
         elif lowered == "all":
@@ -311,6 +362,99 @@ class ReadModel:
             if not wanted:
                 return []
             return self.cards(session, self.by_ids(session, wanted), None)
+
+    def search(
+        self, words: str, meaning: dict[int, float], *, limit: int = 10
+    ) -> builtins.list[tuple[UseCaseCard, float]]:
+        """Active use cases matching ``words`` by meaning (``meaning``: id → cosine
+        similarity) or by the words themselves in the title or description, best first."""
+        terms = [t for t in re.findall(r"\w+", words.lower()) if len(t) > 1]
+        with session_scope(self.engine) as session:
+            rows = session.exec(
+                select(UseCase.id, UseCase.title, UseCase.description).where(  # type: ignore[call-overload]
+                    UseCase.status == Status.active.value
+                )
+            ).all()
+            scored = []
+            for uc_id, title, description in rows:
+                text = f"{title} {description}".lower()
+                found = sum(1 for t in terms if re.search(r"\b" + re.escape(t), text))
+                by_words = found / len(terms) if terms else 0.0
+                by_meaning = max(meaning.get(uc_id, 0.0), 0.0)
+                if by_words == 0 and by_meaning < SEARCH_MEANING_MIN:
+                    continue
+                scored.append((uc_id, round(0.5 * by_words + 0.5 * by_meaning, 4)))
+            scored.sort(key=lambda item: (-item[1], item[0]))
+            scored = scored[:limit]
+            cards = {
+                c.id: c
+                for c in self.cards(session, self.by_ids(session, [i for i, _ in scored]), None)
+            }
+        return [(cards[i], score) for i, score in scored if i in cards]
+
+    def unit_values(self, week: str, spans: Sequence[int] = (4, 13)) -> builtins.list[UnitValue]:
+        """Value, LLM cost and net value per business unit over the last weeks before
+        ``week`` (a use case run by two units counts in full for each)."""
+        rate = self.settings.hourly_rate
+        oldest = wk.monday_of(wk.shift(week, -max(spans)))
+        end = wk.monday_of(week)
+        with session_scope(self.engine) as session:
+            conn = session.connection()
+            rows = conn.execute(
+                select(
+                    _UNIT.unit,
+                    _METRIC.week_start,
+                    _METRIC.hours_saved,
+                    _METRIC.cost_saved,
+                    _METRIC.revenue,
+                    _METRIC.llm_cost,
+                )
+                .join(_UC_TABLE, _UC.id == _UNIT.use_case_id)
+                .join(METRIC_TABLE, _METRIC.use_case_id == _UNIT.use_case_id)
+                .where(
+                    _UC.status == Status.active.value,
+                    _METRIC.week_start >= oldest,
+                    _METRIC.week_start < end,
+                )
+            ).all()
+            counts: dict[str, int] = dict(
+                conn.execute(  # type: ignore[arg-type]
+                    select(_UNIT.unit, func.count())
+                    .join(_UC_TABLE, _UC.id == _UNIT.use_case_id)
+                    .where(_UC.status == Status.active.value)
+                    .group_by(_UNIT.unit)
+                ).all()
+            )
+        starts = {span: wk.monday_of(wk.shift(week, -span)) for span in spans}
+        totals: dict[str, UnitValue] = {}
+        for unit, start, hours, cost, revenue, llm in rows:
+            item = totals.setdefault(
+                unit.lower(),
+                UnitValue(unit, int(counts.get(unit, 0)), {s: [0.0, 0.0] for s in spans}),
+            )
+            value = (hours or 0.0) * rate + (cost or 0.0) + (revenue or 0.0)
+            for span, first in starts.items():
+                if start >= first:
+                    item.sums[span][0] += value
+                    item.sums[span][1] += llm or 0.0
+        for unit, n in counts.items():
+            totals.setdefault(unit.lower(), UnitValue(unit, int(n), {s: [0.0, 0.0] for s in spans}))
+        return sorted(totals.values(), key=lambda u: (-u.net(max(spans)), u.unit.lower()))
+
+    def votes(self, use_case_id: int) -> builtins.list[VoteEntry]:
+        """Who voted for a use case and why, oldest first."""
+        with session_scope(self.engine) as session:
+            load(session, use_case_id)
+            rows = (
+                session.connection()
+                .execute(
+                    select(_VOTE.user_id, _VOTE.reason, _VOTE.created_at)
+                    .where(_VOTE.use_case_id == use_case_id)
+                    .order_by(_VOTE.created_at, _VOTE.id)
+                )
+                .all()
+            )
+        return [VoteEntry(user, reason or "", as_utc(at) or at) for user, reason, at in rows]
 
     def by_ids(self, session: Session, ids: Sequence[int]) -> builtins.list[UseCase]:
         """The use cases with these ids, in the order given (missing ones left out)."""
@@ -493,6 +637,7 @@ class ReadModel:
         window_start = wk.monday_of(wk.shift(week, -(thresholds.lookback_weeks() - 1)))
         week_end = wk.monday_of(week) + timedelta(days=7)
         rate = self.settings.hourly_rate
+        registered_by = datetime.combine(week_end, datetime.min.time(), self.settings.tz)
 
         past = and_(_METRIC.use_case_id == _UC.id, _METRIC.week <= week)
         last_reported = select(func.max(_METRIC.week)).where(past).scalar_subquery()
@@ -522,7 +667,10 @@ class ReadModel:
                     last_reported,
                     ever_valued,
                     first_reported,
-                ).where(_UC.status == Status.active.value)
+                ).where(
+                    _UC.status == Status.active.value,
+                    _UC.created_at < registered_by,  # as it was: none registered later
+                )
             ).all()
             rows = conn.execute(
                 select(

@@ -51,6 +51,7 @@ from portfolio.fields import (
     check_units,
     check_use_case,
     check_week,
+    metric_bounds,
 )
 from portfolio.models import (
     METRIC_NAMES,
@@ -301,7 +302,7 @@ class PortfolioService:
         """
         actor = check_actor(actor)
         usage = USAGE["metric"]
-        checked = check_metric_values(values, usage)
+        checked = check_metric_values(values, usage, metric_bounds(self.settings))
         current = wk.current_week(self.settings.tz)
         week = check_week(week, usage) if week else current
         if wk.weeks_between(current, week) > 0:

@@ -38,6 +38,7 @@ from portfolio.fields import (
     check_title,
     check_units,
     check_week,
+    metric_bounds,
     parse_number,
     split_list,
 )
@@ -173,7 +174,13 @@ def _registered(value: Any, today: date) -> date:
     return day
 
 
-def check_rows(rows: Iterable[dict[str, Any]], *, current_week: str, today: date) -> list[CaseRows]:
+def check_rows(
+    rows: Iterable[dict[str, Any]],
+    *,
+    current_week: str,
+    today: date,
+    bounds: dict[str, float] | None = None,
+) -> list[CaseRows]:
     """Rows → one checked record per use case; ImportErrors naming row and column."""
     errors: list[str] = []
     cases: dict[str, CaseRows] = {}
@@ -221,9 +228,11 @@ def check_rows(rows: Iterable[dict[str, Any]], *, current_week: str, today: date
                 continue
             try:
                 if isinstance(raw, int | float) and not isinstance(raw, bool):
-                    metrics[name] = check_metric_value(name, float(raw))
+                    metrics[name] = check_metric_value(name, float(raw), None, bounds)
                 else:
-                    metrics[name] = parse_number(name, _text(raw))
+                    metrics[name] = check_metric_value(
+                        name, parse_number(name, _text(raw)), None, bounds
+                    )
             except InvalidInput as exc:
                 fail(name, exc.message)
         raw_week = _text(row.get("week"))
@@ -523,7 +532,12 @@ def import_file(
     """Read, check, plan and (unless ``dry_run``) store; ImportErrors on any error."""
     tz = svc.settings.tz
     rows = read_table(data, name)
-    cases = check_rows(rows, current_week=wk.current_week(tz), today=wk.today(tz))
+    cases = check_rows(
+        rows,
+        current_week=wk.current_week(tz),
+        today=wk.today(tz),
+        bounds=metric_bounds(svc.settings),
+    )
     plan = plan_import(svc, cases)
     if not dry_run:
         apply_import(svc, plan, actor)
@@ -575,14 +589,12 @@ def export_tables(svc: PortfolioService) -> dict[str, list[dict[str, Any]]]:
             .date()
             .isoformat(),
         }
-        reported = metrics.get(case["id"]) or [None]
-        for row in reported:
+        reported = metrics.get(case["id"], [])
+        if not reported:
+            portfolio.append({**base, "week": "", **dict.fromkeys(METRIC_NAMES)})
+        for report in reported:
             portfolio.append(
-                {
-                    **base,
-                    "week": row["week"] if row else "",
-                    **{m: (row[m] if row else None) for m in METRIC_NAMES},
-                }
+                {**base, "week": report["week"], **{m: report[m] for m in METRIC_NAMES}}
             )
     return {
         "portfolio": portfolio,

@@ -160,6 +160,11 @@ class Settings(BaseSettings):
     # --- portfolio -----------------------------------------------------------------
     spine_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     hourly_rate: float = Field(default=60.0, ge=0)
+    currency: str = Field(default="USD", description="ISO 4217 code for money shown.")
+    # Sanity bounds for one use case's weekly figures (reports and imports).
+    metric_max_hours: float = Field(default=10_000.0, gt=0)
+    metric_max_money: float = Field(default=10_000_000.0, gt=0)
+    metric_max_users: int = Field(default=1_000_000, gt=0)
 
     # --- digest and scheduler ------------------------------------------------------
     digest_channel: str = ""
@@ -250,6 +255,14 @@ class Settings(BaseSettings):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone '{value}' (e.g. UTC, Europe/Berlin)") from None
         return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if len(code) != 3 or not code.isalpha():
+            raise ValueError(f"'{value}' is not an ISO 4217 currency code (e.g. USD, EUR)")
+        return code
 
     @field_validator("log_level")
     @classmethod

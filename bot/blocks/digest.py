@@ -164,8 +164,8 @@ def build_nudge_blocks(items: Sequence[DigestItem]) -> list[dict]:
     lines = "\n".join(_line(i) for i in items[:LINE_ITEMS])
     return [
         section(
-            ":wave: Tomorrow's portfolio digest will list these use cases of yours as "
-            "stalling: no value reported lately.\n" + lines
+            ":wave: These use cases of yours have no value reported lately, so tomorrow's "
+            "portfolio digest lists them as stalling or as drop candidates.\n" + lines
         ),
         context(
             "Report with `/usecase metric <id> hours_saved=… cost_saved=… llm_cost=…`, "

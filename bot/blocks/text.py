@@ -54,6 +54,20 @@ def truncate(text: str, limit: int) -> str:
     return head + "…"
 
 
+FIELD_MAX = 2000
+
+
+def join_limited(items: list[str], limit: int, sep: str = ", ") -> str:
+    """``items`` joined, stopping before ``limit`` characters with '…and N more'."""
+    out: list[str] = []
+    for n, item in enumerate(items):
+        tail = f"{sep}…and {len(items) - n} more"
+        if len(sep.join([*out, item])) + len(tail) > limit:
+            return sep.join(out) + (tail if out else f"…and {len(items) - n} more")
+        out.append(item)
+    return sep.join(out)
+
+
 def section(text: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_MAX)}}
 

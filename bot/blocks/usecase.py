@@ -7,13 +7,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.blocks.text import (
+    FIELD_MAX,
+    SECTION_MAX,
     actions,
     button,
     context,
     divider,
     escape,
     header,
+    join_limited,
     money,
+    number,
     section,
     truncate,
 )
@@ -31,6 +35,7 @@ from portfolio.read_model import TREND_ICONS
 from portfolio.read_model import trend_label as plain_trend
 
 if TYPE_CHECKING:
+    from portfolio.read_model import UnitValue, VoteEntry
     from portfolio.service import AuditEntry, UseCaseCard, WeekValue
 
 LIST_MAX_ITEMS = 20  # 2 blocks per item + header/footer stays far below Slack's 50
@@ -62,6 +67,13 @@ def _weeks_table(weeks: Sequence[WeekValue]) -> str:
     return "```" + "\n".join(lines) + "```"
 
 
+def _units_text(units: Sequence[str]) -> str:
+    """The units, escaped, within Slack's 2,000 characters for a field."""
+    if not units:
+        return "—"
+    return join_limited([escape(u) for u in units], FIELD_MAX - 20)
+
+
 def _num(value: float | None) -> str:
     return "—" if value is None else f"{value:g}"
 
@@ -78,7 +90,7 @@ def build_card_blocks(card: UseCaseCard, *, note: str | None = None) -> list[dic
             "fields": [
                 {"type": "mrkdwn", "text": f"*Phase*\n{status}"},
                 {"type": "mrkdwn", "text": f"*Owner*\n<@{escape(card.owner_id)}>"},
-                {"type": "mrkdwn", "text": f"*Units*\n{escape(', '.join(card.units) or '—')}"},
+                {"type": "mrkdwn", "text": "*Units*\n" + _units_text(card.units)},
                 {"type": "mrkdwn", "text": f"*Votes*\n{card.votes}"},
                 {"type": "mrkdwn", "text": f"*Risk tier*\n{card.risk_tier}"},
                 {"type": "mrkdwn", "text": f"*Trend*\n{trend_label(card.trend)}"},
@@ -131,6 +143,70 @@ def build_list_blocks(cards: Sequence[UseCaseCard], *, title: str, more_hint: st
     return blocks
 
 
+def build_search_blocks(words: str, results: Sequence[tuple[UseCaseCard, float]]) -> list[dict]:
+    if not results:
+        return [section(f"Nothing matches *{escape(words)}*. `/usecase list` shows them all.")]
+    blocks: list[dict] = [section(f":mag: *{len(results)} match(es) for* {escape(words)}")]
+    for card, score in results[:LIST_MAX_ITEMS]:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": truncate(
+                        f"*{card.ref}* {escape(card.title)} · {card.phase} · "
+                        f"{card.votes} vote(s) · match {round(score * 100)}%",
+                        SECTION_MAX,
+                    ),
+                },
+                "accessory": button("Show", ACTION_USECASE_SHOW, str(card.id)),
+            }
+        )
+    return blocks
+
+
+def build_units_blocks(week: str, units: Sequence[UnitValue], spans: Sequence[int]) -> list[dict]:
+    if not units:
+        return [section("No business unit runs an active use case yet.")]
+    from portfolio.read_model import unit_table
+
+    short, long = spans[0], spans[-1]
+    header_line, *lines = unit_table(units, spans)
+    shown: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in shown) + len(line) > SECTION_MAX - 200:
+            break
+        shown.append(line)
+    blocks = [
+        section(f":bar_chart: *Business units* — the {short} and {long} weeks before {week}"),
+        section("```" + escape("\n".join([header_line, *shown])) + "```"),
+    ]
+    more = len(lines) - len(shown)
+    note = "A use case run by several units counts in full for each."
+    if more:
+        note = f"…and {more} more units. " + note
+    blocks.append(context(note))
+    return blocks
+
+
+def build_votes_blocks(card: UseCaseCard, votes: Sequence[VoteEntry]) -> list[dict]:
+    if not votes:
+        return [section(f"Nobody has voted for *{card.ref}* {escape(card.title)} yet.")]
+    lines = [
+        f"• <@{escape(v.user_id)}> {v.at:%Y-%m-%d}" + (f": {escape(v.reason)}" if v.reason else "")
+        for v in votes
+    ]
+    shown: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in shown) + len(line) > SECTION_MAX - 100:
+            break
+        shown.append(line)
+    text = f"*Votes for {card.ref}* {escape(card.title)} ({len(votes)})\n" + "\n".join(shown)
+    if len(shown) < len(lines):
+        text += f"\n…and {len(lines) - len(shown)} more"
+    return [section(text)]
+
+
 def build_history_blocks(ref: str, entries: Sequence[AuditEntry]) -> list[dict]:
     if not entries:
         return [section(f"*{ref}* has no recorded changes.")]
@@ -163,6 +239,13 @@ def _change_summary(before: dict | None, after: dict | None) -> str:
 
 
 def _shown(value: object) -> str:
+    """A value from the audit trail as people read it: no None, no float noise."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return number(value)
     if isinstance(value, list | tuple):
         return escape(", ".join(str(v) for v in value)) or "none"
     return escape(str(value))

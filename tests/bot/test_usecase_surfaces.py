@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -211,3 +212,84 @@ def test_gates_over_slack_a_closed_gate_a_review_and_a_move_up(slack_any: SlackA
     _, url = command(slack, f"phase {uc} production")
     moved = replies(slack, url)[-1]
     assert moved["response_type"] == "in_channel" and ":arrow_up:" in text_of(moved)
+
+
+# ---------------------------------------------------------------- import and export
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "portfolio-import.csv"
+
+
+def test_an_admin_imports_a_shared_file_with_a_dry_run_first(slack_any: SlackApp) -> None:
+    slack = slack_any
+    file_id = slack.fake.share_file("portfolio.csv", EXAMPLE.read_bytes(), user=ADMIN)
+    _, url = command(slack, f"import {file_id} dry-run", ADMIN)
+    dry = text_of(replies(slack, url)[-1])
+    assert "Dry run, nothing stored" in dry and "3 use case(s) to create" in dry
+    with session_scope() as session:
+        assert session.exec(select(UseCase)).all() == []
+    link = f"https://example.slack.com/files/{ADMIN}/{file_id}/portfolio.csv"
+    _, url = command(slack, f"import {link}", ADMIN)
+    assert "Imported. 3 use case(s) to create" in text_of(replies(slack, url)[-1])
+    [download] = [c for c in slack.fake.calls_to("download")][-1:]
+    assert download.token == "xoxb-test-token"  # fetched with the bot token
+    with session_scope() as session:
+        assert len(session.exec(select(UseCase)).all()) == 3
+    _, url = command(slack, f"import {file_id}", ADMIN)
+    assert "Nothing to change" in text_of(replies(slack, url)[-1])
+
+
+def test_a_bad_file_names_row_and_column_and_non_admins_cannot_import(
+    slack_any: SlackApp,
+) -> None:
+    slack = slack_any
+    bad = b"title,week,hours_saved\nClaims,2026-W30,lots\n"
+    file_id = slack.fake.share_file("bad.csv", bad, user=ADMIN)
+    _, url = command(slack, f"import {file_id}", ADMIN)
+    reply = text_of(replies(slack, url)[-1])
+    assert ":warning:" in reply and "row 2, column hours_saved" in reply
+    _, url = command(slack, f"import {file_id}", USER)
+    assert "Only spine admins" in text_of(replies(slack, url)[-1])
+    _, url = command(slack, "import F0NOSUCH1", ADMIN)
+    assert "cannot see file" in text_of(replies(slack, url)[-1])
+    with session_scope() as session:
+        assert session.exec(select(UseCase)).all() == []
+
+
+def test_export_sends_the_files_to_the_callers_dm(slack_any: SlackApp) -> None:
+    slack = slack_any
+    register(slack)
+    _, url = command(slack, "export csv", ADMIN)
+    assert "Sent the CSV export to your DM" in text_of(replies(slack, url)[-1])
+    [opened] = slack.fake.calls_to("conversations.open")
+    assert opened.args["users"] == ADMIN
+    uploaded = list(slack.fake.uploads.values())
+    assert any(data.startswith(b"title,description,owner") for data in uploaded)
+    assert any(b"Claims triage" in data for data in uploaded)
+    _, url = command(slack, "export", USER)
+    assert "Only spine admins" in text_of(replies(slack, url)[-1])
+
+
+# ---------------------------------------------------------------- find and compare
+
+
+def test_search_list_owner_units_and_votes_over_slack(slack_any: SlackApp) -> None:
+    slack = slack_any
+    uc = register(slack)
+    _, url = command(slack, f"vote {uc} it saves us a day", user="U222")
+    replies(slack, url)
+    _, url = command(slack, "search claims")
+    found = text_of(replies(slack, url)[-1])
+    assert f"*UC-{uc}* Claims triage" in found and "match" in found
+    _, url = command(slack, f"list <@{USER}|ana>", user="U222")
+    assert "Use cases owned by @" in text_of(replies(slack, url)[-1])
+    _, url = command(slack, f"edit {uc} units=Claims")
+    replies(slack, url)
+    _, url = command(slack, "units")
+    table = text_of(replies(slack, url)[-1])
+    assert "Business units" in table and "Claims" in table and "net 13w" in table
+    _, url = command(slack, f"votes {uc}")
+    votes = text_of(replies(slack, url)[-1])
+    assert "<@U222>" in votes and "it saves us a day" in votes
+    _, url = command(slack, f"votes {uc}", user="U333")
+    assert "Only the owner" in text_of(replies(slack, url)[-1])

@@ -10,8 +10,9 @@ from bot.blocks.answer import build_apology_blocks
 from bot.blocks.text import error_blocks
 from bot.blocks.usecase import build_edit_modal, build_register_modal
 from bot.deps import Deps
+from bot.usecase_files import run_export, run_import
 from bot.usecase_flow import Reply, render, run_usecase_command
-from portfolio.commands import EditModal, Help, RegisterModal, parse_usecase
+from portfolio.commands import EditModal, ExportCmd, Help, ImportCmd, RegisterModal, parse_usecase
 from portfolio.errors import InvalidInput
 from portfolio.executor import EditForm, execute
 
@@ -46,6 +47,21 @@ def make(deps: Deps) -> Callable[..., None]:
             client.views_open(
                 trigger_id=command["trigger_id"],
                 view=build_register_modal(channel_id=command.get("channel_id", "")),
+            )
+            return
+        if isinstance(parsed, ImportCmd | ExportCmd):
+            ack()
+
+            def transfer() -> None:
+                run = run_import if isinstance(parsed, ImportCmd) else run_export
+                send(respond, run(deps, client, parsed, user))  # type: ignore[arg-type]
+
+            deps.run(
+                transfer,
+                what="/usecase " + ("import" if isinstance(parsed, ImportCmd) else "export"),
+                on_error=lambda ref: respond(
+                    blocks=build_apology_blocks(ref), text="Sorry, that failed."
+                ),
             )
             return
         if isinstance(parsed, EditModal):
