@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+RELATED_PASSAGES = 3  # closest passages listed as related reading with an abstention
+RELATED_MIN_SIMILARITY = 0.3  # below this a passage is not related, just nearest
+
 
 @dataclass(frozen=True)
 class Source:
@@ -73,6 +76,8 @@ class Answer:
     sources: list[Source]
     latency_ms: float
     confidence: float = 0.0
+    # With an abstention: the closest passages, as related reading (not sources).
+    related: list[Source] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +85,7 @@ class Answer:
             "answer": self.text,
             "abstained": self.abstained,
             "sources": [source.to_dict() for source in self.sources],
+            "related": [source.to_dict() for source in self.related],
             "latency_ms": round(self.latency_ms, 1),
         }
 
@@ -145,7 +151,9 @@ class KnowledgeService:
                     from knowledge.retrieve import Retriever
 
                     embedder = get_embedder(self.settings.embeddings)
-                    self._retriever = Retriever(index, lambda text: embedder.embed([text])[0])
+                    self._retriever = Retriever(
+                        index, lambda text: embedder.embed([text])[0], embedder.embed
+                    )
         return self._retriever
 
     def chat_model(self) -> Any:
@@ -161,17 +169,29 @@ class KnowledgeService:
 
     def ask(self, question: str, *, history: Sequence[str] = ()) -> Answer:
         """A cited answer, or an abstention when the index has no good evidence."""
-        from knowledge.answer import ABSTAIN_TEXT, extractive_answer, llm_answer
+        from knowledge.answer import (
+            ABSTAIN_TEXT,
+            NOT_SAID_TEXT,
+            extractive_answer,
+            llm_answer,
+            supported,
+        )
 
         started = time.perf_counter()
         question = " ".join(question.split())
         if not question:
             return Answer(question, ABSTAIN_TEXT, True, [], 0.0)
-        retrieval = self.retriever.search(
-            question, history=history, budget=self.settings.context_budget_chars
+        retriever = self.retriever
+        vector = retriever.query_vector(question)
+        retrieval = retriever.search(
+            question, history=history, budget=self.settings.context_budget_chars, vector=vector
         )
+        state = self.index.state()
+        embed = retriever.embed_many
 
-        def done(text: str, hits: Sequence[Hit], abstained: bool) -> Answer:
+        def done(
+            text: str, hits: Sequence[Hit], abstained: bool, related: Sequence[Hit] = ()
+        ) -> Answer:
             return Answer(
                 question=question,
                 text=text,
@@ -179,22 +199,36 @@ class KnowledgeService:
                 sources=[Source.from_hit(hit) for hit in hits],
                 latency_ms=(time.perf_counter() - started) * 1000,
                 confidence=retrieval.confidence,
+                related=[Source.from_hit(hit) for hit in related],
             )
 
+        def related() -> list[Hit]:
+            return [
+                hit
+                for hit in retrieval.hits[:RELATED_PASSAGES]
+                if (hit.unit_similarity or hit.similarity or 0.0) >= RELATED_MIN_SIMILARITY
+            ]
+
         if not retrieval.hits or retrieval.confidence < self.settings.answer_min_score:
-            return done(ABSTAIN_TEXT, [], True)
+            return done(ABSTAIN_TEXT, [], True, related())
+        if not supported(question, retrieval.hits, state, vector=vector, embed=embed):
+            return done(NOT_SAID_TEXT, [], True, retrieval.hits[:RELATED_PASSAGES])
         model = self.chat_model()
         if model is None:
-            text, used = extractive_answer(question, retrieval.hits, self.index.state())
+            text, used = extractive_answer(
+                question, retrieval.hits, state, vector=vector, embed=embed
+            )
             return done(text, used, False)
         try:
             text, used, abstained = llm_answer(question, retrieval.hits, model, history)
         except Exception:  # a model outage must not cost the user an answer
             log.warning("chat model failed; answering extractively", exc_info=True)
-            text, used = extractive_answer(question, retrieval.hits, self.index.state())
+            text, used = extractive_answer(
+                question, retrieval.hits, state, vector=vector, embed=embed
+            )
             return done(text, used, False)
         if abstained:
-            return done(ABSTAIN_TEXT, [], True)
+            return done(ABSTAIN_TEXT, [], True, related())
         return done(text, used, False)
 
     def ingest(
