@@ -18,6 +18,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -182,6 +183,19 @@ def has_entity(kind: str | None, text: str, question: str = "") -> bool:
 
 _STRICT = ("phone", "email", "person", "place")  # no passage of this kind: abstain
 
+# Words that name the kind of fact, not its subject: a sentence giving a phone number
+# rarely says "phone number", so they do not count when judging what it is about.
+TYPE_WORDS = (
+    "phone telephone mobile cell number numbers email mail address name named called "
+    "locate located location based office city country building floor site room where "
+    "much many often long"
+)
+
+
+@lru_cache(maxsize=1)
+def _type_words() -> frozenset[str]:
+    return frozenset(tokenize(TYPE_WORDS))
+
 
 # --- units ---------------------------------------------------------------------------
 
@@ -194,6 +208,7 @@ class _Candidate:
     unit: Unit
     lexical: float
     semantic: float
+    whole_list: Unit | None = None  # for a list item: its whole list
 
 
 def _lexical(text: str, query_tokens: set[str], state: IndexState, total_idf: float) -> float:
@@ -221,8 +236,9 @@ def _unit_candidates(
     vector: np.ndarray | None,
     embed: Callable[[list[str]], np.ndarray] | None,
     kind: str | None,
+    ignore: frozenset[str] = frozenset(),
 ) -> list[_Candidate]:
-    query_tokens = set(tokenize(question))
+    query_tokens = set(tokenize(question)) - ignore
     total_idf = sum(state.idf(t) for t in query_tokens)
     extra = set(expand(list(query_tokens)))
     targets = {t for t in tokenize(" ".join(_LIST_NOUN.findall(question)))}
@@ -256,7 +272,8 @@ def _unit_candidates(
                 score += TYPE_BONUS
             elif _WHO_Q.search(question) and _ROLE.search(unit.text):
                 score += TYPE_BONUS
-            out.append(_Candidate(score, rank, position, unit, lexical, semantic))
+            whole = found[unit.parent] if unit.parent >= 0 else None
+            out.append(_Candidate(score, rank, position, unit, lexical, semantic, whole))
     out.sort(key=lambda c: -c.score)
     return out
 
@@ -279,7 +296,10 @@ def supported(
     periods = {m.group(0).lower() for m in _PERIOD.finditer(question)}
     if kind not in _STRICT and not periods:
         return True
-    for cand in _unit_candidates(question, hits[:PASSAGES_FOR_EXTRACT + 2], state, vector, embed, kind):
+    found = _unit_candidates(
+        question, hits[: PASSAGES_FOR_EXTRACT + 2], state, vector, embed, kind, _type_words()
+    )
+    for cand in found:
         about = cand.semantic >= SUPPORT_SEMANTIC or cand.lexical >= SUPPORT_LEXICAL
         if not about:
             continue
@@ -308,6 +328,9 @@ def extractive_answer(
     kind = answer_type(question)
     top = list(hits[: PASSAGES_FOR_LIST if kind == "list" else PASSAGES_FOR_EXTRACT])
     candidates = _unit_candidates(question, top, state, vector, embed, kind)
+    if kind in ("number", "date") and candidates and has_entity(kind, candidates[0].unit.text):
+        # "How many ...?" is answered by the sentences with a figure, not around it.
+        candidates = [c for c in candidates if has_entity(kind, c.unit.text)]
     chosen: list[_Candidate] = []
     chosen_tokens: list[set[str]] = []
     size = 0
@@ -328,13 +351,18 @@ def extractive_answer(
         chosen.append(cand)
         chosen_tokens.append(tokens)
         size += len(cand.unit.text)
+    chosen = _merge_items(chosen)
     if not chosen and top:
         first = [
             s for s in split_sentences(top[0].chunk.text.replace("\n", " ")) if not is_meta(s)
         ][:2]
         chosen = [_Candidate(0, 0, i, Unit(s, s), 0, 0) for i, s in enumerate(first)]
-    chosen.sort(key=lambda c: (c.rank, c.position))
-    used_ranks = sorted({c.rank for c in chosen})
+    # The best unit first; two units of one passage keep their order in it.
+    lead = {}
+    for order, cand in enumerate(chosen):
+        lead.setdefault(cand.rank, order)
+    chosen.sort(key=lambda c: (lead[c.rank], c.position))
+    used_ranks = list(dict.fromkeys(c.rank for c in chosen))
     number = {rank: n for n, rank in enumerate(used_ranks, start=1)}
     parts = []
     for cand in chosen:
@@ -345,8 +373,36 @@ def extractive_answer(
     return _join(parts), [top[rank] for rank in used_ranks]
 
 
+def _merge_items(chosen: list[_Candidate]) -> list[_Candidate]:
+    """Two or more items of one list answer together: quote the list, whole."""
+    groups: dict[tuple[int, int], list[_Candidate]] = {}
+    for cand in chosen:
+        if cand.whole_list is not None:
+            groups.setdefault((cand.rank, cand.unit.parent), []).append(cand)
+    wholes = [
+        (rank, group[0].whole_list)
+        for (rank, _), group in groups.items()
+        if len(group) >= 2 and group[0].whole_list is not None
+    ]
+    out: list[_Candidate] = []
+    for cand in chosen:
+        if cand.whole_list is None and any(
+            rank == cand.rank and whole is not None and cand.unit.text in whole.text
+            for rank, whole in wholes
+        ):
+            continue  # the list's own lead, quoted with the list
+        key = (cand.rank, cand.unit.parent)
+        group = groups.get(key, [])
+        if cand.whole_list is None or len(group) < 2:
+            out.append(cand)
+        elif group[0] is cand:
+            whole = cand.whole_list
+            out.append(_Candidate(cand.score, cand.rank, cand.unit.parent, whole, 0, 0))
+    return out
+
+
 def _as_list(unit: Unit, n: int) -> str:
-    lead = unit.text.split(": ", 1)[0] if ": " in unit.text else ""
+    lead = unit.lead
     lines = [f"{lead}: [{n}]"] if lead else []
     lines += [f"• {_trim(clean(item), 300)}" for item in unit.items]
     if not lead:

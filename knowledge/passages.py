@@ -23,6 +23,8 @@ class Unit:
     scored: str  # what is scored and embedded (a list or item with its heading)
     items: tuple[str, ...] = ()  # the list items, when the unit is a whole list
     in_list: bool = False  # one item of a list (quoted alone when it answers alone)
+    parent: int = -1  # for an item: the position of its whole list among the units
+    lead: str = ""  # for a whole list: the line or heading that introduces it
 
     @property
     def is_question(self) -> bool:
@@ -35,13 +37,18 @@ _MARKER = re.compile(r"^\s*(?:[-•*]|\d{1,2}[.)])\s+")
 _TERM = re.compile(r"^[^.!?:]{1,60}?(?: [-–—] |: )\S")
 
 
+def _is_short(line: str) -> bool:
+    return len(line.split()) <= 8 and not line.rstrip().endswith((".", "?", "!"))
+
+
 def _is_item(line: str, after_lead: bool) -> bool:
     if len(line) > 500:
         return False
-    if _MARKER.match(line) or _TERM.match(line):
+    if _MARKER.match(line):
         return True
-    short = len(line.split()) <= 8 and not line.rstrip().endswith((".", "?", "!"))
-    return short or (after_lead and len(line) <= 300)
+    if _TERM.match(line) and (after_lead or len(line) <= 250):
+        return True
+    return _is_short(line) or (after_lead and len(line) <= 300)
 
 
 def _strip_item(line: str) -> str:
@@ -58,21 +65,27 @@ def units(text: str, section: str = "") -> list[Unit]:
     while i < len(lines):
         lead_line = i > 0 and lines[i - 1].endswith(":")
         j = i
-        while j < len(lines) and _is_item(lines[j], lead_line):
-            j += 1
+        while j < len(lines) and not lines[j].endswith(":") and _is_item(lines[j], lead_line):
+            if j > i and _is_short(lines[j]) != _is_short(lines[i]):
+                break  # "owner named", "budget approved", then a sentence: the list ended
+            j += 1  # a line ending in ":" leads the next list; it is no item
         if j - i >= 2:
-            run = [_strip_item(line) for line in lines[i:j]]
+            run = [clean(_strip_item(line)) for line in lines[i:j]]
             lead = lines[i - 1].rstrip(":") if lead_line else heading
             items = tuple(item for item in run if item)
             joined = "; ".join(item.rstrip(".") for item in items)
             quoted = f"{lead}: {joined}." if lead else f"{joined}."
-            out.append(Unit(quoted, f"{heading}: {lead}: {joined}"[:1200], items))
+            parent = len(out)
+            out.append(Unit(quoted, f"{heading}: {lead}: {joined}"[:1200], items, lead=lead))
             for item in items:
-                out.append(Unit(item, f"{lead}: {item}" if lead else item, in_list=True))
+                scored = f"{lead}: {item}" if lead else item
+                out.append(Unit(item, scored, in_list=True, parent=parent))
             i = j
             continue
-        for sentence in split_sentences(lines[i]):
-            out.append(Unit(sentence, sentence))
+        for sentence in split_sentences(clean(lines[i])):
+            # Scored with its heading: "Gate: positive net value 4 weeks in a row" says
+            # what a pilot must show only under "Pilot to production".
+            out.append(Unit(sentence, f"{heading}: {sentence}" if heading else sentence))
         i += 1
     return out
 
