@@ -246,8 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"answer misses {answers.misses}; false answers {answers.wrong}")
         hybrid = results["hybrid"]
         better = all(
-            hybrid.rr > results[mode].rr and hybrid.hit1 > results[mode].hit1
-            for mode in ("bm25",)
+            hybrid.rr > results[mode].rr and hybrid.hit1 > results[mode].hit1 for mode in ("bm25",)
         )
         print("hybrid beats plain BM25 on hit@1 and MRR" if better else "note: hybrid ≤ BM25")
     return 0

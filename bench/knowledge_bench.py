@@ -221,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((f"ask p50 ({total} chunks, {rounds} asks)", f"{p50:.1f} ms", "-"))
             rows.append((f"ask p95 ({total} chunks)", f"{p95:.1f} ms", "<= 100 ms"))
             rss, probe_chunks = bench_rss(data_dir)
-            rows.append((f"peak RSS, model + {probe_chunks}-chunk index", f"{rss:.0f} MB", "<= 1024 MB"))
+            rows.append(
+                (f"peak RSS, model + {probe_chunks}-chunk index", f"{rss:.0f} MB", "<= 1024 MB")
+            )
             print(f"(filled to {total} chunks in {built:.0f} s)", flush=True)
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     print(

@@ -60,16 +60,60 @@ _IDK = re.compile(r"\b(don't|do not|cannot|can't) (know|find|answer)\b|\bnot (co
 
 # --- what the question asks for -------------------------------------------------------
 
-_NUMBER_WORDS = (
-    "one two three four five six seven eight nine ten eleven twelve fifteen twenty "
-    "thirty hundred thousand million billion dozen half third quarter percent"
-).split()
+_NUMBER_WORDS = [
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "fifteen",
+    "twenty",
+    "thirty",
+    "hundred",
+    "thousand",
+    "million",
+    "billion",
+    "dozen",
+    "half",
+    "third",
+    "quarter",
+    "percent",
+]
 _HAS_NUMBER = re.compile(r"\d|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
-_MONTHS = (
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec"
-).split()
-_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+]
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _HAS_DATE = re.compile(
     r"\b(?:\d{4}|\d{1,2}:\d{2}|\d{4}-W\d{2}|q[1-4]|"
     + "|".join(_MONTHS + _WEEKDAYS)
@@ -106,10 +150,16 @@ _COUNT_Q = re.compile(
     r"\bby (?:how much|what)\b",
     re.IGNORECASE,
 )
-_WHEN_Q = re.compile(r"^\s*when\b|\bwhat (?:date|day|time|year|month|week)\b|\bwhich "
-                     r"(?:date|day|year|month|week)\b", re.IGNORECASE)
-_PHONE_Q = re.compile(r"\b(?:phone|telephone|mobile|cell) (?:number|no)\b|\bnumber to call\b"
-                      r"|\bcall\b.*\bnumber\b", re.IGNORECASE)
+_WHEN_Q = re.compile(
+    r"^\s*when\b|\bwhat (?:date|day|time|year|month|week)\b|\bwhich "
+    r"(?:date|day|year|month|week)\b",
+    re.IGNORECASE,
+)
+_PHONE_Q = re.compile(
+    r"\b(?:phone|telephone|mobile|cell) (?:number|no)\b|\bnumber to call\b"
+    r"|\bcall\b.*\bnumber\b",
+    re.IGNORECASE,
+)
 _EMAIL_Q = re.compile(r"\be-?mail address\b", re.IGNORECASE)
 _PERSON_Q = re.compile(
     r"\b(?:who (?:is|was|are) (?:the |our )?(?:current |new )?(?:head|lead|leader|manager|"
@@ -268,9 +318,12 @@ def _unit_candidates(
                 head = set(tokenize(" ".join(unit.scored.split(": ")[:2])))
                 if kind == "list" and targets & head:
                     score += TARGET_BONUS  # "which metrics" -> the list headed "metrics"
-            elif kind in ("number", "date") and has_entity(kind, unit.text):
-                score += TYPE_BONUS
-            elif _WHO_Q.search(question) and _ROLE.search(unit.text):
+            elif (
+                kind in ("number", "date")
+                and has_entity(kind, unit.text)
+                or _WHO_Q.search(question)
+                and _ROLE.search(unit.text)
+            ):
                 score += TYPE_BONUS
             whole = found[unit.parent] if unit.parent >= 0 else None
             out.append(_Candidate(score, rank, position, unit, lexical, semantic, whole))
@@ -358,7 +411,7 @@ def extractive_answer(
         ][:2]
         chosen = [_Candidate(0, 0, i, Unit(s, s), 0, 0) for i, s in enumerate(first)]
     # The best unit first; two units of one passage keep their order in it.
-    lead = {}
+    lead: dict[int, int] = {}
     for order, cand in enumerate(chosen):
         lead.setdefault(cand.rank, order)
     chosen.sort(key=lambda c: (lead[c.rank], c.position))

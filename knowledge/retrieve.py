@@ -119,9 +119,9 @@ EXPANSION_WEIGHT = 0.5
 # the chunk's cosine, its best unit's cosine (small-to-big) and its bm25 score divided
 # by the best bm25 score for the question.
 W_DENSE = 0.6
-W_UNIT = 0.6
+W_UNIT = 0.8
 W_KEYWORD = 0.4
-W_COVERAGE = 0.2  # share of the question's idf mass in the chunk (with its headings)
+W_COVERAGE = 0.4  # share of the question's idf mass in the chunk (with its headings)
 UNIT_POOL = 20  # candidates whose units are scored
 
 
@@ -201,7 +201,7 @@ class Retriever:
         context = " ".join(history[-2:])[-500:] if history else ""
         q_tokens = list(dict.fromkeys(tokenize(query)))
         found: dict[int, Candidate] = {}
-        keyword = np.zeros(len(state.chunks), dtype=np.float32)
+        keyword: np.ndarray = np.zeros(len(state.chunks), dtype=np.float32)
         if mode in ("hybrid", "keyword"):
             keyword = self.index.keyword_scores(q_tokens)
             extra = expand(q_tokens)
@@ -319,4 +319,15 @@ class Retriever:
         return round(best, 4)
 
 
-__all__ = ["EXPANSIONS", "MODES", "Candidate", "Hit", "expand", "Mode", "Retrieval", "Retriever", "coverage", "dense_confidence"]
+__all__ = [
+    "EXPANSIONS",
+    "MODES",
+    "Candidate",
+    "Hit",
+    "expand",
+    "Mode",
+    "Retrieval",
+    "Retriever",
+    "coverage",
+    "dense_confidence",
+]

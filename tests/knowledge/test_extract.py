@@ -43,7 +43,10 @@ FILLER = _chunk("Unrelated text about lunch menus and the car park rules for vis
 
 
 def test_a_list_after_a_colon_line_is_one_unit_followed_by_its_items() -> None:
-    text = "Report these every week:\nhours_saved - staff hours saved\nllm_cost - token spend\nusers - people who used it"
+    text = (
+        "Report these every week:\nhours_saved - staff hours saved\n"
+        "llm_cost - token spend\nusers - people who used it"
+    )
     found = units(text, "The metrics")
     whole = next(u for u in found if u.items)
     assert whole.lead == "Report these every week"
@@ -56,7 +59,10 @@ def test_a_list_after_a_colon_line_is_one_unit_followed_by_its_items() -> None:
 
 
 def test_a_line_ending_in_a_colon_leads_the_next_list_instead_of_joining_the_last() -> None:
-    text = "Gate: positive net value 4 weeks in a row. The digest then says ready to scale.\nAlso required:\nrisk review signed off\nan operations owner named"
+    text = (
+        "Gate: positive net value 4 weeks in a row. The digest then says ready to scale.\n"
+        "Also required:\nrisk review signed off\nan operations owner named"
+    )
     found = units(text, "Pilot to production")
     assert found[0].text == "Gate: positive net value 4 weeks in a row."
     whole = next(u for u in found if u.items)
@@ -97,7 +103,8 @@ def test_entity_checks_need_the_kind_of_fact_asked_for() -> None:
 
 def test_a_phone_question_is_unsupported_by_passages_without_a_number() -> None:
     rota = _chunk(
-        "The on-call engineer for the spine platform is reachable through the on-call rota in the ops channel."
+        "The on-call engineer for the spine platform is reachable through the on-call rota "
+        "in the ops channel."
     )
     state = _state(rota, FILLER)
     question = "What is the phone number of the on-call engineer?"
@@ -144,7 +151,8 @@ def test_a_how_many_question_is_answered_by_the_sentence_with_the_figure() -> No
 
 def test_a_list_question_is_answered_with_the_whole_list_as_a_list() -> None:
     chunk = _chunk(
-        "A use case needs five checks before it starts:\nowner named\nbudget approved\nrisk tier set\n"
+        "A use case needs five checks before it starts:\nowner named\nbudget approved\n"
+        "risk tier set\n"
         "data source listed\nexit rule written\nThe spine team keeps the checklist in the wiki.",
         section="Checks",
     )
