@@ -87,7 +87,7 @@ def synthesise(data_dir: Path, target: int) -> int:
     have = len(got["ids"])
     rng = np.random.default_rng(7 + target)
     pick = random.Random(7 + target)
-    batch = 5000
+    batch = 12500
     for first in range(have, target, batch):
         n = min(batch, target - first)
         chunks, unit_vectors = [], {}

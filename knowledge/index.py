@@ -82,6 +82,8 @@ def _stem(word: str) -> str:
     "fund"; numbers and dotted tokens are kept as they are."""
     if len(word) <= 3 or not word.isalpha():
         return word
+    if word.endswith("s") and not any(v in word[:-1] for v in "aeiouy"):
+        return word[:-1]  # an acronym's plural: "llms", "kpis" stays an acronym
     return str(_STEMMER.stemWord(word))
 
 
