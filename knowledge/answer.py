@@ -291,7 +291,8 @@ def _unit_candidates(
     query_tokens = set(tokenize(question)) - ignore
     total_idf = sum(state.idf(t) for t in query_tokens)
     extra = set(expand(list(query_tokens)))
-    targets = {t for t in tokenize(" ".join(_LIST_NOUN.findall(question)))}
+    targets = set(tokenize(" ".join(_LIST_NOUN.findall(question))))
+    targets |= set(expand(list(targets)))  # "criteria" -> a list of "rules"
     out: list[_Candidate] = []
     for rank, hit in enumerate(hits):
         chunk = hit.chunk
