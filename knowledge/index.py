@@ -52,6 +52,7 @@ from spinebot.settings import Settings
 log = logging.getLogger(__name__)
 
 VERSION_KEY = "spinebot_version"
+STATE_FORMAT = 2  # local state layout and tokenizer (2: Snowball stems, unit vectors)
 REFRESH_SECONDS = 10.0
 EMBED_BATCH = 64
 UPSERT_BATCH = 500
@@ -275,6 +276,8 @@ class KnowledgeIndex:
             return None
         if manifest.get("version") != version or version is None:
             return None
+        if manifest.get("format") != STATE_FORMAT:
+            return None  # written with another tokenizer: rebuild the keyword index
         state_dir = self.local_dir / f"v-{version}"
         try:
             records = json.loads((state_dir / "chunks.json").read_text())
@@ -366,6 +369,7 @@ class KnowledgeIndex:
         shutil.rmtree(state_dir, ignore_errors=True)
         os.replace(tmp_dir, state_dir)
         manifest = {
+            "format": STATE_FORMAT,
             "version": state.version,
             "docs": {sid: vars(entry) for sid, entry in state.docs.items()},
         }

@@ -123,6 +123,7 @@ W_UNIT = 0.8
 W_KEYWORD = 0.4
 W_COVERAGE = 0.4  # share of the question's idf mass in the chunk (with its headings)
 UNIT_POOL = 20  # candidates whose units are scored
+LAZY_UNITS = 3  # per question, chunks without stored unit vectors embedded on the spot
 
 
 @lru_cache(maxsize=1)
@@ -236,8 +237,15 @@ class Retriever:
         ordered = sorted(found.values(), key=lambda c: -self._score(mode, c, floor, unit=False))
         pool = ordered[:UNIT_POOL]
         if mode in ("hybrid", "dense") and vector is not None:
+            lazy = LAZY_UNITS  # chunks whose units may be embedded now (state from Chroma)
             for cand in pool:
-                matrix = state.units_of(state.chunks[cand.position], self.embed_many)
+                chunk = state.chunks[cand.position]
+                if chunk.id not in state.unit_vectors:
+                    if lazy <= 0:
+                        cand.unit = cand.similarity if cand.similarity is not None else floor
+                        continue
+                    lazy -= 1
+                matrix = state.units_of(chunk, self.embed_many)
                 cand.unit = float((matrix @ vector).max()) if len(matrix) else 0.0
         for cand in pool:
             tokens = set(tokenize(state.chunks[cand.position].embed_text()))
