@@ -12,6 +12,7 @@ in one bulk read, so replicas sharing a Chroma server agree on what is indexed.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import hashlib
@@ -103,6 +104,18 @@ def tokenize(text: str) -> list[str]:
 # Every chunk's answer units (sentences, whole lists: knowledge.passages) are embedded
 # at ingest and kept in the local state as int8 (a quarter of float32; unit vectors
 # lose <1% cosine precision), so query time only multiplies, never embeds them.
+
+
+UNITS_KEY = "units_i8"  # Chroma metadata: the chunk's unit vectors, int8, base64
+
+
+def pack_units(matrix: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(matrix, dtype=np.int8).tobytes()).decode()
+
+
+def unpack_units(packed: str, dim: int) -> np.ndarray:
+    flat = np.frombuffer(base64.b64decode(packed), dtype=np.int8)
+    return flat.reshape(-1, dim) if dim and len(flat) % dim == 0 else flat.reshape(0, 1)
 
 
 def quantize(vectors: np.ndarray) -> np.ndarray:
@@ -310,10 +323,15 @@ class KnowledgeIndex:
         docs: dict[str, DocEntry] = {}
         total = collection.count()
         page = 1000
+        unit_vectors: dict[str, np.ndarray] = {}
         for offset in range(0, total, page):
             got = collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                chunk = Chunk.from_record(cid, text or "", dict(meta or {}))
+                meta = dict(meta or {})
+                packed = meta.pop(UNITS_KEY, None)
+                if isinstance(packed, str):
+                    unit_vectors[cid] = unpack_units(packed, int(meta.pop("units_dim", 0)))
+                chunk = Chunk.from_record(cid, text or "", meta)
                 chunks.append(chunk)
                 entry = docs.setdefault(
                     chunk.source, DocEntry(hash=str((meta or {}).get("doc_hash", "")), ids=[])
@@ -325,7 +343,7 @@ class KnowledgeIndex:
             entry.ids.sort()
         if total:
             log.info("rebuilt the keyword index from %d chunks in Chroma", total)
-        state = self._build_state(version, docs, chunks)
+        state = self._build_state(version, docs, chunks, unit_vectors)
         if version is not None:
             self._save(state)
         return state
@@ -475,7 +493,10 @@ class KnowledgeIndex:
                         ids=[chunk.id for chunk, _ in part],
                         embeddings=vectors[start : start + len(part)],
                         documents=[chunk.text for chunk, _ in part],
-                        metadatas=[{**chunk.metadata(), "doc_hash": h} for chunk, h in part],
+                        metadatas=[
+                            {**_chroma_meta(chunk, unit_vectors.get(chunk.id)), "doc_hash": h}
+                            for chunk, h in part
+                        ],
                     )
                 pending.clear()
 
@@ -556,22 +577,24 @@ class KnowledgeIndex:
             docs = {sid: DocEntry(e.hash, list(e.ids), e.title) for sid, e in state.docs.items()}
             by_id = {c.id: c for c in state.chunks}
             collection = self.collection()
+            given = {
+                cid: quantize(matrix) if matrix.dtype != np.int8 else matrix
+                for cid, matrix in (unit_vectors or {}).items()
+            }
             for start in range(0, len(chunks), UPSERT_BATCH):
                 part = chunks[start : start + UPSERT_BATCH]
                 collection.upsert(
                     ids=[c.id for c in part],
                     embeddings=vectors[start : start + len(part)],
                     documents=[c.text for c in part],
-                    metadatas=[c.metadata() for c in part],
+                    metadatas=[_chroma_meta(c, given.get(c.id)) for c in part],
                 )
             for chunk in chunks:
                 entry = docs.setdefault(chunk.source, DocEntry("", [], chunk.title))
                 if chunk.id not in entry.ids:
                     entry.ids.append(chunk.id)
                 by_id[chunk.id] = chunk
-            units_now = dict(state.unit_vectors)
-            for cid, matrix in (unit_vectors or {}).items():
-                units_now[cid] = quantize(matrix) if matrix.dtype != np.int8 else matrix
+            units_now = {**state.unit_vectors, **given}
             self._commit(collection, docs, by_id, units_now)
 
     def _commit(
@@ -595,6 +618,16 @@ class KnowledgeIndex:
         collection.modify(metadata=metadata)
         self._state = new_state
         self._checked_at = time.monotonic()
+
+
+def _chroma_meta(chunk: Chunk, units_i8: np.ndarray | None) -> dict[str, Any]:
+    """The chunk's metadata plus its unit vectors, so a replica rebuilding its local
+    state from a shared Chroma server gets them without embedding anything."""
+    meta = chunk.metadata()
+    if units_i8 is not None and units_i8.ndim == 2 and len(units_i8):
+        meta[UNITS_KEY] = pack_units(units_i8)
+        meta["units_dim"] = int(units_i8.shape[1])
+    return meta
 
 
 def _save_units(state_dir: Path, unit_vectors: dict[str, np.ndarray]) -> None:

@@ -181,8 +181,10 @@ def test_local_state_from_an_older_format_is_rebuilt_and_still_answers(
         leftover.unlink()
     fresh = KnowledgeService(service.settings)
     state = fresh.index.state()
-    assert state.unit_vectors == {}  # rebuilt from Chroma: units are embedded on use
     assert isinstance(fresh.index, KnowledgeIndex)
+    # Rebuilt from Chroma, which carries every chunk's unit vectors in its metadata.
+    before = service.index.state().unit_vectors
+    assert set(state.unit_vectors) == set(before)
+    assert all((state.unit_vectors[cid] == before[cid]).all() for cid in before)
     answer = fresh.ask("When does a pilot move to production?")
     assert not answer.abstained and "four weeks in a row" in answer.text
-    assert state.unit_vectors  # the passages it read now have their unit vectors
