@@ -311,7 +311,7 @@ def _unit_candidates(
             semantic = float(sims[position]) if sims is not None else lexical
             score = W_SEMANTIC * semantic + W_LEXICAL * lexical - RANK_PRIOR * rank
             if unit.text.rstrip().endswith(":"):
-                score -= 0.2  # an introduction to a list says little by itself
+                continue  # an introduction to a list: the list unit quotes it with the list
             if len(unit.text) < 40:
                 score -= 0.1
             if unit.items:

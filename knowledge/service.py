@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RELATED_PASSAGES = 3  # closest passages listed as related reading with an abstention
-RELATED_MIN_SIMILARITY = 0.3  # below this a passage is not related, just nearest
+RELATED_MIN_SIMILARITY = 0.25  # below this a passage is not related, just nearest
 
 
 @dataclass(frozen=True)
