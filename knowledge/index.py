@@ -12,6 +12,7 @@ in one bulk read, so replicas sharing a Chroma server agree on what is indexed.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import hashlib
@@ -27,11 +28,13 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
+import Stemmer
 
 from knowledge.documents import (
     CORPUS_DIR,
@@ -50,11 +53,13 @@ from knowledge.documents import (
     root_scope,
     source_id,
 )
+from knowledge.passages import units
 from spinebot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 VERSION_KEY = "spinebot_version"
+STATE_FORMAT = 2  # local state layout and tokenizer (2: Snowball stems, unit vectors)
 REFRESH_SECONDS = 10.0
 EMBED_BATCH = 64
 UPSERT_BATCH = 500
@@ -76,33 +81,74 @@ STOPWORDS = frozenset(
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 
 
+_STEMMER = Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
-    """A light suffix stripper: enough for plurals and -ing/-ed forms to meet."""
+    """The Snowball (Porter 2) English stem: "funded", "funding" and "funds" meet at
+    "fund"; numbers and dotted tokens are kept as they are."""
     if len(word) <= 3 or not word.isalpha():
         return word
-    if word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    elif word.endswith("sses"):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    if word.endswith("ing") and len(word) > 5:
-        word = word[:-3]
-    elif word.endswith("ed") and len(word) > 4:
-        word = word[:-2]
-    if word.endswith("e") and len(word) > 4:
-        word = word[:-1]
-    return word
+    if word.endswith("s") and not any(v in word[:-1] for v in "aeiouy"):
+        return word[:-1]  # an acronym's plural: "llms", "kpis" stays an acronym
+    return str(_STEMMER.stemWord(word))
 
 
 def tokenize(text: str) -> list[str]:
-    """Lowercase word tokens without stopwords, lightly stemmed; numbers and acronyms kept."""
+    """Lowercase word tokens without stopwords, stemmed; numbers and acronyms kept."""
     out = []
     for token in _TOKEN.findall(text.lower().replace("’", "'")):
         token = token.removesuffix("'s")
         if token in STOPWORDS:
             continue
         out.append(_stem(token))
+    return out
+
+
+# --- unit vectors --------------------------------------------------------------------
+# Every chunk's answer units (sentences, whole lists: knowledge.passages) are embedded
+# at ingest and kept in the local state as int8 (a quarter of float32; unit vectors
+# lose <1% cosine precision), so query time only multiplies, never embeds them.
+
+
+UNITS_KEY = "units_i8"  # Chroma metadata: the chunk's unit vectors, int8, base64
+
+
+def pack_units(matrix: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(matrix, dtype=np.int8).tobytes()).decode()
+
+
+def unpack_units(packed: str, dim: int) -> np.ndarray:
+    flat = np.frombuffer(base64.b64decode(packed), dtype=np.int8)
+    return flat.reshape(-1, dim) if dim and len(flat) % dim == 0 else flat.reshape(0, 1)
+
+
+def quantize(vectors: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(np.asarray(vectors) * 127.0), -127, 127).astype(np.int8)
+
+
+def unit_texts(chunk: Chunk) -> list[str]:
+    return [unit.scored for unit in units(chunk.text, chunk.section)]
+
+
+def embed_units(
+    chunks: Sequence[Chunk], embed: Callable[[list[str]], np.ndarray]
+) -> list[np.ndarray]:
+    """Each chunk's unit vectors (int8). A question quoted in a document gets a zero
+    vector: it is as close to the question as text can be, and answers nothing."""
+    groups = [units(chunk.text, chunk.section) for chunk in chunks]
+    texts = [unit.scored for group in groups for unit in group]
+    flat = embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+    out: list[np.ndarray] = []
+    start = 0
+    for group in groups:
+        matrix = quantize(flat[start : start + len(group)]) if group else np.zeros((0, 1), np.int8)
+        for row, unit in enumerate(group):
+            if unit.is_question:
+                matrix[row] = 0
+        out.append(matrix)
+        start += len(group)
     return out
 
 
@@ -126,9 +172,19 @@ class IndexState:
     bm25: Any = None
     df: dict[str, int] = field(default_factory=dict)
     positions: dict[str, int] = field(default_factory=dict)
+    unit_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # chunk id -> int8
 
     def __post_init__(self) -> None:
         self.positions = {chunk.id: i for i, chunk in enumerate(self.chunks)}
+
+    def units_of(self, chunk: Chunk, embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """The chunk's unit vectors (float32, one row per unit); embedded now and kept
+        when this snapshot lacks them (rebuilt from another replica's Chroma)."""
+        stored = self.unit_vectors.get(chunk.id)
+        if stored is None:
+            stored = embed_units([chunk], embed)[0]
+            self.unit_vectors[chunk.id] = stored
+        return stored.astype(np.float32) / 127.0
 
     def idf(self, token: str) -> float:
         n = max(len(self.chunks), 1)
@@ -289,6 +345,8 @@ class KnowledgeIndex:
             return None
         if manifest.get("version") != version or version is None:
             return None
+        if manifest.get("format") != STATE_FORMAT:
+            return None  # written with another tokenizer: rebuild the keyword index
         state_dir = self.local_dir / f"v-{version}"
         try:
             records = json.loads((state_dir / "chunks.json").read_text())
@@ -305,7 +363,14 @@ class KnowledgeIndex:
                 bm25 = bm25s.BM25.load(str(state_dir / "bm25"), show_progress=False)
             except (OSError, ValueError):
                 return None
-        return IndexState(version=version, docs=docs, chunks=chunks, bm25=bm25, df=df)
+        return IndexState(
+            version=version,
+            docs=docs,
+            chunks=chunks,
+            bm25=bm25,
+            df=df,
+            unit_vectors=_load_units(state_dir),
+        )
 
     def _rebuild_from_chroma(self, version: str | None) -> IndexState:
         """Derive the manifest, chunk list and keyword index from the collection."""
@@ -314,10 +379,15 @@ class KnowledgeIndex:
         docs: dict[str, DocEntry] = {}
         total = collection.count()
         page = 1000
+        unit_vectors: dict[str, np.ndarray] = {}
         for offset in range(0, total, page):
             got = collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                chunk = Chunk.from_record(cid, text or "", dict(meta or {}))
+                meta = dict(meta or {})
+                packed = meta.pop(UNITS_KEY, None)
+                if isinstance(packed, str):
+                    unit_vectors[cid] = unpack_units(packed, int(meta.pop("units_dim", 0)))
+                chunk = Chunk.from_record(cid, text or "", meta)
                 chunks.append(chunk)
                 entry = docs.setdefault(
                     chunk.source, DocEntry(hash=str((meta or {}).get("doc_hash", "")), ids=[])
@@ -329,13 +399,17 @@ class KnowledgeIndex:
             entry.ids.sort()
         if total:
             log.info("rebuilt the keyword index from %d chunks in Chroma", total)
-        state = self._build_state(version, docs, chunks)
+        state = self._build_state(version, docs, chunks, unit_vectors)
         if version is not None:
             self._save(state)
         return state
 
     def _build_state(
-        self, version: str | None, docs: dict[str, DocEntry], chunks: list[Chunk]
+        self,
+        version: str | None,
+        docs: dict[str, DocEntry],
+        chunks: list[Chunk],
+        unit_vectors: dict[str, np.ndarray] | None = None,
     ) -> IndexState:
         bm25 = None
         df: Counter[str] = Counter()
@@ -348,7 +422,11 @@ class KnowledgeIndex:
                 df.update(set(tokens))
             bm25 = bm25s.BM25()
             bm25.index([tokens or ["_"] for tokens in corpus], show_progress=False)
-        return IndexState(version=version, docs=docs, chunks=chunks, bm25=bm25, df=dict(df))
+        live = {chunk.id for chunk in chunks}
+        kept = {cid: v for cid, v in (unit_vectors or {}).items() if cid in live}
+        return IndexState(
+            version=version, docs=docs, chunks=chunks, bm25=bm25, df=dict(df), unit_vectors=kept
+        )
 
     def _save(self, state: IndexState) -> None:
         """Write the snapshot under its own version folder, then switch the manifest."""
@@ -361,9 +439,11 @@ class KnowledgeIndex:
         (tmp_dir / "df.json").write_text(json.dumps(state.df))
         if state.bm25 is not None:
             state.bm25.save(str(tmp_dir / "bm25"), show_progress=False)
+        _save_units(tmp_dir, state.unit_vectors)
         shutil.rmtree(state_dir, ignore_errors=True)
         os.replace(tmp_dir, state_dir)
         manifest = {
+            "format": STATE_FORMAT,
             "version": state.version,
             "docs": {sid: vars(entry) for sid, entry in state.docs.items()},
         }
@@ -415,6 +495,14 @@ class KnowledgeIndex:
             if s > 0
         ]
 
+    def keyword_scores(self, tokens: Sequence[str]) -> np.ndarray:
+        """The bm25 score of every chunk (in ``state().chunks`` order) for ``tokens``."""
+        state = self.state()
+        known = [t for t in tokens if t in state.df]
+        if state.bm25 is None or not known:
+            return np.zeros(len(state.chunks), dtype=np.float32)
+        return np.asarray(state.bm25.get_scores(known), dtype=np.float32)
+
     # --- ingest ----------------------------------------------------------------------
 
     def ingest(self, roots: Sequence[Path], progress: Progress | None = None) -> IngestCounts:
@@ -432,6 +520,7 @@ class KnowledgeIndex:
                 state = self._state = self._rebuild_from_chroma(state.version)
             docs = {sid: DocEntry(e.hash, list(e.ids), e.title) for sid, e in state.docs.items()}
             by_id = {c.id: c for c in state.chunks}
+            unit_vectors = dict(state.unit_vectors)
             scopes: list[str] = []
             files: list[tuple[Path, Path]] = []  # (file, the root it was found under)
             for root in roots:
@@ -456,13 +545,18 @@ class KnowledgeIndex:
                     return
                 batch = [chunk for chunk, _ in pending]
                 vectors = embedder.embed([chunk.embed_text() for chunk in batch])
+                for chunk, matrix in zip(batch, embed_units(batch, embedder.embed), strict=True):
+                    unit_vectors[chunk.id] = matrix
                 for start in range(0, len(batch), UPSERT_BATCH):
                     part = pending[start : start + UPSERT_BATCH]
                     collection.upsert(
                         ids=[chunk.id for chunk, _ in part],
                         embeddings=vectors[start : start + len(part)],
                         documents=[chunk.text for chunk, _ in part],
-                        metadatas=[{**chunk.metadata(), "doc_hash": h} for chunk, h in part],
+                        metadatas=[
+                            {**_chroma_meta(chunk, unit_vectors.get(chunk.id)), "doc_hash": h}
+                            for chunk, h in part
+                        ],
                     )
                 pending.clear()
 
@@ -552,31 +646,43 @@ class KnowledgeIndex:
                 progress(total, total, "")
 
             if changed:
-                self._commit(collection, docs, by_id)
+                self._commit(collection, docs, by_id, unit_vectors)
         return counts
 
-    def add_embedded(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        """Add chunks whose embeddings are already computed (bulk loads, benchmarks)."""
+    def add_embedded(
+        self,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        unit_vectors: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        """Add chunks whose embeddings are already computed (bulk loads, benchmarks);
+        ``unit_vectors`` (chunk id -> one row per unit) are embedded on first use when
+        not given."""
         with self._ingest_lock():
             self._checked_at = 0.0
             state = self.state()
             docs = {sid: DocEntry(e.hash, list(e.ids), e.title) for sid, e in state.docs.items()}
             by_id = {c.id: c for c in state.chunks}
             collection = self.collection()
+            given = {
+                cid: quantize(matrix) if matrix.dtype != np.int8 else matrix
+                for cid, matrix in (unit_vectors or {}).items()
+            }
             for start in range(0, len(chunks), UPSERT_BATCH):
                 part = chunks[start : start + UPSERT_BATCH]
                 collection.upsert(
                     ids=[c.id for c in part],
                     embeddings=vectors[start : start + len(part)],
                     documents=[c.text for c in part],
-                    metadatas=[c.metadata() for c in part],
+                    metadatas=[_chroma_meta(c, given.get(c.id)) for c in part],
                 )
             for chunk in chunks:
                 entry = docs.setdefault(chunk.source, DocEntry("", [], chunk.title))
                 if chunk.id not in entry.ids:
                     entry.ids.append(chunk.id)
                 by_id[chunk.id] = chunk
-            self._commit(collection, docs, by_id)
+            units_now = {**state.unit_vectors, **given}
+            self._commit(collection, docs, by_id, units_now)
 
     def put_document(self, doc: Document) -> int:
         """Index one document that is not a file (a knowledge note): replace whatever was
@@ -612,7 +718,9 @@ class KnowledgeIndex:
             for chunk in chunks:
                 by_id[chunk.id] = chunk
             docs[doc.source] = DocEntry(digest, new_ids, doc.title)
-            self._commit(collection, docs, by_id)
+            # The note's unit vectors are embedded on first use (see units_of).
+            units_now = {cid: m for cid, m in state.unit_vectors.items() if cid in by_id}
+            self._commit(collection, docs, by_id, units_now)
         return len(chunks)
 
     def remove_source(self, source: str) -> bool:
@@ -630,10 +738,16 @@ class KnowledgeIndex:
                 collection.delete(ids=ids)
             for cid in ids:
                 by_id.pop(cid, None)
-            self._commit(collection, docs, by_id)
+            self._commit(collection, docs, by_id, dict(state.unit_vectors))
         return True
 
-    def _commit(self, collection: Any, docs: dict[str, DocEntry], by_id: dict[str, Chunk]) -> None:
+    def _commit(
+        self,
+        collection: Any,
+        docs: dict[str, DocEntry],
+        by_id: dict[str, Chunk],
+        unit_vectors: dict[str, np.ndarray] | None = None,
+    ) -> None:
         """Stamp a new version: save the derived state, then publish it in Chroma."""
         version = uuid.uuid4().hex
         live = {cid for entry in docs.values() for cid in entry.ids}
@@ -641,7 +755,7 @@ class KnowledgeIndex:
             (c for cid, c in by_id.items() if cid in live),
             key=lambda c: (c.source, c.ordinal),
         )
-        new_state = self._build_state(version, docs, chunks)
+        new_state = self._build_state(version, docs, chunks, unit_vectors)
         self._save(new_state)
         metadata = dict(collection.metadata or {})
         metadata[VERSION_KEY] = version
@@ -655,6 +769,43 @@ class KnowledgeIndex:
         self._checked_at = time.monotonic()
 
 
+def _chroma_meta(chunk: Chunk, units_i8: np.ndarray | None) -> dict[str, Any]:
+    """The chunk's metadata plus its unit vectors, so a replica rebuilding its local
+    state from a shared Chroma server gets them without embedding anything."""
+    meta = chunk.metadata()
+    if units_i8 is not None and units_i8.ndim == 2 and len(units_i8):
+        meta[UNITS_KEY] = pack_units(units_i8)
+        meta["units_dim"] = int(units_i8.shape[1])
+    return meta
+
+
+def _save_units(state_dir: Path, unit_vectors: dict[str, np.ndarray]) -> None:
+    """All unit vectors as one int8 matrix plus (chunk id, rows) in order."""
+    ids = [cid for cid, matrix in unit_vectors.items() if matrix.ndim == 2 and len(matrix)]
+    rows = [len(unit_vectors[cid]) for cid in ids]
+    matrix = (
+        np.concatenate([unit_vectors[cid] for cid in ids])
+        if ids
+        else np.zeros((0, 1), dtype=np.int8)
+    )
+    np.save(state_dir / "units.npy", matrix)
+    (state_dir / "units.json").write_text(json.dumps({"ids": ids, "rows": rows}))
+
+
+def _load_units(state_dir: Path) -> dict[str, np.ndarray]:
+    try:
+        layout = json.loads((state_dir / "units.json").read_text())
+        matrix = np.load(state_dir / "units.npy")
+    except (OSError, ValueError):
+        return {}  # an older snapshot: units are embedded on first use
+    out: dict[str, np.ndarray] = {}
+    start = 0
+    for cid, n in zip(layout["ids"], layout["rows"], strict=True):
+        out[cid] = matrix[start : start + n]
+        start += n
+    return out
+
+
 def _in_scope(sid: str, scope: str) -> bool:
     return sid == scope or (scope.endswith(("/", ":")) and sid.startswith(scope))
 
@@ -666,5 +817,8 @@ __all__ = [
     "IngestCounts",
     "KnowledgeIndex",
     "STOPWORDS",
+    "embed_units",
+    "quantize",
     "tokenize",
+    "unit_texts",
 ]

@@ -281,6 +281,11 @@ def _callback_handler() -> Any:
     return Handler
 
 
+def usage_callbacks(recorder: UsageRecorder) -> list[Any]:
+    """Callbacks for one model call's ``config``: its usage goes to ``recorder``."""
+    return [_callback_handler()(recorder)]
+
+
 @contextmanager
 def track_usage() -> Iterator[UsageRecorder]:
     """Record the token usage of every langchain chat model call made inside the block
@@ -313,4 +318,5 @@ __all__ = [
     "price_of",
     "priced",
     "track_usage",
+    "usage_callbacks",
 ]

@@ -1,10 +1,13 @@
-"""Hybrid retrieval: dense vectors and bm25 keywords, fused by reciprocal rank.
+"""Hybrid retrieval: dense vectors, sentence vectors and bm25 keywords, fused by score.
 
-Dense search finds paraphrases; keyword search finds exact names, numbers and acronyms
-that a small embedding model blurs. Reciprocal-rank fusion combines the two rankings
-without having to make their scores comparable. Near-duplicate passages (overlapping
-chunks, the same text ingested twice) are dropped, and the list is cut to the context
-budget.
+Dense search finds paraphrases; keyword search (Snowball-stemmed, with a small map for
+vocabulary gaps such as "kill criteria" / drop rules) finds exact names, numbers and
+acronyms that a small embedding model blurs. The candidates of both are then scored
+small-to-big: MiniLM is a sentence model, so each chunk is also scored by its best
+sentence or list (unit vectors stored at ingest), and the chunk is returned. The three
+scores are fused as a weighted sum after normalising bm25 by the question's best bm25
+score (cosines are already on one scale). Near-duplicate passages (overlapping chunks,
+the same text ingested twice) are dropped, and the list is cut to the context budget.
 
 Ranks say nothing about whether the best passage actually answers the question, so a
 separate *confidence* is computed from absolute evidence: the best passage's cosine
@@ -17,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -28,9 +32,6 @@ Mode = Literal["hybrid", "dense", "keyword"]
 MODES: tuple[Mode, ...] = ("dense", "keyword", "hybrid")
 
 POOL = 30  # candidates taken from each ranking before fusion
-RRF_K = 5  # rank constant: smaller trusts the first ranks more (tuned on the eval set)
-DENSE_RANK_WEIGHT = 1.0  # weight of the dense ranking in the fusion
-KEYWORD_RANK_WEIGHT = 1.6  # bm25 ranks count more: exact terms are precise here
 HISTORY_WEIGHT = 0.5  # a follow-up's thread context counts half as much as the question
 
 # Confidence calibration (see bench/eval_retrieval.py): cosine similarity of MiniLM
@@ -47,6 +48,7 @@ class Hit:
     score: float  # fused relevance in [0, 1] (1: first in every ranking)
     similarity: float | None  # cosine similarity to the question, when dense-ranked
     coverage: float  # share of the question's idf weight present in the chunk
+    unit_similarity: float | None = None  # cosine of the chunk's best unit (sentence)
 
 
 @dataclass(frozen=True)
@@ -55,14 +57,6 @@ class Retrieval:
     mode: Mode
     hits: list[Hit]
     confidence: float  # in [0, 1]; compare with settings.answer_min_score
-
-
-def _rrf(rankings: Sequence[tuple[list[str], float]]) -> dict[str, float]:
-    fused: dict[str, float] = {}
-    for ids, weight in rankings:
-        for rank, cid in enumerate(ids, start=1):
-            fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank)
-    return fused
 
 
 def coverage(query_tokens: Sequence[str], chunk_tokens: set[str], state: IndexState) -> float:
@@ -89,10 +83,191 @@ def _similar(a: set[str], b: set[str]) -> bool:
 _WS = re.compile(r"\s+")
 
 
+# Small, generic vocabulary gaps between how people ask and how playbooks are written.
+# Keys and values are plain words; both sides are stemmed like the index. Expansion
+# terms count EXPANSION_WEIGHT of a question term in the keyword score.
+EXPANSIONS: dict[str, tuple[str, ...]] = {
+    "kill": ("drop", "stop", "retire"),
+    "criteria": ("rule", "condition", "threshold"),
+    "fund": ("budget", "funding", "pay", "finance"),
+    "pay": ("fund", "budget", "cost"),
+    "budget": ("fund", "funding", "pay"),
+    "finance": ("fund", "budget"),
+    "cheap": ("cost",),
+    "expensive": ("cost",),
+    "spend": ("cost",),
+    "kpi": ("metric", "measure"),
+    "measure": ("metric",),
+    "staff": ("employee", "people"),
+    "employee": ("staff", "people"),
+    "boss": ("manager", "management"),
+    "requirement": ("gate", "criteria", "require"),
+    "prerequisite": ("gate", "require"),
+    "step": ("phase", "stage"),
+    "stage": ("phase", "step"),
+    "retire": ("drop", "stop"),
+    "stop": ("drop",),
+    "cancel": ("drop", "stop"),
+    "scale": ("scaling", "platform"),
+    "risky": ("risk",),
+    "approve": ("review", "sign"),
+    "approval": ("review", "sign"),
+}
+EXPANSION_WEIGHT = 0.5
+
+# Fusion of normalised scores (chosen on bench/eval/questions.jsonl + dev_extra.jsonl):
+# the chunk's cosine, its best unit's cosine (small-to-big) and its bm25 score divided
+# by the best bm25 score for the question.
+W_DENSE = 0.6
+W_UNIT = 0.8
+W_KEYWORD = 0.4
+W_COVERAGE = 0.4  # share of the question's idf mass in the chunk (with its headings)
+UNIT_POOL = 20  # candidates whose units are scored
+LAZY_UNITS = 3  # per question, chunks without stored unit vectors embedded on the spot
+
+
+@lru_cache(maxsize=1)
+def _expansion_stems() -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for key, values in EXPANSIONS.items():
+        stems = tokenize(key)
+        if stems:
+            out[stems[0]] = tuple(t for v in values for t in tokenize(v))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _expansion_words() -> dict[str, tuple[str, ...]]:
+    """Stem of a key -> its expansions as words (for embedding a rewritten question)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for key, values in EXPANSIONS.items():
+        stems = tokenize(key)
+        if stems:
+            out[stems[0]] = values
+    return out
+
+
+def expand(tokens: Sequence[str]) -> list[str]:
+    """Extra keyword terms for the question's words (none already in the question)."""
+    table = _expansion_stems()
+    have = set(tokens)
+    extra: list[str] = []
+    for token in tokens:
+        for other in table.get(token, ()):
+            if other not in have and other not in extra:
+                extra.append(other)
+    return extra
+
+
+@dataclass
+class Candidate:
+    position: int
+    similarity: float | None  # chunk cosine (None: not in the dense pool)
+    keyword: float  # bm25 / best bm25, in [0, 1]
+    unit: float = 0.0  # best unit cosine
+    coverage: float = 0.0
+    score: float = 0.0
+
+
 class Retriever:
-    def __init__(self, index: KnowledgeIndex, embed_query) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, index: KnowledgeIndex, embed_query, embed_many=None) -> None:  # type: ignore[no-untyped-def]
         self.index = index
         self._embed_query = embed_query
+        self.embed_many = embed_many or (lambda texts: np.stack([embed_query(t) for t in texts]))
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The question's embedding; with a vocabulary gap ("kill criteria"), the mean
+        of the question's and the question-with-its-expansions' embeddings."""
+        vector = np.asarray(self._embed_query(query), dtype=np.float32)
+        extra = expand(list(dict.fromkeys(tokenize(query))))
+        words = [w for t in tokenize(query) for w in _expansion_words().get(t, ())]
+        if extra and words:
+            other = np.asarray(self._embed_query(f"{query} ({' '.join(words)})"), np.float32)
+            vector = vector + other
+            vector /= max(float(np.linalg.norm(vector)), 1e-9)
+        return vector
+
+    def candidates(
+        self,
+        query: str,
+        *,
+        mode: Mode = "hybrid",
+        history: Sequence[str] = (),
+        vector: np.ndarray | None = None,
+    ) -> tuple[IndexState, list[Candidate]]:
+        """Every candidate chunk with its normalised evidence (dense, unit, keyword)."""
+        state = self.index.state()
+        if not state.chunks:
+            return state, []
+        context = " ".join(history[-2:])[-500:] if history else ""
+        q_tokens = list(dict.fromkeys(tokenize(query)))
+        found: dict[int, Candidate] = {}
+        keyword: np.ndarray = np.zeros(len(state.chunks), dtype=np.float32)
+        if mode in ("hybrid", "keyword"):
+            keyword = self.index.keyword_scores(q_tokens)
+            extra = expand(q_tokens)
+            if extra:
+                keyword = keyword + EXPANSION_WEIGHT * self.index.keyword_scores(extra)
+            if context:
+                ctx_tokens = list(dict.fromkeys(tokenize(context)))
+                keyword = keyword + HISTORY_WEIGHT * self.index.keyword_scores(ctx_tokens)
+            best = float(keyword.max()) if len(keyword) else 0.0
+            if best > 0:
+                keyword = keyword / best
+                top = np.argsort(-keyword)[:POOL]
+                for pos in top:
+                    if keyword[pos] > 0:
+                        found[int(pos)] = Candidate(int(pos), None, float(keyword[pos]))
+        similarity: dict[str, float] = {}
+        if mode in ("hybrid", "dense"):
+            vector = self.query_vector(query) if vector is None else vector
+            similarity.update(self.index.dense(vector, POOL))
+            if context:
+                for cid, sim in self.index.dense(self.query_vector(f"{context} {query}"), POOL):
+                    similarity.setdefault(cid, HISTORY_WEIGHT * sim)
+            for cid, sim in similarity.items():
+                pos = state.positions.get(cid)
+                if pos is None:
+                    continue  # in Chroma but not yet in this process's snapshot
+                if pos in found:
+                    found[pos].similarity = sim
+                else:
+                    found[pos] = Candidate(pos, sim, float(keyword[pos]))
+        floor = min(similarity.values()) if similarity else 0.0
+        ordered = sorted(found.values(), key=lambda c: -self._score(mode, c, floor, unit=False))
+        pool = ordered[:UNIT_POOL]
+        if mode in ("hybrid", "dense") and vector is not None:
+            lazy = LAZY_UNITS  # chunks whose units may be embedded now (state from Chroma)
+            for cand in pool:
+                chunk = state.chunks[cand.position]
+                if chunk.id not in state.unit_vectors:
+                    if lazy <= 0:
+                        cand.unit = cand.similarity if cand.similarity is not None else floor
+                        continue
+                    lazy -= 1
+                matrix = state.units_of(chunk, self.embed_many)
+                cand.unit = float((matrix @ vector).max()) if len(matrix) else 0.0
+        for cand in pool:
+            tokens = set(tokenize(state.chunks[cand.position].embed_text()))
+            cand.coverage = coverage(q_tokens, tokens, state)
+            cand.score = self._score(mode, cand, floor, unit=True)
+        pool.sort(key=lambda c: -c.score)
+        return state, pool
+
+    @staticmethod
+    def _score(mode: Mode, cand: Candidate, floor: float, *, unit: bool) -> float:
+        dense = cand.similarity if cand.similarity is not None else floor
+        if mode == "keyword":
+            return cand.keyword
+        if mode == "dense":
+            return dense + (cand.unit if unit else dense)
+        unit_score = cand.unit if unit else dense
+        return (
+            W_DENSE * dense
+            + W_UNIT * unit_score
+            + W_KEYWORD * cand.keyword
+            + W_COVERAGE * cand.coverage
+        )
 
     def search(
         self,
@@ -102,46 +277,20 @@ class Retriever:
         k: int = 8,
         history: Sequence[str] = (),
         budget: int | None = None,
+        vector: np.ndarray | None = None,
     ) -> Retrieval:
-        """The best passages for ``query`` (plus thread ``history`` as weaker context)."""
-        state = self.index.state()
-        if not state.chunks:
+        """The best passages for ``query`` (plus thread ``history`` as weaker context);
+        ``vector`` is the question's embedding when the caller already has it."""
+        state, pool = self.candidates(query, mode=mode, history=history, vector=vector)
+        if not pool:
             return Retrieval(query, mode, [], 0.0)
-        context = " ".join(history[-2:])[-500:] if history else ""
-        q_tokens = tokenize(query)
-        rankings: list[tuple[list[str], float]] = []
-        similarity: dict[str, float] = {}
-        if mode in ("hybrid", "dense"):
-            vector = self._embed_query(query)
-            dense = self.index.dense(vector, POOL)
-            similarity.update(dense)
-            rankings.append(([cid for cid, _ in dense], DENSE_RANK_WEIGHT))
-            if context:
-                dense_ctx = self.index.dense(self._embed_query(f"{context} {query}"), POOL)
-                for cid, sim in dense_ctx:
-                    similarity.setdefault(cid, sim)
-                rankings.append(([cid for cid, _ in dense_ctx], HISTORY_WEIGHT * DENSE_RANK_WEIGHT))
-        if mode in ("hybrid", "keyword"):
-            keyword = self.index.keyword(q_tokens, POOL)
-            rankings.append(([cid for cid, _ in keyword], KEYWORD_RANK_WEIGHT))
-            if context:
-                keyword_ctx = self.index.keyword(tokenize(f"{context} {query}"), POOL)
-                rankings.append(
-                    ([cid for cid, _ in keyword_ctx], HISTORY_WEIGHT * KEYWORD_RANK_WEIGHT)
-                )
-        fused = _rrf(rankings)
-        best_possible = sum(weight for _, weight in rankings) / (RRF_K + 1)
-        ordered = sorted(fused.items(), key=lambda item: -item[1])
-
+        best_possible = max(pool[0].score, 1e-9)
         hits: list[Hit] = []
         kept_tokens: list[set[str]] = []
         used = 0
         limit = budget if budget is not None else 10**9
-        for cid, raw in ordered:
-            chunk = state.chunk(cid)
-            if chunk is None:
-                continue  # in Chroma but not yet in this process's snapshot
-            tokens = set(tokenize(chunk.embed_text()))
+        for cand in pool:
+            chunk = state.chunks[cand.position]
             body = set(tokenize(chunk.text))
             if any(_similar(body, other) for other in kept_tokens):
                 continue
@@ -152,9 +301,10 @@ class Retriever:
             hits.append(
                 Hit(
                     chunk=chunk,
-                    score=min(raw / best_possible, 1.0) if best_possible else 0.0,
-                    similarity=similarity.get(cid),
-                    coverage=coverage(q_tokens, tokens, state),
+                    score=round(max(cand.score, 0.0) / best_possible, 4),
+                    similarity=cand.similarity,
+                    coverage=cand.coverage,
+                    unit_similarity=cand.unit if mode != "keyword" else None,
                 )
             )
             if len(hits) >= k:
@@ -177,4 +327,15 @@ class Retriever:
         return round(best, 4)
 
 
-__all__ = ["MODES", "Hit", "Mode", "Retrieval", "Retriever", "coverage", "dense_confidence"]
+__all__ = [
+    "EXPANSIONS",
+    "MODES",
+    "Candidate",
+    "Hit",
+    "expand",
+    "Mode",
+    "Retrieval",
+    "Retriever",
+    "coverage",
+    "dense_confidence",
+]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from knowledge.llm import ModelUsage, describe_error, track_usage
+from knowledge.llm import ModelUsage, describe_error
 from spinebot.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from knowledge.retrieve import Hit, Retriever
 
 log = logging.getLogger(__name__)
+
+RELATED_PASSAGES = 3  # closest passages listed as related reading with an abstention
+RELATED_MIN_SIMILARITY = 0.25  # below this a passage is not related, just nearest
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ class Answer:
     # Tokens (and their price) of the model calls behind this answer; None: no model
     # was called (extractive answers, abstentions before the model, a failed call).
     usage: ModelUsage | None = None
+    # With an abstention: the closest passages, as related reading (not sources).
+    related: list[Source] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +91,7 @@ class Answer:
             "answer": self.text,
             "abstained": self.abstained,
             "sources": [source.to_dict() for source in self.sources],
+            "related": [source.to_dict() for source in self.related],
             "latency_ms": round(self.latency_ms, 1),
             "usage": self.usage.to_dict() if self.usage else None,
         }
@@ -161,7 +167,9 @@ class KnowledgeService:
                     from knowledge.retrieve import Retriever
 
                     embedder = get_embedder(self.settings.embeddings)
-                    self._retriever = Retriever(index, lambda text: embedder.embed([text])[0])
+                    self._retriever = Retriever(
+                        index, lambda text: embedder.embed([text])[0], embedder.embed
+                    )
         return self._retriever
 
     def chat_model(self) -> Any:
@@ -177,18 +185,52 @@ class KnowledgeService:
 
     def ask(self, question: str, *, history: Sequence[str] = ()) -> Answer:
         """A cited answer, or an abstention when the index has no good evidence."""
-        from knowledge.answer import ABSTAIN_TEXT, extractive_answer, llm_answer
+        for item in self._answer(question, history, stream=False):
+            if isinstance(item, Answer):
+                return item
+        raise AssertionError("_answer always ends with an Answer")  # pragma: no cover
+
+    def ask_stream(self, question: str, *, history: Sequence[str] = ()) -> Iterator[str | Answer]:
+        """Like :meth:`ask`, but a chat model's reply comes as it is written: text
+        deltas (``str``) first, then the final :class:`Answer` (always last, always
+        there). Abstentions and extractive answers are just the final Answer. A model
+        failing before or during the reply falls back to the extractive answer."""
+        yield from self._answer(question, history, stream=True)
+
+    def _answer(
+        self, question: str, history: Sequence[str], *, stream: bool
+    ) -> Iterator[str | Answer]:
+        """The one answer path behind :meth:`ask` and :meth:`ask_stream`."""
+        from knowledge.answer import (
+            ABSTAIN_TEXT,
+            NOT_SAID_TEXT,
+            build_messages,
+            cite_reply,
+            extractive_answer,
+            reply_text,
+            supported,
+        )
+        from knowledge.llm import UsageRecorder, usage_callbacks
 
         started = time.perf_counter()
         question = " ".join(question.split())
         if not question:
-            return Answer(question, ABSTAIN_TEXT, True, [], 0.0)
-        retrieval = self.retriever.search(
-            question, history=history, budget=self.settings.context_budget_chars
+            yield Answer(question, ABSTAIN_TEXT, True, [], 0.0)
+            return
+        retriever = self.retriever
+        vector = retriever.query_vector(question)
+        retrieval = retriever.search(
+            question, history=history, budget=self.settings.context_budget_chars, vector=vector
         )
+        state = self.index.state()
+        embed = retriever.embed_many
 
         def done(
-            text: str, hits: Sequence[Hit], abstained: bool, usage: ModelUsage | None = None
+            text: str,
+            hits: Sequence[Hit],
+            abstained: bool,
+            usage: ModelUsage | None = None,
+            related: Sequence[Hit] = (),
         ) -> Answer:
             return Answer(
                 question=question,
@@ -198,30 +240,60 @@ class KnowledgeService:
                 latency_ms=(time.perf_counter() - started) * 1000,
                 confidence=retrieval.confidence,
                 usage=usage,
+                related=[Source.from_hit(hit) for hit in related],
             )
 
+        def related() -> list[Hit]:
+            return [
+                hit
+                for hit in retrieval.hits[:RELATED_PASSAGES]
+                if (hit.unit_similarity or hit.similarity or 0.0) >= RELATED_MIN_SIMILARITY
+            ]
+
+        def extractive() -> tuple[str, list[Hit]]:
+            return extractive_answer(question, retrieval.hits, state, vector=vector, embed=embed)
+
         if not retrieval.hits or retrieval.confidence < self.settings.answer_min_score:
-            return done(ABSTAIN_TEXT, [], True)
+            yield done(ABSTAIN_TEXT, [], True, related=related())
+            return
+        if not supported(question, retrieval.hits, state, vector=vector, embed=embed):
+            yield done(NOT_SAID_TEXT, [], True, related=retrieval.hits[:RELATED_PASSAGES])
+            return
         try:
             model = self.chat_model()
         except Exception as exc:  # e.g. credentials gone since start-up: answer anyway
             log.warning("chat model unusable, answered extractively: %s", describe_error(exc))
             model = None
         if model is None:
-            text, used = extractive_answer(question, retrieval.hits, self.index.state())
-            return done(text, used, False)
+            text, used = extractive()
+            yield done(text, used, False)
+            return
+        recorder = UsageRecorder()
+        config = {"callbacks": usage_callbacks(recorder)}
+        messages = build_messages(question, retrieval.hits, history)
         try:
-            with track_usage() as recorder:
-                text, used, abstained = llm_answer(question, retrieval.hits, model, history)
+            if stream:
+                written: list[str] = []
+                for chunk in model.stream(messages, config=config):
+                    piece = reply_text(chunk)
+                    if piece:
+                        written.append(piece)
+                        yield piece
+                reply = "".join(written)
+            else:
+                reply = reply_text(model.invoke(messages, config=config))
+            text, used, abstained = cite_reply(reply, retrieval.hits)
         except Exception as exc:  # a model outage must not cost the user an answer
             # One line, no traceback: the console shows warnings to its user.
             log.warning("chat model unavailable, answered extractively: %s", describe_error(exc))
-            text, used = extractive_answer(question, retrieval.hits, self.index.state())
-            return done(text, used, False, recorder.usage(self.settings, self.settings.llm_model))
+            text, used = extractive()
+            yield done(text, used, False, recorder.usage(self.settings, self.settings.llm_model))
+            return
         usage = recorder.usage(self.settings, self.settings.llm_model)
         if abstained:
-            return done(ABSTAIN_TEXT, [], True, usage)
-        return done(text, used, False, usage)
+            yield done(ABSTAIN_TEXT, [], True, usage, related=related())
+            return
+        yield done(text, used, False, usage)
 
     def ingest(
         self,
@@ -336,52 +408,6 @@ class KnowledgeService:
         if count == 0:
             return False, "index is empty: run `spinebot ingest`"
         return True, f"{count} chunks indexed"
-
-    def ask_stream(self, question: str, *, history: Sequence[str] = ()) -> Iterator[str | Answer]:
-        """Like :meth:`ask`, but a chat model's reply comes as it is written: text
-        deltas (``str``) first, then the final :class:`Answer` (always last, always
-        there). Abstentions and extractive answers are just the final Answer. A model
-        failing before or during the reply falls back to the extractive answer."""
-        from knowledge.answer import ABSTAIN_TEXT, build_messages, cite_reply, reply_text
-
-        model = self.chat_model()
-        if model is None:
-            yield self.ask(question, history=history)
-            return
-        started = time.perf_counter()
-        question = " ".join(question.split())
-        retrieval = self.retriever.search(
-            question, history=history, budget=self.settings.context_budget_chars
-        )
-        if (
-            not question
-            or not retrieval.hits
-            or retrieval.confidence < (self.settings.answer_min_score)
-        ):
-            yield Answer(question, ABSTAIN_TEXT, True, [], 0.0, retrieval.confidence)
-            return
-        written: list[str] = []
-        try:
-            for chunk in model.stream(build_messages(question, retrieval.hits, history)):
-                piece = reply_text(chunk)
-                if piece:
-                    written.append(piece)
-                    yield piece
-            text, used, abstained = cite_reply("".join(written), retrieval.hits)
-        except Exception:  # a model outage must not cost the user an answer
-            log.warning("chat model failed while streaming; answering extractively")
-            from knowledge.answer import extractive_answer
-
-            text, used = extractive_answer(question, retrieval.hits, self.index.state())
-            abstained = False
-        yield Answer(
-            question=question,
-            text=ABSTAIN_TEXT if abstained else text,
-            abstained=abstained,
-            sources=[] if abstained else [Source.from_hit(hit) for hit in used],
-            latency_ms=(time.perf_counter() - started) * 1000,
-            confidence=retrieval.confidence,
-        )
 
 
 def make_chat_model(settings: Settings) -> Any:

@@ -162,9 +162,53 @@ def test_a_list_is_quoted_whole_under_its_heading(settings: Settings, tmp_path: 
     service.ingest([folder])
     answer = service.ask("Which roles does the spine team need?")
     assert not answer.abstained
-    assert "Roles the spine team needs: Data engineer; Risk officer; Product owner. [1]" in (
-        answer.text
-    )
+    assert answer.text.splitlines() == [
+        "Roles the spine team needs: [1]",
+        "• Data engineer",
+        "• Risk officer",
+        "• Product owner",
+    ]
+
+
+def test_a_question_for_a_fact_no_passage_holds_abstains_with_related_reading(
+    service: KnowledgeService,
+) -> None:
+    """The spine team is all over the corpus; its phone number is nowhere."""
+    answer = service.ask("What is the phone number of the spine team?")
+    assert answer.abstained and answer.sources == []
+    assert answer.related and all(source.text for source in answer.related)
+    assert answer.to_dict()["related"][0]["source"] == answer.related[0].source
+
+
+def test_a_question_answered_in_other_words_is_not_abstained_on(
+    service: KnowledgeService,
+) -> None:
+    answer = service.ask("Who takes over the hosting once a use case is a platform?")
+    assert not answer.abstained and answer.related == []
+    assert "platform team" in answer.text
+
+
+def test_a_how_many_question_gets_the_sentence_with_the_figure(service: KnowledgeService) -> None:
+    answer = service.ask("How many business units must adopt a use case before it is a platform?")
+    assert answer.text.startswith("A production use case becomes a platform when at least three")
+
+
+def test_kill_criteria_find_the_drop_rules(service: KnowledgeService) -> None:
+    """No document says "kill"; the expansion to drop/stop bridges the gap."""
+    for mode in ("keyword", "hybrid"):
+        top = service.retriever.search("What are the kill criteria?", mode=mode).hits[0]
+        assert top.chunk.source.endswith("dropping.md"), mode
+
+
+def test_unit_vectors_are_stored_at_ingest_and_reloaded(service: KnowledgeService) -> None:
+    from knowledge.index import KnowledgeIndex
+    from knowledge.passages import units
+
+    state = service.index.state()
+    for chunk in state.chunks:
+        assert len(state.unit_vectors[chunk.id]) == len(units(chunk.text, chunk.section))
+    reloaded = KnowledgeIndex(service.settings).state()
+    assert set(reloaded.unit_vectors) == {chunk.id for chunk in state.chunks}
 
 
 def test_a_failing_chat_model_falls_back_to_an_extractive_answer(

@@ -35,7 +35,8 @@ def test_ask_json_prints_one_object_per_question_with_sources(corpus: Path) -> N
     lines = [line for line in result.output.splitlines() if line.startswith("{")]
     assert len(lines) == 1
     payload = json.loads(lines[0])
-    assert set(payload) == {"question", "answer", "abstained", "sources", "latency_ms", "usage"}
+    keys = {"question", "answer", "abstained", "sources", "related", "latency_ms", "usage"}
+    assert set(payload) == keys
     assert payload["abstained"] is False and "[1]" in payload["answer"]
     assert {"title", "source", "section", "text", "score"} <= set(payload["sources"][0])
     assert payload["sources"][0]["section"] == "Pilot to production"

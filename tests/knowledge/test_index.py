@@ -163,3 +163,28 @@ def test_a_run_interrupted_before_publishing_is_repaired_by_the_next(
     report = service.ingest([corpus])
     assert report.removed == 1
     assert service.chunk_count() == len(service.index.state().chunks)
+
+
+def test_local_state_from_an_older_format_is_rebuilt_and_still_answers(
+    service: KnowledgeService,
+) -> None:
+    """A data dir written by an older release (other tokenizer, no unit vectors)."""
+    import json
+
+    from knowledge.index import KnowledgeIndex
+
+    manifest_path = service.index.local_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["format"]
+    manifest_path.write_text(json.dumps(manifest))
+    for leftover in service.index.local_dir.glob("v-*/units.*"):
+        leftover.unlink()
+    fresh = KnowledgeService(service.settings)
+    state = fresh.index.state()
+    assert isinstance(fresh.index, KnowledgeIndex)
+    # Rebuilt from Chroma, which carries every chunk's unit vectors in its metadata.
+    before = service.index.state().unit_vectors
+    assert set(state.unit_vectors) == set(before)
+    assert all((state.unit_vectors[cid] == before[cid]).all() for cid in before)
+    answer = fresh.ask("When does a pilot move to production?")
+    assert not answer.abstained and "four weeks in a row" in answer.text

@@ -1,0 +1,195 @@
+"""Answer units, answer-type checks and extractive choices, on hand-built passages.
+
+These run without the embedding model: with no vectors the writer scores by shared
+words alone, which is enough to pin down the rules (typed abstention, lists answered
+as lists, figures preferred, nothing said about the document itself).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from knowledge.answer import answer_type, extractive_answer, has_entity, supported
+from knowledge.documents import Chunk
+from knowledge.index import IndexState, tokenize
+from knowledge.passages import clean, is_meta, units
+from knowledge.retrieve import Hit, expand
+
+
+def _state(*chunks: Chunk) -> IndexState:
+    df: Counter[str] = Counter()
+    for chunk in chunks:
+        df.update(set(tokenize(chunk.embed_text())))
+    return IndexState(version=None, docs={}, chunks=list(chunks), df=dict(df))
+
+
+def _chunk(text: str, section: str = "", n: int = 0) -> Chunk:
+    return Chunk(
+        id=f"c{n}", source=f"doc{n}.md", title="Review board", section=section, text=text, ordinal=0
+    )
+
+
+def _hits(*chunks: Chunk) -> list[Hit]:
+    return [
+        Hit(chunk=c, score=1.0 - i / 10, similarity=None, coverage=1.0)
+        for i, c in enumerate(chunks)
+    ]
+
+
+FILLER = _chunk("Unrelated text about lunch menus and the car park rules for visitors.", n=9)
+
+
+# --- units ---------------------------------------------------------------------------
+
+
+def test_a_list_after_a_colon_line_is_one_unit_followed_by_its_items() -> None:
+    text = (
+        "Report these every week:\nhours_saved - staff hours saved\n"
+        "llm_cost - token spend\nusers - people who used it"
+    )
+    found = units(text, "The metrics")
+    whole = next(u for u in found if u.items)
+    assert whole.lead == "Report these every week"
+    assert whole.items == (
+        "hours_saved - staff hours saved",
+        "llm_cost - token spend",
+        "users - people who used it",
+    )
+    assert [u.text for u in found if u.in_list] == list(whole.items)
+
+
+def test_a_line_ending_in_a_colon_leads_the_next_list_instead_of_joining_the_last() -> None:
+    text = (
+        "Gate: positive net value 4 weeks in a row. The digest then says ready to scale.\n"
+        "Also required:\nrisk review signed off\nan operations owner named"
+    )
+    found = units(text, "Pilot to production")
+    assert found[0].text == "Gate: positive net value 4 weeks in a row."
+    whole = next(u for u in found if u.items)
+    assert whole.lead == "Also required" and len(whole.items) == 2
+
+
+def test_sentences_about_the_document_are_recognised() -> None:
+    assert is_meta("This playbook says what to measure and how net value is calculated.")
+    assert is_meta("Research note, part 2 of 3, on the implementing and scaling AI study.")
+    assert not is_meta("Net value for a week = hours saved × hourly rate − LLM cost.")
+    assert clean("The study (seed `study.txt`, 22 interviews) describes three levels.") == (
+        "The study describes three levels."
+    )
+
+
+# --- answer types --------------------------------------------------------------------
+
+
+def test_questions_are_typed_by_the_fact_they_ask_for() -> None:
+    assert answer_type("What is the phone number of the on-call engineer?") == "phone"
+    assert answer_type("Who is the current head of the spine team?") == "person"
+    assert answer_type("Which office is the spine team located in?") == "place"
+    assert answer_type("How many weeks must a pilot stay positive?") == "number"
+    assert answer_type("When is the digest posted?") == "date"
+    assert answer_type("What are the five metrics?") == "list"
+    assert answer_type("Who pays for the AI spine?") is None  # a role answers it
+    assert answer_type("Why do we drop use cases?") is None
+
+
+def test_entity_checks_need_the_kind_of_fact_asked_for() -> None:
+    assert has_entity("phone", "Call the desk on +31 20 555 0100.")
+    assert not has_entity("phone", "Call the on-call engineer through the rota.")
+    assert has_entity("person", "The team is led by Maria Jansen.", "Who is the head of the team?")
+    assert not has_entity("person", "The team lead signs off.", "Who is the head of the team?")
+    assert has_entity("number", "It meets three times a month.")
+    assert not has_entity("number", "It meets when needed.")
+
+
+def test_a_phone_question_is_unsupported_by_passages_without_a_number() -> None:
+    rota = _chunk(
+        "The on-call engineer for the spine platform is reachable through the on-call rota "
+        "in the ops channel."
+    )
+    state = _state(rota, FILLER)
+    question = "What is the phone number of the on-call engineer?"
+    assert not supported(question, _hits(rota), state)
+    listed = _chunk(
+        "The on-call engineer for the spine platform answers on +31 20 555 0100 at any hour.", n=1
+    )
+    assert supported(question, _hits(listed), _state(listed, FILLER))
+
+
+def test_a_figure_for_a_named_period_needs_that_period() -> None:
+    spend = _chunk(
+        "The claims unit spent 4,000 on LLM tokens in 2024, mostly on the triage assistant."
+    )
+    state = _state(spend, FILLER)
+    assert not supported(
+        "How much did the claims unit spend on tokens in 2025?", _hits(spend), state
+    )
+    assert supported("How much did the claims unit spend on tokens in 2024?", _hits(spend), state)
+
+
+def test_an_untyped_question_in_other_words_is_left_to_retrieval() -> None:
+    funding = _chunk(
+        "Top management allocates the spine's budget and it keeps a share of the savings."
+    )
+    assert supported("Who pays for the AI spine?", _hits(funding), _state(funding, FILLER))
+
+
+# --- extractive choices --------------------------------------------------------------
+
+
+def test_a_how_many_question_is_answered_by_the_sentence_with_the_figure() -> None:
+    chunk = _chunk(
+        "The review board checks the risk review of each use case before the board signs off.\n"
+        "The board meets 2 times a month, on Tuesdays."
+    )
+    text, used = extractive_answer(
+        "How often does the review board meet?", _hits(chunk), _state(chunk, FILLER)
+    )
+    assert text.startswith("The board meets 2 times a month")
+    assert "checks the risk review" not in text
+    assert used[0].chunk.id == chunk.id
+
+
+def test_a_list_question_is_answered_with_the_whole_list_as_a_list() -> None:
+    chunk = _chunk(
+        "A use case needs five checks before it starts:\nowner named\nbudget approved\n"
+        "risk tier set\n"
+        "data source listed\nexit rule written\nThe spine team keeps the checklist in the wiki.",
+        section="Checks",
+    )
+    text, _ = extractive_answer("What are the five checks?", _hits(chunk), _state(chunk, FILLER))
+    lines = text.splitlines()
+    assert lines[0].startswith("A use case needs five checks before it starts")
+    assert lines[1:] == [
+        "• owner named",
+        "• budget approved",
+        "• risk tier set",
+        "• data source listed",
+        "• exit rule written",
+    ]
+
+
+def test_a_sentence_about_the_document_is_never_the_answer() -> None:
+    chunk = _chunk(
+        "This playbook says how net value is calculated and how it is reported.\n"
+        "Net value = hours saved × hourly rate + cost saved + revenue − LLM cost."
+    )
+    text, _ = extractive_answer("How is net value calculated?", _hits(chunk), _state(chunk, FILLER))
+    assert "This playbook" not in text
+    assert "hours saved × hourly rate + cost saved + revenue − LLM cost" in text
+
+
+def test_a_question_quoted_in_a_document_is_not_an_answer() -> None:
+    chunk = _chunk(
+        "Ask it in a channel: what must a pilot show before production?\n"
+        "A pilot moves up after positive net value four weeks in a row."
+    )
+    text, _ = extractive_answer(
+        "What must a pilot show before production?", _hits(chunk), _state(chunk, FILLER)
+    )
+    assert "?" not in text and "four weeks in a row" in text
+
+
+def test_vocabulary_gaps_are_expanded_to_the_documents_words() -> None:
+    assert "drop" in expand(tokenize("What are the kill criteria?"))
+    assert "budget" in expand(tokenize("How is the spine funded?"))
+    assert expand(tokenize("What is net value?")) == []
