@@ -108,6 +108,8 @@ def main() -> int:
             + "</p><footer>Imprint</footer>\n"
         )
         write_text(root / "large.html", 2 * 1024 * 1024, html)
+        lines = "SHORT LINE {n} IN CAPITALS\nline {n} without a period\n\nAnna Berger{n}\n\n"
+        write_text(root / "lines.txt", 4 * 1024 * 1024, lines)
         print(f"{'document':<34} {'size':>11} {'time':>9}  outcome")
         measure("zip-bomb .docx (400 MB unzipped)", root / "bomb.docx", limits)
         measure("PDF page of 50 MB text operators", root / "bomb.pdf", limits)
@@ -115,6 +117,7 @@ def main() -> int:
         measure("2 MB Markdown", root / "large.md", limits)
         measure("2 MB plain text", root / "large.txt", limits)
         measure("2 MB HTML", root / "large.html", limits)
+        measure("4 MB of short lines (no prose)", root / "lines.txt", limits)
     return 0
 
 

@@ -648,23 +648,26 @@ def _text_blocks(
             i += 1
         if rest:
             units.append("\n".join(rest))
-        blocks_started = blocks_started or any(len(unit) > 90 for unit in units)
+        # Only the top of the text can hold a byline: past a long paragraph or a few
+        # units, stop looking.
+        blocks_started = blocks_started or len(units) > 5 or any(len(u) > 90 for u in units)
 
     # A paragraph broken by a blank line (a PDF page break): the next part starts in
     # lower case and this one does not end a sentence.
-    merged: list[str] = []
+    merged: list[list[str]] = []  # parts joined at the end (no quadratic concatenation)
     for unit in units:
         if (
             merged
-            and "\x00" not in merged[-1]
+            and "\x00" not in merged[-1][-1]
             and "\x00" not in unit
             and unit[:1].islower()
-            and merged[-1].rstrip()[-1:] not in ".!?:"
+            and merged[-1][-1].rstrip()[-1:] not in ".!?:"
+            and len(merged[-1]) < 50
         ):
-            merged[-1] += "\n" + unit
+            merged[-1].append(unit)
         else:
-            merged.append(unit)
-    units = merged
+            merged.append([unit])
+    units = ["\n".join(parts) for parts in merged]
 
     blocks: list[Block] = []
     headings: list[tuple[int, str]] = [(1, section)] if section else []
@@ -689,7 +692,7 @@ def _text_blocks(
         if level is not None and _body_follows(units, n, vocabulary):
             _push_heading(headings, level, flat)
             continue
-        if not seen_body and meta is not None and _is_byline(flat, vocabulary):
+        if not seen_body and n < 3 and meta is not None and _is_byline(flat, vocabulary):
             meta.setdefault("byline", flat)
             continue
         seen_body = True
