@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import functools
 import itertools
+import json
 import logging
 import os
 import signal
@@ -35,22 +36,60 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from slack_sdk import WebClient
 
+from bot import qa
 from bot.deps import Deps
 from bot.models import PendingQuestion
 from bot.pending import PendingStore
-from bot.qa import answer_claimed
+from bot.qa import answer_claimed, record_answer_metrics
+from spinebot.db import get_engine
 from spinebot.settings import Settings
+
+if TYPE_CHECKING:
+    from knowledge.llm import ModelUsage
 
 log = logging.getLogger(__name__)
 
 NICENESS = 10
 PRUNE_EVERY = 3600.0  # seconds between deletions of old finished questions
 READY = "ready"
+METRIC = "answer-metric "  # an answer process's report of one answer, for /metrics
 STOP = "stop"
+
+
+_stdout_lock = threading.Lock()
+
+
+def _report_to_parent(outcome: str, seconds: float, usage: ModelUsage | None) -> None:
+    """In an answer process: one line down stdout, counted by the web process."""
+    data = {"outcome": outcome, "seconds": round(seconds, 4)}
+    if usage is not None:
+        data.update(usage.to_dict())
+    line = METRIC + json.dumps(data) + "\n"
+    with _stdout_lock:  # answer threads write whole lines, never interleaved
+        sys.stdout.write(line)
+        sys.stdout.flush()
+
+
+def _record_reported(payload: str) -> None:
+    from knowledge.llm import ModelUsage
+
+    try:
+        data = json.loads(payload)
+        usage = None
+        if data.get("model") is not None:
+            usage = ModelUsage(
+                int(data["input_tokens"]),
+                int(data["output_tokens"]),
+                str(data["model"]),
+                float(data.get("cost") or 0.0),
+            )
+        record_answer_metrics(str(data["outcome"]), float(data["seconds"]), usage)
+    except (ValueError, KeyError, TypeError):
+        log.warning("an answer process sent a metric line that could not be read")
 
 
 def worker_name(label: str = "") -> str:
@@ -75,7 +114,9 @@ class AnswerRunner:
         self.deps = deps
         self.client = client
         self.name = name or worker_name()
-        self.store = store or PendingStore()
+        # Bound to the database configured now: a runner never follows a later change of
+        # DATABASE_URL (tests), and its sweeper polls only the store it was made for.
+        self.store = store or PendingStore(get_engine())
         self.threads = settings.answer_threads
         self._executor = executor or ThreadPoolExecutor(
             max_workers=self.threads, thread_name_prefix="spinebot-answer"
@@ -242,6 +283,8 @@ class AnswerProcesses:
         for line in out:
             if line.strip() == READY:
                 slot.ready.set()
+            elif line.startswith(METRIC):
+                _record_reported(line[len(METRIC) :])
 
     def wait_ready(self, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
@@ -364,6 +407,7 @@ def main(argv: list[str] | None = None) -> None:
         stop.set()
 
     threading.Thread(target=read_ids, name="spinebot-ids", daemon=True).start()
+    qa.report_answer = _report_to_parent
     print(READY, flush=True)
     stop.wait()
     runner.close(settings.shutdown_grace_seconds)

@@ -20,6 +20,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ from bot.pending import MAX_ATTEMPTS, PendingStore
 from bot.threads import is_bot_thread, remember_thread
 
 if TYPE_CHECKING:
+    from knowledge.llm import ModelUsage
     from knowledge.service import Answer
 
 log = logging.getLogger(__name__)
@@ -199,13 +201,34 @@ def ask_knowledge(
     return answer
 
 
+def record_answer_metrics(outcome: str, seconds: float, usage: ModelUsage | None) -> None:
+    """Count an answer (and its model tokens) in this process's Prometheus metrics."""
+    from spinebot.metrics import record_answer, record_tokens
+
+    record_answer(outcome, seconds)
+    if usage is not None:
+        record_tokens(usage.model, usage.input_tokens, usage.output_tokens, usage.cost)
+
+
+# Where compose_answer reports each answer: here, or (in an answer process) down the pipe
+# to the web process, whose /metrics is the one scraped (see bot.answer_pool).
+report_answer: Callable[[str, float, ModelUsage | None], None] = record_answer_metrics
+
+
 def compose_answer(
     deps: Deps, question: Question, history: list[str], shown: StreamedText | None = None
 ) -> tuple[list[dict], str]:
     """Ask the knowledge base, log the question, and render the answer's blocks."""
     from knowledge.qa_log import record_question
 
-    answer = ask_knowledge(deps, question, history, shown)
+    started = time.perf_counter()
+    try:
+        answer = ask_knowledge(deps, question, history, shown)
+    except Exception:
+        report_answer("error", time.perf_counter() - started, None)
+        raise
+    outcome = "abstained" if answer.abstained else "answered"
+    report_answer(outcome, time.perf_counter() - started, answer.usage)
     question_id = record_question(
         answer=answer,
         user_id=question.user_id,

@@ -16,7 +16,7 @@ from tests.harness.fake_slack import FakeSlack
 from tests.harness.fixtures import SIGNING_SECRET
 from tests.harness.model_server import StreamingModelServer
 from tests.harness.serve import ServeProcess, build_index
-from tests.harness.signing import SlackRequester
+from tests.harness.signing import SlackRequester, http_request
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("embedding-heavy")]
 
@@ -77,6 +77,11 @@ def test_ten_questions_are_answered_at_the_same_time(  # type: ignore[no-untyped
         placeholders = {c.response["ts"] for c in fake_slack.calls_to("chat.postMessage")}
         assert {c.args["ts"] for c in _answers(fake_slack)} == placeholders  # each once
         assert model.max_concurrent >= 5  # the model calls overlapped
+        # Answers written in the answer process are counted in the web's /metrics.
+        metrics = http_request(serve.base + "/metrics", timeout=5).body
+        answers = [ln for ln in metrics.splitlines() if ln.startswith("spinebot_answers_total")]
+        assert answers == ['spinebot_answers_total{outcome="answered"} 10.0'], serve.log()[-3000:]
+        assert "spinebot_model_tokens_total" in metrics and 'model="' in metrics
     finally:
         serve.stop()
 
