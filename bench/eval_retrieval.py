@@ -30,9 +30,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import SHARED_SEEDS
+
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ROOT / "bench" / "eval" / "questions.jsonl"
-DEFAULT_SEEDS = Path("/work/shared/seeds")
+DEFAULT_SEEDS = SHARED_SEEDS
 
 
 def normalize(text: str) -> str:

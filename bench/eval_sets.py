@@ -17,10 +17,9 @@ seeds-docx      the seeds as Word files                                seeds.jso
 company         bench/eval/company (Markdown, HTML, PDF, .docx)        company.jsonl
 ==============  =====================================================  ============
 
-The seeds are read from ``SPINEBOT_SEEDS_DIR``, ``<repo>/../shared/seeds`` or
-``/work/shared/seeds``; the seed sets are skipped (with a note) when none exists. Every set
-is ingested into a fresh temporary data dir through ``KnowledgeService.ingest``; PDF,
-.docx and HTML variants are generated at bench time (``bench/eval_formats.py``).
+The seeds are read from ``SPINEBOT_SEEDS_DIR`` or ``<repo>/../shared/seeds``; the seed
+sets are skipped (with a note) when none exists. Every set is ingested into a fresh
+temporary data dir through ``KnowledgeService.ingest``; PDF, .docx and HTML variants are generated at bench time (``bench/eval_formats.py``).
 
 Systems, in the same run:
 
@@ -58,6 +57,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bench import SHARED_SEEDS
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL_DIR = ROOT / "bench" / "eval"
@@ -432,12 +433,9 @@ class Baselines:
 
 def seeds_dir() -> Path | None:
     """The folder holding the three seed files: ``SPINEBOT_SEEDS_DIR`` when set (and then
-    only it), else ``<repo>/../shared/seeds`` or ``/work/shared/seeds``; None when absent."""
+    only it), else ``<repo>/../shared/seeds``; None when absent."""
     explicit = os.environ.get("SPINEBOT_SEEDS_DIR")
-    if explicit is not None:
-        candidates = [Path(explicit)] if explicit else []
-    else:
-        candidates = [ROOT.parent / "shared" / "seeds", Path("/work/shared/seeds")]
+    candidates = [SHARED_SEEDS] if explicit is None else [Path(explicit)] if explicit else []
     for candidate in candidates:
         if all((candidate / name).is_file() for name in SEED_FILES):
             return candidate

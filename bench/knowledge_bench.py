@@ -30,8 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import SHARED_SEEDS
+
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS = Path("/work/shared/seeds")
+SEEDS = SHARED_SEEDS
 QUESTIONS = ROOT / "bench" / "eval" / "questions.jsonl"
 SIZES = (5000, 50000)
 REINGEST_DOCS = 10000

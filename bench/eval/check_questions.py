@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = Path(__file__).resolve().parent / "questions.jsonl"
 CORPUS = ROOT / "knowledge" / "corpus"
-DEFAULT_SEED_DIRS = (ROOT / "seeds", Path("/work/shared/seeds"))
+DEFAULT_SEED_DIRS = (ROOT / "seeds", ROOT.parent / "shared" / "seeds")
 MIN_ANSWERABLE = 48
 MIN_ABSTAIN = 12
 MIN_WORDS, MAX_WORDS = 3, 8
