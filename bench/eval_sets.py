@@ -19,7 +19,8 @@ company         bench/eval/company (Markdown, HTML, PDF, .docx)        company.j
 
 The seeds are read from ``SPINEBOT_SEEDS_DIR`` or ``<repo>/../shared/seeds``; the seed
 sets are skipped (with a note) when none exists. Every set is ingested into a fresh
-temporary data dir through ``KnowledgeService.ingest``; PDF, .docx and HTML variants are generated at bench time (``bench/eval_formats.py``).
+temporary data dir through ``KnowledgeService.ingest``; PDF, .docx and HTML variants
+are generated at bench time (``bench/eval_formats.py``).
 
 Systems, in the same run:
 
