@@ -3,6 +3,9 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The chat-model providers' packages: the tests build each provider's client.
+LLM_EXTRAS := anthropic,google,bedrock,ollama,mistral
+EXTRAS_STAMP := $(VENV)/.llm-extras
 
 .PHONY: run install test lint format bench clean
 
@@ -19,8 +22,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-## test: install what the tests need (PostgreSQL included) and run the whole suite
-test: $(STAMP)
+$(EXTRAS_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev,$(LLM_EXTRAS)]"
+	touch $(EXTRAS_STAMP)
+
+## test: install what the tests need (PostgreSQL and the LLM extras included), run the suite
+test: $(EXTRAS_STAMP)
 	SPINEBOT_TEST_POSTGRES_URL="$${SPINEBOT_TEST_POSTGRES_URL:-$$(scripts/postgres.sh)}" \
 		$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
