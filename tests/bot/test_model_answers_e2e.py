@@ -23,9 +23,9 @@ from knowledge.service import KnowledgeService
 from spinebot.db import session_scope
 from spinebot.settings import get_settings
 from tests.harness import payloads
-from tests.harness.fake_openai import FakeModelServer
 from tests.harness.fake_slack import Call, FakeSlack
 from tests.harness.fixtures import SIGNING_SECRET
+from tests.harness.model_server import StreamingModelServer as FakeModelServer
 from tests.harness.signing import SlackRequester
 
 HOSTILE_DOC = """---

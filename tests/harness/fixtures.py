@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from spinebot.settings import get_settings
-from tests.harness.fake_openai import FakeModelServer as FakeModel
 from tests.harness.fake_slack import FakeSlack
+from tests.harness.model_server import StreamingModelServer as FakeModel
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -51,6 +51,6 @@ def slack_fixture() -> Callable[[str], Any]:
 
 @pytest.fixture
 def fake_model() -> Iterator[FakeModel]:
-    """A running fake OpenAI-compatible chat server (see tests/harness/fake_openai.py)."""
+    """A running fake OpenAI-compatible chat server (see tests/harness/model_server.py)."""
     with FakeModel() as server:
         yield server

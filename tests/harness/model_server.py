@@ -1,10 +1,12 @@
 """A fake OpenAI-compatible chat server on 127.0.0.1 for tests and benches.
 
-It answers ``POST /v1/chat/completions`` with a cited reply after ``delay`` seconds,
-either as one JSON body or, when the request asks for ``stream``, as server-sent events
-(one chunk per word, ``word_delay`` apart, then a usage chunk). It counts requests and
-the most it saw at once (``max_concurrent``), so a test can assert that answers overlap
-without timing anything; ``fail`` makes it answer 500.
+It answers ``POST /v1/chat/completions`` with ``reply`` after ``delay`` seconds, either
+as one JSON body or, when the request asks for ``stream``, as server-sent events (one
+chunk per word, ``word_delay`` apart, then a usage chunk). Replies report ``model`` and
+``prompt_tokens``/``completion_tokens`` as their usage; ``status`` other than 200 (or
+``fail``, for 500) answers with that HTTP error instead: an outage. It records request
+bodies and the most requests it saw at once (``max_concurrent``), so a test can assert
+that answers overlap without timing anything. All of these can change while it runs.
 """
 
 from __future__ import annotations
@@ -19,11 +21,24 @@ REPLY = "A pilot needs **four weeks** of measured value and a support rota [1]."
 
 
 class StreamingModelServer:
-    def __init__(self, *, delay: float = 0.0, reply: str = REPLY, word_delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        delay: float = 0.0,
+        reply: str = REPLY,
+        word_delay: float = 0.0,
+        model: str = "gpt-4o-mini-2024-07-18",
+        prompt_tokens: int = 120,
+        completion_tokens: int = 20,
+    ) -> None:
         self.delay = delay
         self.reply = reply
         self.word_delay = word_delay
+        self.model = model
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
         self.fail = False
+        self.status = 200
         self.requests: list[dict[str, Any]] = []
         self.active = 0
         self.max_concurrent = 0
@@ -57,6 +72,13 @@ class StreamingModelServer:
             self.active += 1
             self.max_concurrent = max(self.max_concurrent, self.active)
 
+    def usage(self) -> dict[str, int]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.prompt_tokens + self.completion_tokens,
+        }
+
     def _leave(self) -> None:
         with self._lock:
             self.active -= 1
@@ -74,12 +96,14 @@ def _handler(model: StreamingModelServer) -> type[BaseHTTPRequestHandler]:
             model._enter(body)
             try:
                 time.sleep(model.delay)
-                if model.fail:
-                    self._send(500, {"error": {"message": "model down", "type": "server_error"}})
+                status = 500 if model.fail else model.status
+                if status != 200:
+                    error = {"message": "the fake model is down", "type": "server_error"}
+                    self._send(status, {"error": error})
                 elif body.get("stream"):
                     self._stream(body)
                 else:
-                    self._send(200, _completion(body, model.reply))
+                    self._send(200, _completion(model))
             finally:
                 model._leave()
 
@@ -105,15 +129,9 @@ def _handler(model: StreamingModelServer) -> type[BaseHTTPRequestHandler]:
                 elif model.word_delay:
                     time.sleep(model.word_delay)
                 piece = word if n == 0 else " " + word
-                self._event(_chunk(body, {"content": piece}))
-            self._event(_chunk(body, {}, finish="stop"))
-            self._event(
-                {
-                    **_chunk(body, {}),
-                    "choices": [],
-                    "usage": {"prompt_tokens": 120, "completion_tokens": 20, "total_tokens": 140},
-                }
-            )
+                self._event(_chunk(model, {"content": piece}))
+            self._event(_chunk(model, {}, finish="stop"))
+            self._event({**_chunk(model, {}), "choices": [], "usage": model.usage()})
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()
             self.close_connection = True
@@ -125,28 +143,28 @@ def _handler(model: StreamingModelServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _completion(body: dict[str, Any], reply: str) -> dict[str, Any]:
+def _completion(model: StreamingModelServer) -> dict[str, Any]:
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
         "created": int(time.time()),
-        "model": body.get("model", "gpt-4o-mini"),
+        "model": model.model,
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": reply},
+                "message": {"role": "assistant", "content": model.reply},
                 "finish_reason": "stop",
             }
         ],
-        "usage": {"prompt_tokens": 120, "completion_tokens": 20, "total_tokens": 140},
+        "usage": model.usage(),
     }
 
 
-def _chunk(body: dict[str, Any], delta: dict[str, Any], finish: str | None = None) -> dict:
+def _chunk(model: StreamingModelServer, delta: dict[str, Any], finish: str | None = None) -> dict:
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion.chunk",
         "created": int(time.time()),
-        "model": body.get("model", "gpt-4o-mini"),
+        "model": model.model,
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
     }

@@ -16,7 +16,7 @@ import pytest
 from knowledge.llm import ChatModelError, check_chat_model, make_chat_model, parse_model
 from knowledge.service import KnowledgeService
 from spinebot.settings import Settings, get_settings
-from tests.harness.fake_openai import FakeModelServer
+from tests.harness.model_server import StreamingModelServer as FakeModelServer
 
 LOCAL = "http://127.0.0.1:9"  # nothing listens there; building a client never calls it
 
@@ -205,6 +205,7 @@ def test_an_abstention_by_the_model_still_counts_its_tokens(
     fake_model: FakeModelServer, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_model.reply = "I don't know based on the knowledge base."
+    fake_model.prompt_tokens, fake_model.completion_tokens = 120, 30
     monkeypatch.setenv("LLM_MODEL", "openai:gpt-4o-mini")
     monkeypatch.setenv("LLM_BASE_URL", fake_model.base_url)
     monkeypatch.setenv("LLM_PRICE_INPUT_PER_MTOK", "1")
@@ -231,4 +232,4 @@ def test_usage_is_tracked_for_streamed_replies_too(
     assert text == fake_model.reply
     usage = recorder.usage(settings)
     assert usage is not None and (usage.input_tokens, usage.output_tokens) == (700, 90)
-    assert fake_model.requests[-1]["body"]["stream_options"] == {"include_usage": True}
+    assert fake_model.requests[-1]["stream_options"] == {"include_usage": True}
