@@ -19,9 +19,11 @@ import zlib
 from pathlib import Path
 
 from knowledge.documents import DocumentTooLarge, Limits, chunk_document, load_document
+from tests.harness.pdf import pdf_file
 
 
 def zip_bomb_docx(inflated_mb: int) -> bytes:
+    """A real .docx plus one part of zeros: a few KB on disk, ``inflated_mb`` unzipped."""
     import docx
 
     buffer = io.BytesIO()
@@ -37,6 +39,7 @@ def zip_bomb_docx(inflated_mb: int) -> bytes:
 
 
 def pdf_bomb(repeats: int) -> bytes:
+    """One page whose compressed content stream (a few KB) holds ``repeats`` text ops."""
     stream = zlib.compress(b"BT /F1 12 Tf 72 700 Td (spam and more spam) Tj ET\n" * repeats, 9)
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -46,20 +49,7 @@ def pdf_bomb(repeats: int) -> bytes:
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    return pdf_file(objects)
 
 
 def write_text(path: Path, size: int, paragraph: str) -> None:

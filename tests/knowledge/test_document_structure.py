@@ -11,6 +11,7 @@ from knowledge.documents import (
     repair_hyphens,
     safe_url,
 )
+from tests.harness.pdf import pdf_file
 
 Line = tuple[float, str, float | None]  # (font size, text, fixed y or None: next line down)
 
@@ -47,19 +48,7 @@ def layout_pdf(pages: list[list[Line]], *, bold: set[str] | None = None) -> byte
         )
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold >>")
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for offset in offsets:
-        out += f"{offset:010d} 00000 n \n".encode()
-    out += (
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    )
-    return bytes(out)
+    return pdf_file(objects)
 
 
 HEADER = (9.0, "Northwind Handbook - internal use only", 760.0)

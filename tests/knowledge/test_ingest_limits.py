@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import socket
-import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
 
+from bench.documents_bench import pdf_bomb, zip_bomb_docx
 from bot.cli import app
 from knowledge import index as index_module
 from knowledge.documents import DocumentTooLarge, Limits, chunk_document, load_document
@@ -18,22 +17,6 @@ from knowledge.service import KnowledgeService, Source, reset_knowledge
 from spinebot.settings import get_settings
 
 runner = CliRunner()
-
-
-def zip_bomb_docx(inflated_mb: int) -> bytes:
-    """A real .docx plus one part of zeros: a few KB on disk, ``inflated_mb`` unzipped."""
-    import docx
-
-    buffer = io.BytesIO()
-    docx.Document().save(buffer)
-    with (
-        zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as archive,
-        archive.open("word/media/padding.bin", "w") as part,
-    ):
-        block = b"\0" * (1024 * 1024)
-        for _ in range(inflated_mb):
-            part.write(block)
-    return buffer.getvalue()
 
 
 def test_a_zip_bomb_docx_is_rejected_from_its_declared_sizes(tmp_path: Path) -> None:
@@ -150,35 +133,6 @@ def test_a_loader_change_re_ingests_unchanged_files_and_replaces_their_chunks(
     assert service.chunk_count() == len(after.chunks)
     again = service.ingest([corpus])
     assert (again.updated, again.skipped) == (0, 4)
-
-
-def pdf_bomb(repeats: int) -> bytes:
-    """One page whose compressed content stream (a few KB) holds ``repeats`` text ops."""
-    import zlib
-
-    stream = zlib.compress(b"BT /F1 12 Tf 72 700 Td (spam and more spam) Tj ET\n" * repeats, 9)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
 
 
 def test_a_pdf_page_that_inflates_into_endless_text_is_rejected_quickly(

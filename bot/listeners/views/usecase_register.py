@@ -42,15 +42,25 @@ def validate(view: dict) -> tuple[dict, dict[str, str]]:
     return check_form(raw)
 
 
-def announce(client: WebClient, channel: str, user: str, blocks: list[dict], text: str) -> None:
-    """Post to the channel the modal came from; fall back to a DM when we can't."""
+def _in_channel_or_dm(
+    client: WebClient, channel: str, user: str, blocks: list[dict], text: str, *, private: bool
+) -> None:
+    """Into the channel the modal came from (ephemeral when ``private``), else a DM."""
     if channel:
         try:
-            client.chat_postMessage(channel=channel, blocks=blocks, text=text)
+            if private:
+                client.chat_postEphemeral(channel=channel, user=user, blocks=blocks, text=text)
+            else:
+                client.chat_postMessage(channel=channel, blocks=blocks, text=text)
             return
         except SlackApiError as exc:
-            log.info("cannot post to the origin channel (%s); sending a DM", exc.response["error"])
+            log.info("cannot reach the origin channel (%s); sending a DM", exc.response["error"])
     client.chat_postMessage(channel=user, blocks=blocks, text=text)
+
+
+def announce(client: WebClient, channel: str, user: str, blocks: list[dict], text: str) -> None:
+    """Post to the channel the modal came from; fall back to a DM when we can't."""
+    _in_channel_or_dm(client, channel, user, blocks, text, private=False)
 
 
 def make(deps: Deps) -> Callable[..., None]:
@@ -105,13 +115,7 @@ def make(deps: Deps) -> Callable[..., None]:
 
 def tell(client: WebClient, channel: str, user: str, blocks: list[dict], text: str) -> None:
     """Show ``user`` a private message in the channel the modal came from, else a DM."""
-    if channel:
-        try:
-            client.chat_postEphemeral(channel=channel, user=user, blocks=blocks, text=text)
-            return
-        except SlackApiError as exc:
-            log.info("cannot reach the origin channel (%s); sending a DM", exc.response["error"])
-    client.chat_postMessage(channel=user, blocks=blocks, text=text)
+    _in_channel_or_dm(client, channel, user, blocks, text, private=True)
 
 
 def make_edit(deps: Deps) -> Callable[..., None]:
