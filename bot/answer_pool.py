@@ -32,11 +32,12 @@ import sys
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, ClassVar
 
 from slack_sdk import WebClient
 
@@ -45,7 +46,7 @@ from bot.deps import Deps
 from bot.models import PendingQuestion
 from bot.pending import PendingStore
 from bot.qa import answer_claimed, record_answer_metrics
-from spinebot.db import get_engine
+from spinebot.db import describe_db_error, get_engine
 from spinebot.settings import Settings
 
 if TYPE_CHECKING:
@@ -100,6 +101,9 @@ def worker_name(label: str = "") -> str:
 class AnswerRunner:
     """Claims and answers questions on an executor; see the module docstring."""
 
+    # Every runner not yet closed: the test suite closes the ones a test left behind.
+    live: ClassVar[weakref.WeakSet[AnswerRunner]] = weakref.WeakSet()
+
     def __init__(
         self,
         deps: Deps,
@@ -127,6 +131,8 @@ class AnswerRunner:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._sweeper: threading.Thread | None = None
+        self._store_down = False
+        AnswerRunner.live.add(self)
         if sweep:
             self._sweeper = threading.Thread(
                 target=self._sweep_loop, name="spinebot-sweeper", daemon=True
@@ -147,6 +153,7 @@ class AnswerRunner:
 
     def close(self, grace: float) -> None:
         self._stopping.set()
+        AnswerRunner.live.discard(self)
         if self._sweeper is not None:
             self._sweeper.join(timeout=self._interval + 1)
         with self._lock:
@@ -207,9 +214,17 @@ class AnswerRunner:
         while not self._stopping.is_set() and self.busy < self.threads:
             try:
                 row = self.store.claim_next(self.name, lease=self.lease)
-            except Exception:
-                log.warning("could not look for pending questions", exc_info=True)
+            except Exception as exc:
+                if not self._store_down:  # one line per outage, not one per sweep
+                    self._store_down = True
+                    log.warning(
+                        "could not look for pending questions: %s",
+                        describe_db_error(exc, self.store.engine),
+                    )
                 break
+            if self._store_down:
+                self._store_down = False
+                log.info("pending questions readable again")
             if row is None:
                 break
             taken += 1

@@ -300,7 +300,7 @@ def upgrade(url: str | None = None, revision: str = "heads") -> None:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     except SQLAlchemyError as exc:
-        raise DatabaseError(_one_line(exc, engine)) from exc
+        raise DatabaseError(describe_db_error(exc, engine)) from exc
 
 
 def current_revisions(url: str | None = None) -> list[str]:
@@ -325,11 +325,11 @@ def check_health(engine: Engine | None = None) -> tuple[bool, str]:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - reported, not raised
-        return False, _one_line(exc, engine)
+        return False, describe_db_error(exc, engine)
     return True, engine.dialect.name
 
 
-def _one_line(exc: BaseException, engine: Engine) -> str:
+def describe_db_error(exc: BaseException, engine: Engine) -> str:
     detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     first = detail[0] if detail else type(exc).__name__
     where = engine.url.render_as_string(hide_password=True)

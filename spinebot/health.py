@@ -98,7 +98,7 @@ def last_beat(component: str, engine: Engine) -> datetime | None:
 
 def check_database(engine: Engine, component: str) -> Check:
     """Write and read back a heartbeat: the database takes writes and keeps them."""
-    from spinebot.db import _one_line
+    from spinebot.db import describe_db_error
 
     if engine.dialect.name == "sqlite":
         database = make_url(str(engine.url)).database
@@ -113,7 +113,7 @@ def check_database(engine: Engine, component: str) -> Check:
         written = beat(f"health:{component}", engine)
         read = last_beat(f"health:{component}", engine)
     except Exception as exc:  # noqa: BLE001 - reported, not raised
-        return Check(False, _one_line(exc, engine))
+        return Check(False, describe_db_error(exc, engine))
     if read is None or abs((read - written).total_seconds()) > 1:
         return Check(False, "the heartbeat written was not read back")
     return Check(True, engine.dialect.name)

@@ -43,6 +43,12 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.setenv("SPINEBOT_DATA_DIR", str(data_dir))
     get_settings.cache_clear()
     yield data_dir
+    # A runner a test built (through build_app) and never closed would go on sweeping a
+    # database that later tests have dropped, logging into their captured logs.
+    from bot.answer_pool import AnswerRunner
+
+    for runner in list(AnswerRunner.live):
+        runner.close(grace=0)
     get_settings.cache_clear()
     dbmod.dispose_engines()
 

@@ -212,3 +212,30 @@ def test_finished_questions_are_forgotten_after_a_week_and_unfinished_ones_never
         session.execute(update(PendingQuestion).values(created_at=utcnow() - timedelta(days=30)))
     assert store.prune() == 1
     assert store.get(done) is None and store.get(waiting) is not None  # type: ignore[arg-type]
+
+
+def test_a_database_outage_is_one_log_line_without_traceback_until_it_recovers(
+    sqlite_db, tmp_path, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    from sqlalchemy import create_engine
+
+    from bot.deps import Deps
+    from spinebot.settings import get_settings
+
+    deps = Deps.create(get_settings(), inline=True)
+    gone = create_engine(f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}")
+    runner = AnswerRunner(deps, None, sweep=False, store=PendingStore(gone))  # type: ignore[arg-type]
+    try:
+        with caplog.at_level(logging.INFO, logger="bot.answer_pool"):
+            for _ in range(3):
+                assert runner.sweep_once() == 0
+            warnings = [r for r in caplog.records if r.name == "bot.answer_pool"]
+            assert len(warnings) == 1 and warnings[0].exc_info is None
+            assert "could not look for pending questions: database" in warnings[0].getMessage()
+            runner.store = PendingStore(sqlite_db)
+            assert runner.sweep_once() == 0
+            assert "readable again" in caplog.records[-1].getMessage()
+    finally:
+        runner.close(grace=0)
