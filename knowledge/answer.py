@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.documents import split_sentences
+from knowledge.focus import Focus, focus_of
 from knowledge.index import IndexState, tokenize
 from knowledge.passages import Unit, clean, is_meta, units
 from knowledge.retrieve import EXPANSION_WEIGHT, Hit, expand
@@ -274,9 +275,15 @@ W_SEMANTIC = 1.0
 W_LEXICAL = 0.6
 TYPE_BONUS = 0.15
 TARGET_BONUS = 0.3  # a unit holding the kind of fact asked for (a number, a date, a list)
+FOCUS_BONUS = 0.2  # a unit holding exactly the fact asked for (knowledge.focus)
 RANK_PRIOR = 0.04  # per retrieval rank: the best passage is preferred on a tie
 SUPPORT_SEMANTIC = 0.45  # a typed question needs a unit this close ...
 SUPPORT_LEXICAL = 0.5  # ... or sharing this much of its rare-word weight
+COUNTED_SEMANTIC = 0.3  # the same, for a unit that counts what a "how many" asks about
+COUNTED_LEXICAL = 0.3
+# Focus kinds whose fact, once present, is evidence enough of being on topic (a duration,
+# a share); a year, an amount or a name is too common for that.
+_LOOSE_FOCUS = ("duration", "percent")
 
 
 def _unit_candidates(
@@ -287,6 +294,7 @@ def _unit_candidates(
     embed: Callable[[list[str]], np.ndarray] | None,
     kind: str | None,
     ignore: frozenset[str] = frozenset(),
+    focus: Focus | None = None,
 ) -> list[_Candidate]:
     query_tokens = set(tokenize(question)) - ignore
     total_idf = sum(state.idf(t) for t in query_tokens)
@@ -326,6 +334,8 @@ def _unit_candidates(
                 and _ROLE.search(unit.text)
             ):
                 score += TYPE_BONUS
+            if focus is not None and not unit.items and focus.satisfied(unit.text):
+                score += FOCUS_BONUS
             whole = found[unit.parent] if unit.parent >= 0 else None
             out.append(_Candidate(score, rank, position, unit, lexical, semantic, whole))
     out.sort(key=lambda c: -c.score)
@@ -348,18 +358,28 @@ def supported(
     is left to the retrieval confidence (answered in other words is still answered)."""
     kind = answer_type(question)
     periods = {m.group(0).lower() for m in _PERIOD.finditer(question)}
-    if kind not in _STRICT and not periods:
+    focus = focus_of(question)
+    if kind not in _STRICT and not periods and focus is None:
         return True
     found = _unit_candidates(
         question, hits[: PASSAGES_FOR_EXTRACT + 2], state, vector, embed, kind, _type_words()
     )
     for cand in found:
         about = cand.semantic >= SUPPORT_SEMANTIC or cand.lexical >= SUPPORT_LEXICAL
+        if (
+            focus is not None
+            and (focus.nouns or focus.kind in _LOOSE_FOCUS)
+            and focus.satisfied(cand.unit.text)
+        ):
+            # it counts what was asked about: that is most of being about the question
+            about = cand.semantic >= COUNTED_SEMANTIC or cand.lexical >= COUNTED_LEXICAL
         if not about:
             continue
         if kind in _STRICT and not has_entity(kind, cand.unit.text, question):
             continue
         if periods and not all(p in cand.unit.text.lower() for p in periods):
+            continue
+        if focus is not None and not focus.satisfied(cand.unit.text):
             continue
         return True
     return False
@@ -380,9 +400,13 @@ def extractive_answer(
     (a number for "how many", a list for "what are the five ...") is preferred; units
     about the document itself are never quoted. A list is quoted whole, as a list."""
     kind = answer_type(question)
+    focus = focus_of(question)
     top = list(hits[: PASSAGES_FOR_LIST if kind == "list" else PASSAGES_FOR_EXTRACT])
-    candidates = _unit_candidates(question, top, state, vector, embed, kind)
-    if kind in ("number", "date") and candidates and has_entity(kind, candidates[0].unit.text):
+    candidates = _unit_candidates(question, top, state, vector, embed, kind, focus=focus)
+    if focus is not None and candidates and focus.satisfied(candidates[0].unit.text):
+        # "How many interviews ...?" is answered by the sentences that count interviews.
+        candidates = [c for c in candidates if focus.satisfied(c.unit.text)]
+    elif kind in ("number", "date") and candidates and has_entity(kind, candidates[0].unit.text):
         # "How many ...?" is answered by the sentences with a figure, not around it.
         candidates = [c for c in candidates if has_entity(kind, c.unit.text)]
     chosen: list[_Candidate] = []

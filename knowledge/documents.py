@@ -21,6 +21,7 @@ import hashlib
 import math
 import re
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -390,14 +391,25 @@ _HYPHENATED = re.compile(r"\b[A-Za-z]+-[a-z]+\b")
 
 def repair_hyphens(text: str) -> str:
     """Join words hyphenated at a line end ("imple-\\nmentation" -> "implementation");
-    a compound the text also writes with its hyphen ("socio-\\ntechnical") keeps it."""
+    a compound the text also writes with its hyphen ("socio-\\ntechnical") keeps it, and
+    so does one of two words the text uses on their own but never joined ("two-\\nweek")."""
     if "-" not in text:
         return text
     compounds = {word.lower() for word in _HYPHENATED.findall(text)}
+    # how often each word occurs (a broken word's halves occur once: at the break)
+    words = Counter(re.findall(r"[a-z0-9]+", text.lower()))
 
     def join(match: re.Match[str]) -> str:
         head, tail = match.group(1), match.group(2)
         if f"{head}-{tail}".lower() in compounds or head.isdigit():
+            return f"{head}-{tail}"
+        if (
+            words[head.lower()] > 1
+            and words[tail.lower()] > 1
+            and (head + tail).lower() not in words
+            and len(head) > 2
+            and len(tail) > 2
+        ):
             return f"{head}-{tail}"
         return head + tail
 

@@ -92,7 +92,12 @@ def _stem(word: str) -> str:
         return word
     if word.endswith("s") and not any(v in word[:-1] for v in "aeiouy"):
         return word[:-1]  # an acronym's plural: "llms", "kpis" stays an acronym
+    # British and American spellings meet: "organisations" / "organizations"
+    word = _BRITISH.sub(r"iz\1", word)
     return str(_STEMMER.stemWord(word))
+
+
+_BRITISH = re.compile(r"is(ation|ations|e|ed|es|ing|er|ers)$")
 
 
 def tokenize(text: str) -> list[str]:

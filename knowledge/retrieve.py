@@ -112,6 +112,7 @@ EXPANSIONS: dict[str, tuple[str, ...]] = {
     "risky": ("risk",),
     "approve": ("review", "sign"),
     "approval": ("review", "sign"),
+    "sign": ("approval", "approve"),  # a sign-off
 }
 EXPANSION_WEIGHT = 0.5
 
@@ -316,7 +317,10 @@ class Retriever:
         """The best evidence among the top passages (not just the first)."""
         best = 0.0
         for hit in hits[:3]:
-            dense = dense_confidence(hit.similarity) if hit.similarity is not None else 0.0
+            # the passage's own cosine, or its best sentence's: a paraphrase is often
+            # close to one sentence of a long passage and to little else in it
+            closest = max(hit.similarity or 0.0, hit.unit_similarity or 0.0)
+            dense = dense_confidence(closest) if closest else 0.0
             if mode == "dense":
                 value = dense
             elif mode == "keyword":

@@ -331,6 +331,13 @@ def test_hyphen_repair_keeps_compounds_the_text_writes_with_a_hyphen() -> None:
     assert repair_hyphens(text) == "a well-known case and a well-known rule; the implementation"
 
 
+def test_hyphen_repair_keeps_two_words_the_text_uses_on_their_own() -> None:
+    text = "two teams work in two-\nweek sprints; a week is short; the sprint re-\nview"
+    assert repair_hyphens(text) == (
+        "two teams work in two-week sprints; a week is short; the sprint review"
+    )
+
+
 def test_only_absolute_http_links_are_accepted() -> None:
     assert safe_url("https://wiki.example.com/a?b=1") == "https://wiki.example.com/a?b=1"
     for bad in (

@@ -126,6 +126,23 @@ def test_a_figure_for_a_named_period_needs_that_period() -> None:
     assert supported("How much did the claims unit spend on tokens in 2024?", _hits(spend), state)
 
 
+def test_a_figure_on_the_topic_that_is_not_the_one_asked_for_supports_nothing() -> None:
+    bank = _chunk(
+        "The insurer's AI spine started with a mail assistant that saved 700 hours for the "
+        "service desk of the insurer."
+    )
+    state = _state(bank, FILLER)
+    assert not supported("How many employees work in the insurer's AI spine?", _hits(bank), state)
+    assert not supported("In which year did the insurer's AI spine start?", _hits(bank), state)
+    assert supported("How many hours did the insurer's mail assistant save?", _hits(bank), state)
+    staffed = _chunk("The insurer's AI spine has 40 employees in three teams.", n=1)
+    assert supported(
+        "How many employees work in the insurer's AI spine?",
+        _hits(staffed),
+        _state(staffed, FILLER),
+    )
+
+
 def test_an_untyped_question_in_other_words_is_left_to_retrieval() -> None:
     funding = _chunk(
         "Top management allocates the spine's budget and it keeps a share of the savings."

@@ -1,0 +1,222 @@
+"""What exactly a typed question asks for, and whether a sentence says it.
+
+"How many employees work in the bank's spine?" is not answered by a sentence about the
+bank's spine that gives some other figure: it needs a count *of employees*. A
+:class:`Focus` holds the kind of fact wanted (a count, a duration, an amount of money, a
+percentage, a year, a name, ...) and, for a count, the noun it counts; ``satisfied``
+says whether a sentence holds such a fact. The extractive writer prefers sentences that
+satisfy the focus, retrieval gives their passages a small boost, and a question whose
+focus no passage satisfies is answered with "the knowledge base does not say".
+
+Only questions that name their fact this precisely get a focus; "How does ...?", "What
+is ...?" and "Why ...?" get none and are left to the retrieval confidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from knowledge.index import tokenize
+
+_NUMBER_WORD = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
+    r"dozen|dozens|several|few|half|single|double|first|second|third|fourth|fifth"
+)
+_NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORD})\b", re.IGNORECASE)
+_NUMBER_TOKEN = re.compile(rf"^(?:[\d.,%/-]+\w*|{_NUMBER_WORD})$", re.IGNORECASE)
+
+_TIME_UNIT = r"(?:second|sec|minute|min|hour|hr|day|week|wk|month|quarter|year|yr|sprint)s?"
+_DURATION = re.compile(
+    rf"(?:\d+(?:[.,]\d+)?|\b(?:a|an|{_NUMBER_WORD}))(?:\s*(?:-|to|–|or)\s*\d+)?"
+    rf"[\s-]+(?:(?:working|business|calendar|full|more|consecutive|straight)[\s-]+)?"
+    rf"{_TIME_UNIT}\b"
+    r"|\b(?:daily|weekly|fortnightly|monthly|quarterly|yearly|annually|overnight|"
+    r"immediately|instantly|same day|next day|real time)\b",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(
+    r"[$€£¥]\s?\d|\b\d[\d.,]*\s?(?:k|m|bn|mn)?\s?(?:usd|eur|gbp|dollars?|euros?|pounds?)\b"
+    r"|\b(?:usd|eur|gbp)\s?\d|\b\d[\d.,]*\s?(?:million|billion|thousand)\b"
+    r"|\b(?:millions|billions) of (?:dollars|euros|pounds)\b",
+    re.IGNORECASE,
+)
+_PLAIN_AMOUNT = re.compile(r"\b\d{1,3}(?:[,.]\d{3})+\b|\b\d{3,}\b(?!\s*(?:%|percent))")
+_MONEY_WORD = re.compile(
+    r"\b(?:spen[dt]|spending|costs?|budget|paid|pays?|price|fees?|charged?|invoiced?|"
+    r"funding|funded|salary|earns?|revenue|savings?)\b",
+    re.IGNORECASE,
+)
+_PERCENT = re.compile(
+    r"\d\s?%|\bper\s?cent\b|\bpercent(?:age)?\b|\b(?:half|a third|a quarter|two thirds|"
+    r"three quarters)\b|\b\d+(?:\.\d+)?x\b|\bfold\b|\btimes\b",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+_FULL_NAME = re.compile(r"\b[A-Z][a-z]+ (?:[a-z]{2,3} )?[A-Z][a-z]+")
+_SENTENCE_START = frozenset('.!?:;"“(•-')
+_COMMON_CAPS = frozenset({"AI", "I", "ML", "LLM", "LLMS", "API"})
+_CAPITALISED = re.compile(r"\b[A-Z][\w&.-]*[A-Za-z0-9]\b|\b[A-Z]\b")
+
+# --- questions ------------------------------------------------------------------------
+
+_AUX = (
+    r"(?:do|does|did|are|were|is|was|have|has|had|can|could|must|should|will|would|may|"
+    r"might|shall)"
+)
+_COUNT_Q = re.compile(r"\bhow many\s+([\w-]+(?:\s+[\w-]+){0,3})", re.IGNORECASE)
+_AUX_WORD = re.compile(rf"^{_AUX}$", re.IGNORECASE)
+_COUNT_ANY_Q = re.compile(r"\bhow many\b|\bwhat (?:is the )?number of\b", re.IGNORECASE)
+_DURATION_Q = re.compile(
+    r"\bhow (?:long|quickly|soon|fast)\b|\bhow much time\b|\bafter how long\b"
+    r"|\b(?:within|in|after) how many (?:seconds|minutes|hours|days|weeks|months|years)\b"
+    r"|\bhow many (?:seconds|minutes|hours|days|weeks|months|years|sprints)\b"
+    r"|\bhow often\b|\bhow frequently\b|\bwhat (?:is the )?(?:duration|deadline|lead time)\b",
+    re.IGNORECASE,
+)
+_MONEY_Q = re.compile(
+    r"\bhow (?:much|large|big)(?: a| an| of)? (?:money|budget|funding|fund|investment|"
+    r"revenue|salary|fee|price|spend|spending)\b|\bhow much (?:money )?(?:did|does|do|will|"
+    r"would|has|have) [\w' -]{1,40}\b(?:pay|spend|cost|invest|earn|charge|save)\b"
+    r"|\bhow much (?:does|did|do|will) [\w' -]{1,40} cost\b"
+    r"|\bwhat (?:is|was) the (?:budget|price|salary|annual spend)\b",
+    re.IGNORECASE,
+)
+_PERCENT_Q = re.compile(
+    r"\bwhat (?:percentage|percent|share|proportion|fraction)\b|\bby what (?:share|"
+    r"percentage|percent|proportion|factor)\b|\bhow many times\b",
+    re.IGNORECASE,
+)
+_YEAR_Q = re.compile(r"\b(?:which|what|in which|in what) year\b", re.IGNORECASE)
+_NAMED_Q = re.compile(
+    r"\b(?:which|what) (?:cloud |software |model |ai )?(?:provider|vendor|supplier|company|"
+    r"firm|manufacturer|brand|partner|cloud|consultancy|agency)\b",
+    re.IGNORECASE,
+)
+_ROLE_WORDS = (
+    r"(?:officer|head|lead|leader|manager|director|chief|ceo|cto|cio|cdo|contact|chair|"
+    r"sponsor|owner|engineer|analyst|architect|champion|representative|coordinator)"
+)
+_PERSON_Q = re.compile(
+    rf"\bname of (?:the |our |your )?(?:[\w-]+ ){{0,4}}?{_ROLE_WORDS}\b"
+    rf"|\bwho (?:is|was|are) (?:the |our )?(?:[\w-]+ ){{0,4}}?{_ROLE_WORDS}\b"
+    r"|\bwho (?:leads|heads|runs|chairs|sponsors)\b",
+    re.IGNORECASE,
+)
+_FUNCTION = frozenset(
+    ["a", "an", "the", "and", "or", "of", "per", "in", "on", "at", "for", "to", "with", "by"]
+)
+_STOP_FOCUS = frozenset(tokenize("different separate distinct individual total overall new"))
+
+
+@dataclass(frozen=True)
+class Focus:
+    kind: str  # count, duration, money, percent, year, named, person
+    nouns: frozenset[str] = frozenset()  # for a count: stems of what is counted
+    exclude: frozenset[str] = frozenset()  # capitalised words of the question (named)
+    groups: tuple[frozenset[str], ...] = ()  # per counted word: its stems and synonyms
+
+    def satisfied(self, text: str) -> bool:
+        """Whether ``text`` holds a fact of this focus."""
+        if self.kind == "duration":
+            return bool(_DURATION.search(text))
+        if self.kind == "money":
+            # "4,000 on tokens": a plain figure counts in a sentence about money
+            return bool(_MONEY.search(text)) or bool(
+                _PLAIN_AMOUNT.search(text) and _MONEY_WORD.search(text)
+            )
+        if self.kind == "percent":
+            return bool(_PERCENT.search(text)) or bool(_NUMBER.search(text)) and "by" in text
+        if self.kind == "year":
+            return bool(_YEAR.search(text))
+        if self.kind in ("named", "person"):
+            return bool(self._new_names(text))
+        if self.kind == "count":
+            return self._counts(text)
+        return True
+
+    def _counts(self, text: str) -> bool:
+        if not _NUMBER.search(text):
+            return False
+        if not self.nouns:
+            return True
+        words = re.findall(r"[\w%.,/-]+", text)
+        stems = [set(tokenize(w.replace("-", " "))) for w in words]
+        for i, word in enumerate(words):
+            if not _NUMBER_TOKEN.match(word):
+                continue
+            # "22 interviews", "two million returns": every counted word (or a synonym)
+            # within the four words after the figure
+            window = set().union(*stems[i + 1 : i + 5])
+            if all(group & window for group in self.groups or (self.nouns,)):
+                return True
+        return False
+
+    def _new_names(self, text: str) -> list[str]:
+        """Capitalised words the question did not use (for a person: a first and a
+        last name), leaving out a sentence's first word and acronyms such as AI."""
+        if self.kind == "person":
+            found = (m.group(0) for m in _FULL_NAME.finditer(text))
+            return [name for name in found if not set(name.lower().split()) <= self.exclude]
+        names = []
+        for match in _CAPITALISED.finditer(text):
+            word = match.group(0)
+            before = text[: match.start()].rstrip()
+            if not before or before[-1] in _SENTENCE_START:
+                continue  # capitalised anyway
+            if word.lower() in self.exclude or word.upper() in _COMMON_CAPS:
+                continue
+            names.append(word)
+        return names
+
+
+@lru_cache(maxsize=512)
+def focus_of(question: str) -> Focus | None:
+    """The focus of a typed question, or None."""
+    if _YEAR_Q.search(question):
+        return Focus("year")
+    if _PERSON_Q.search(question):
+        return Focus("person", exclude=_capitalised(question))
+    if _DURATION_Q.search(question):
+        return Focus("duration")
+    if _PERCENT_Q.search(question):
+        return Focus("percent")
+    if _MONEY_Q.search(question):
+        return Focus("money")
+    match = _COUNT_Q.search(question)
+    if match:
+        words = match.group(1).split()
+        aux = next((i for i, w in enumerate(words) if _AUX_WORD.match(w)), None)
+        # "how many worked examples must ...": up to the verb; "how many employees
+        # work in ...": no verb in sight, so the first word is what is counted
+        counted = words[:aux] if aux else words[:1]
+        # the counted noun phrase ends at a function word: "returns [a day]",
+        # "practitioners [and organisations]"
+        end = next((i for i, w in enumerate(counted) if w.lower() in _FUNCTION), len(counted))
+        groups = []
+        for word in counted[:end] or counted[:1]:
+            stems = frozenset(tokenize(word.replace("-", " "))) - _STOP_FOCUS
+            if stems:
+                groups.append(_with_synonyms(stems))
+        return Focus("count", nouns=frozenset().union(*groups), groups=tuple(groups))
+    if _COUNT_ANY_Q.search(question):
+        return Focus("count")
+    if _NAMED_Q.search(question):
+        return Focus("named", exclude=_capitalised(question))
+    return None
+
+
+def _capitalised(question: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in re.findall(r"[\w&.-]+", question))
+
+
+def _with_synonyms(nouns: frozenset[str]) -> frozenset[str]:
+    from knowledge.retrieve import expand
+
+    return nouns | frozenset(expand(sorted(nouns)))
+
+
+__all__ = ["Focus", "focus_of"]
