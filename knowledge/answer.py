@@ -142,7 +142,10 @@ _LIST_Q = re.compile(
     r"(?:metrics|phases|steps|stages|rules|criteria|roles|levels|labels|types|kinds|items|"
     r"options|ways|components|practices|trends|skills)\b|\b(?:two|three|four|five|six|seven|"
     r"eight|nine|ten|\d+) (?:\w+ )?(?:metrics|phases|steps|stages|rules|levels|roles|"
-    r"practices|components|labels|things|parts)\b|^\s*list\b",
+    r"practices|components|labels|things|parts)\b|^\s*list\b"
+    # "Which cultural shifts does ...?": a plural asked about by which/what
+    r"|^\s*(?:which|what) (?:[\w-]+ ){0,2}[\w-]+[^siu\W]s (?:do|does|did|are|were|must|should|"
+    r"can|may|will|would)\b",
     re.IGNORECASE,
 )
 _COUNT_Q = re.compile(
@@ -187,6 +190,14 @@ _LIST_NOUN = re.compile(
     r"\b(metrics|measures|phases|steps|stages|rules|criteria|roles|levels|labels|types|kinds|"
     r"items|options|ways|components|practices|trends|skills|benefits|limitations|risks|"
     r"challenges|requirements|conditions|tiers|gates|principles|lessons|categories|factors)\b",
+    re.IGNORECASE,
+)
+
+
+# the plural a which/what question asks about: "Which cultural *shifts* does ...?"
+_PLURAL_Q = re.compile(
+    r"^\s*(?:which|what) (?:[\w-]+ ){0,2}([\w-]+[^siu\W]s) (?:do|does|did|are|were|must|"
+    r"should|can|may|will|would)\b",
     re.IGNORECASE,
 )
 
@@ -260,6 +271,7 @@ class _Candidate:
     lexical: float
     semantic: float
     whole_list: Unit | None = None  # for a list item: its whole list
+    limit: int = 450  # characters quoted before "…"
 
 
 def _lexical(text: str, query_tokens: set[str], state: IndexState, total_idf: float) -> float:
@@ -299,7 +311,8 @@ def _unit_candidates(
     query_tokens = set(tokenize(question)) - ignore
     total_idf = sum(state.idf(t) for t in query_tokens)
     extra = set(expand(list(query_tokens)))
-    targets = set(tokenize(" ".join(_LIST_NOUN.findall(question))))
+    asked = _LIST_NOUN.findall(question) + [m.group(1) for m in _PLURAL_Q.finditer(question)]
+    targets = set(tokenize(" ".join(asked)))
     targets |= set(expand(list(targets)))  # "criteria" -> a list of "rules"
     out: list[_Candidate] = []
     for rank, hit in enumerate(hits):
@@ -430,6 +443,13 @@ def extractive_answer(
         chosen_tokens.append(tokens)
         size += len(cand.unit.text)
     chosen = _merge_items(chosen)
+    if kind == "list" and chosen and chosen[0].whole_list is not None:
+        # "Which shifts ...?" answered by one item of a list: the list answers it
+        best = chosen[0]
+        whole = best.whole_list
+        assert whole is not None
+        chosen = [_Candidate(best.score, best.rank, best.unit.parent, whole, 0, 0)]
+    chosen = _finish_quotes(chosen, top)
     if not chosen and top:
         first = [
             s for s in split_sentences(top[0].chunk.text.replace("\n", " ")) if not is_meta(s)
@@ -447,8 +467,49 @@ def extractive_answer(
         if cand.unit.items:
             parts.append(_as_list(cand.unit, number[cand.rank]))
         else:
-            parts.append(f"{_trim(clean(cand.unit.text))} [{number[cand.rank]}]")
+            parts.append(f"{_trim(clean(cand.unit.text), cand.limit)} [{number[cand.rank]}]")
     return _join(parts), [top[rank] for rank in used_ranks]
+
+
+def _open_quote(text: str) -> bool:
+    return text.count("“") > text.count("”") or text.count('"') % 2 == 1
+
+
+def _finish_quotes(chosen: list[_Candidate], top: Sequence[Hit]) -> list[_Candidate]:
+    """A quotation is quoted to its end: someone's point is often its last sentence.
+    Sentences of the quotation chosen on their own are folded into it."""
+    absorbed: set[tuple[int, int]] = set()
+    grown: dict[int, _Candidate] = {}
+    for index, cand in enumerate(chosen):
+        key = (cand.rank, cand.position)
+        if key in absorbed or cand.unit.items or not _open_quote(cand.unit.text):
+            continue
+        found = units(top[cand.rank].chunk.text, top[cand.rank].chunk.section)
+        text = cand.unit.text
+        for position in range(cand.position + 1, min(cand.position + 5, len(found))):
+            unit = found[position]
+            if unit.items or unit.in_list or len(text) + len(unit.text) > MAX_ANSWER_CHARS:
+                break
+            text = f"{text} {unit.text}"
+            absorbed.add((cand.rank, position))
+            if not _open_quote(text):
+                break
+        if text != cand.unit.text:
+            unit = Unit(text, text)
+            grown[index] = _Candidate(
+                cand.score,
+                cand.rank,
+                cand.position,
+                unit,
+                cand.lexical,
+                cand.semantic,
+                limit=MAX_ANSWER_CHARS,
+            )
+    return [
+        grown.get(index, cand)
+        for index, cand in enumerate(chosen)
+        if (cand.rank, cand.position) not in absorbed
+    ]
 
 
 def _merge_items(chosen: list[_Candidate]) -> list[_Candidate]:

@@ -1355,6 +1355,16 @@ def _split_long(text: str, limit: int) -> list[str]:
     return pieces
 
 
+_LIST_LINE = re.compile(r"^\s*(?:[-•*]|\d{1,2}[.)])\s+")
+
+
+def _list_like(piece: str) -> bool:
+    """A list item: a marker, or a short line that is no sentence (loaders drop markers)."""
+    return bool(_LIST_LINE.match(piece)) or (
+        len(piece) <= 120 and not piece.rstrip().endswith((".", "?", "!", ":"))
+    )
+
+
 def _tail_overlap(text: str) -> str:
     """The last sentence of a chunk (if short enough), repeated at the next one's start."""
     sentences = split_sentences(text)
@@ -1384,7 +1394,10 @@ def chunk_document(doc: Document, *, max_chunks: int | None = None) -> list[Chun
         carried = False  # current[0] repeats the previous chunk's last sentence
         size = 0
         for piece in pieces:
-            if current and size + len(piece) + 1 > MAX_CHARS or size >= TARGET_CHARS:
+            full = current and size + len(piece) + 1 > MAX_CHARS
+            # a list is not cut between two of its items while it fits
+            in_list = bool(current) and _list_like(current[-1]) and _list_like(piece)
+            if full or size >= TARGET_CHARS and not in_list:
                 body = "\n".join(current)
                 texts.append((section, page, body))
                 overlap = _tail_overlap(body)

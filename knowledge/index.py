@@ -178,6 +178,8 @@ class IndexState:
     df: dict[str, int] = field(default_factory=dict)
     positions: dict[str, int] = field(default_factory=dict)
     unit_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # chunk id -> int8
+    # "title > section" -> its embedding, filled at query time (headings repeat a lot)
+    heading_vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.positions = {chunk.id: i for i, chunk in enumerate(self.chunks)}
@@ -486,6 +488,20 @@ class KnowledgeIndex:
             (cid, 1.0 - float(dist))
             for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)
         ]
+
+    def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
+        """Cosine similarity of the given chunks to ``vector`` (their stored vectors, for
+        candidates the nearest-neighbour query did not return)."""
+        if not chunk_ids:
+            return {}
+        got = self.collection(fresh=False).get(ids=list(chunk_ids), include=["embeddings"])
+        embeddings = got.get("embeddings")
+        if embeddings is None or not len(embeddings):
+            return {}
+        matrix = np.asarray(embeddings, dtype=np.float32)
+        norms = np.maximum(np.linalg.norm(matrix, axis=1), 1e-9)
+        sims = (matrix @ np.asarray(vector, dtype=np.float32)) / norms
+        return {cid: float(sim) for cid, sim in zip(got["ids"], sims, strict=True)}
 
     def keyword(self, tokens: Sequence[str], k: int) -> list[tuple[str, float]]:
         """(chunk id, bm25 score) best first, only chunks sharing a term with the query."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from knowledge.documents import split_sentences
 
@@ -53,6 +54,12 @@ def _is_item(line: str, after_lead: bool) -> bool:
 
 def _strip_item(line: str) -> str:
     return _MARKER.sub("", line).strip().rstrip(";,")
+
+
+@lru_cache(maxsize=8192)
+def cached_units(text: str, section: str = "") -> tuple[Unit, ...]:
+    """:func:`units`, remembered: retrieval and the answer writer split the same chunks."""
+    return tuple(units(text, section))
 
 
 def units(text: str, section: str = "") -> list[Unit]:
@@ -119,4 +126,4 @@ def is_meta(sentence: str) -> bool:
     return bool(_META.search(sentence))
 
 
-__all__ = ["Unit", "clean", "is_meta", "units"]
+__all__ = ["Unit", "cached_units", "clean", "is_meta", "units"]

@@ -397,3 +397,13 @@ def test_an_author_line_under_a_pdf_title_is_a_byline_not_text(tmp_path: Path) -
     assert doc.title == "Review memo"
     assert doc.meta["byline"] == "Dana Smith"
     assert [(b.section, b.text) for b in doc.blocks] == [("", body)]
+
+
+def test_a_list_is_not_cut_between_two_chunks_while_it_fits(tmp_path: Path) -> None:
+    path = tmp_path / "shifts.md"
+    intro = " ".join(["The change touches how every team plans and decides its work."] * 11)
+    items = "\n".join(f"- From habit number {n} to a better habit" for n in range(1, 6))
+    path.write_text(f"# Shifts\n\n{intro}\n\n{items}\n\nAfter the list comes more text.\n")
+    chunks = chunk_document(load_document(path))
+    holding = [c for c in chunks if "habit number" in c.text]
+    assert len(holding) == 1 and all(f"number {n} " in holding[0].text for n in range(1, 6))

@@ -210,3 +210,30 @@ def test_vocabulary_gaps_are_expanded_to_the_documents_words() -> None:
     assert "drop" in expand(tokenize("What are the kill criteria?"))
     assert "budget" in expand(tokenize("How is the spine funded?"))
     assert expand(tokenize("What is net value?")) == []
+
+
+def test_a_quotation_is_quoted_to_its_end() -> None:
+    quote = _chunk(
+        "The platform lead put it plainly. “Many teams assume tokens are free because the "
+        "gateway is shared. They are cheap at first. They are not free at scale.” The team "
+        "then added budgets."
+    )
+    text, _ = extractive_answer(
+        "What did the platform lead say about tokens on the shared gateway?",
+        _hits(quote),
+        _state(quote, FILLER),
+    )
+    assert "not free at scale" in text
+
+
+def test_a_which_plural_question_is_answered_with_the_whole_list() -> None:
+    shifts = _chunk(
+        "- From guessing to measuring\n- From silos to shared teams\n- From yearly plans to "
+        "sprints\nThe shifts start at the top and take a year or more.",
+        section="Required shifts",
+    )
+    assert answer_type("Which cultural shifts does the programme require?") == "list"
+    text, _ = extractive_answer(
+        "Which cultural shifts does the programme require?", _hits(shifts), _state(shifts, FILLER)
+    )
+    assert all(item in text for item in ("guessing to measuring", "silos", "yearly plans"))
