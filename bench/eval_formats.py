@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections import Counter
 from pathlib import Path
 
 Block = tuple[str, str]  # (kind, text): kind is "h", "h2", "li" or "p"
@@ -26,11 +27,24 @@ _HYPHEN_BREAK = re.compile(r"(\w)-\n(\s*)([a-z])")
 _LIST = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
-def _join_lines(lines: list[str]) -> str:
+def _join_lines(lines: list[str], words: Counter[str] | None = None) -> str:
     """Lines of one paragraph as a web page or word processor would hold them: one line,
-    end-of-line hyphenation repaired (``organ-`` + ``izations``), real hyphens kept."""
+    end-of-line hyphenation repaired (``organ-`` + ``izations``), real hyphens kept: a
+    compound of two words the whole text also uses on their own ("two-" + "week") keeps
+    its hyphen, as the author wrote it."""
     text = "\n".join(line.strip() for line in lines)
-    text = _HYPHEN_BREAK.sub(r"\1\3", text)
+    counts = words or Counter()
+
+    def join(match: re.Match[str]) -> str:
+        head = re.findall(r"[A-Za-z0-9]+$", text[: match.start() + 1])
+        tail = re.match(r"[a-z]+", text[match.end() - 1 :])
+        left = head[0].lower() if head else ""
+        right = tail.group(0) if tail else ""
+        if counts[left] and counts[right] and len(left) > 2 and len(right) > 2:
+            return f"{match.group(1)}-{match.group(3)}"
+        return match.group(1) + match.group(3)
+
+    text = _HYPHEN_BREAK.sub(join, text)
     return " ".join(text.split())
 
 
@@ -53,6 +67,8 @@ def text_blocks(text: str) -> list[Block]:
     """Blocks of a raw text. A text with blank-line paragraphs (the hard-wrapped study) is
     read paragraph by paragraph; otherwise every line is its own paragraph."""
     lines = text.replace("\r\n", "\n").split("\n")
+    # the words the text uses away from any line-end break ("two-" / "week" elsewhere)
+    words = Counter(re.findall(r"[a-z0-9]+", re.sub(r"\w+-\n\s*[a-z]\w*", " ", text).lower()))
     blank = sum(1 for line in lines if not line.strip())
     blocks: list[Block] = []
     if blank >= 10:
@@ -75,7 +91,7 @@ def text_blocks(text: str) -> list[Block]:
             if len(para) <= 2 and all(_looks_like_heading(line) for line in para):
                 blocks += [("h", line.strip()) for line in para]
             else:
-                blocks.append(("p", _join_lines(para)))
+                blocks.append(("p", _join_lines(para, words)))
         return blocks
     for line in lines:
         stripped = line.strip()

@@ -396,16 +396,16 @@ def repair_hyphens(text: str) -> str:
     if "-" not in text:
         return text
     compounds = {word.lower() for word in _HYPHENATED.findall(text)}
-    # how often each word occurs (a broken word's halves occur once: at the break)
-    words = Counter(re.findall(r"[a-z0-9]+", text.lower()))
+    # the words the text uses away from any line-end break
+    words = Counter(re.findall(r"[a-z0-9]+", _HYPHEN_BREAK.sub(" ", text).lower()))
 
     def join(match: re.Match[str]) -> str:
         head, tail = match.group(1), match.group(2)
         if f"{head}-{tail}".lower() in compounds or head.isdigit():
             return f"{head}-{tail}"
         if (
-            words[head.lower()] > 1
-            and words[tail.lower()] > 1
+            words[head.lower()]
+            and words[tail.lower()]
             and (head + tail).lower() not in words
             and len(head) > 2
             and len(tail) > 2
@@ -964,8 +964,9 @@ def _pdf_blocks(pages: list[list[_Line]], meta: dict[str, Any]) -> list[Block]:
             # Only a paragraph's last line is short: a short line ends the paragraph.
             ended = len(prev.text) < (0.8 if closes else 0.6) * full
             if (
-                prev.page != line.page
-                and closes
+                _LIST_LINE.match(line.text)  # a list item starts its own block
+                or prev.page != line.page
+                and (closes or ended and line.text[:1].isupper())
                 or prev.page == line.page
                 and (gap > line_gap * 1.4 or gap <= -line.size or ended)
             ):

@@ -407,3 +407,27 @@ def test_a_list_is_not_cut_between_two_chunks_while_it_fits(tmp_path: Path) -> N
     chunks = chunk_document(load_document(path))
     holding = [c for c in chunks if "habit number" in c.text]
     assert len(holding) == 1 and all(f"number {n} " in holding[0].text for n in range(1, 6))
+
+
+def test_pdf_list_items_are_blocks_of_their_own_even_across_a_page_break(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "shifts.pdf"
+    wide = "Teams that change how they work need support from the top and time to learn it."
+    path.write_bytes(
+        layout_pdf(
+            [
+                [
+                    (11, wide, None),
+                    (11, wide, None),
+                    (11, "- From guessing to measuring", None),
+                    (11, "- From silos to shared teams", None),
+                ],
+                [(11, "A change like this takes a year and starts with the leaders.", None)],
+            ]
+        )
+    )
+    texts = [block.text for block in load_document(path).blocks]
+    assert "- From guessing to measuring" in texts[-3]
+    assert texts[-2].endswith("From silos to shared teams")
+    assert texts[-1].startswith("A change like this")
