@@ -288,7 +288,7 @@ W_LEXICAL = 0.6
 TYPE_BONUS = 0.15
 TARGET_BONUS = 0.3  # a unit holding the kind of fact asked for (a number, a date, a list)
 FOCUS_BONUS = 0.2  # a unit holding exactly the fact asked for (knowledge.focus)
-RANK_PRIOR = 0.1  # per retrieval rank: the best passage is preferred on a tie
+RANK_PRIOR = 0.07  # per retrieval rank: the best passage is preferred on a tie
 SUPPORT_SEMANTIC = 0.45  # a typed question needs a unit this close ...
 SUPPORT_LEXICAL = 0.5  # ... or sharing this much of its rare-word weight
 COUNTED_SEMANTIC = 0.3  # the same, for a unit that counts what a "how many" asks about
@@ -415,6 +415,8 @@ def extractive_answer(
     kind = answer_type(question)
     focus = focus_of(question)
     top = list(hits[: PASSAGES_FOR_LIST if kind == "list" else PASSAGES_FOR_EXTRACT])
+    if focus is not None and not focus.selective:
+        focus = None
     candidates = _unit_candidates(question, top, state, vector, embed, kind, focus=focus)
     if focus is not None and candidates and focus.satisfied(candidates[0].unit.text):
         # "How many interviews ...?" is answered by the sentences that count interviews.

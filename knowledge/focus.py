@@ -56,6 +56,20 @@ _PERCENT = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+_MONTH = (
+    r"january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_WEEKDAY = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekday|weekend"
+# when something happens: a date or time, a weekday, a period, or a point in a process
+_WHEN = re.compile(
+    rf"\b(?:19|20)\d{{2}}\b|\b(?:{_MONTH})\b|\b(?:{_WEEKDAY})s?\b|\b\d{{1,2}}[:.]\d{{2}}\b"
+    r"|\b(?:q[1-4]|\d{4}-w\d{2})\b|\b(?:daily|weekly|monthly|quarterly|yearly|annually|"
+    r"every|each|once|twice)\b|\b(?:after|before|within|until|once|when|as soon as|by the "
+    r"end of|at the (?:start|end)|during|from)\b|\b(?:day|week|month|quarter|year)s?\b"
+    r"|\b(?:morning|afternoon|evening|night|noon|midnight)\b",
+    re.IGNORECASE,
+)
 _FULL_NAME = re.compile(r"\b[A-Z][a-z]+ (?:[a-z]{2,3} )?[A-Z][a-z]+")
 _SENTENCE_START = frozenset('.!?:;"“(•-')
 _COMMON_CAPS = frozenset({"AI", "I", "ML", "LLM", "LLMS", "API"})
@@ -81,13 +95,18 @@ _MONEY_Q = re.compile(
     r"\bhow (?:much|large|big)(?: a| an| of)? (?:money|budget|funding|fund|investment|"
     r"revenue|salary|fee|price|spend|spending)\b|\bhow much (?:money )?(?:did|does|do|will|"
     r"would|has|have) [\w' -]{1,40}\b(?:pay|spend|cost|invest|earn|charge|save)\b"
-    r"|\bhow much (?:does|did|do|will) [\w' -]{1,40} cost\b"
+    r"|\b(?:how much|what) (?:does|did|do|will) [\w' -]{1,40} cost\b"
     r"|\bwhat (?:is|was) the (?:budget|price|salary|annual spend)\b",
     re.IGNORECASE,
 )
 _PERCENT_Q = re.compile(
     r"\bwhat (?:percentage|percent|share|proportion|fraction)\b|\bby what (?:share|"
     r"percentage|percent|proportion|factor)\b|\bhow many times\b",
+    re.IGNORECASE,
+)
+_WHEN_Q = re.compile(
+    r"^\s*when\b|\bwhat (?:date|day|time)\b|\bon which (?:date|day)\b|\bat what time\b"
+    r"|\bwhich (?:date|day|month|weekday)\b",
     re.IGNORECASE,
 )
 _YEAR_Q = re.compile(r"\b(?:which|what|in which|in what) year\b", re.IGNORECASE)
@@ -119,6 +138,12 @@ class Focus:
     exclude: frozenset[str] = frozenset()  # capitalised words of the question (named)
     groups: tuple[frozenset[str], ...] = ()  # per counted word: its stems and synonyms
 
+    @property
+    def selective(self) -> bool:
+        """Whether holding such a fact sets a sentence apart (most sentences of a
+        process say "after", "within" or "every": a date focus only checks support)."""
+        return self.kind != "date"
+
     def satisfied(self, text: str) -> bool:
         """Whether ``text`` holds a fact of this focus."""
         if self.kind == "duration":
@@ -132,6 +157,8 @@ class Focus:
             return bool(_PERCENT.search(text)) or bool(_NUMBER.search(text)) and "by" in text
         if self.kind == "year":
             return bool(_YEAR.search(text))
+        if self.kind == "date":
+            return bool(_WHEN.search(text))
         if self.kind in ("named", "person"):
             return bool(self._new_names(text))
         if self.kind == "count":
@@ -182,6 +209,8 @@ def focus_of(question: str) -> Focus | None:
         return Focus("person", exclude=_capitalised(question))
     if _DURATION_Q.search(question):
         return Focus("duration")
+    if _WHEN_Q.search(question):
+        return Focus("date")
     if _PERCENT_Q.search(question):
         return Focus("percent")
     if _MONEY_Q.search(question):

@@ -291,6 +291,8 @@ class Retriever:
     ) -> None:
         """Best-sentence word overlap, heading cosine and focus for the pool."""
         focus = focus_of(query)
+        if focus is not None and not focus.selective:
+            focus = None
         unique = set(q_tokens)
         total = sum(state.idf(t) for t in unique)
         headings: dict[int, str] = {}

@@ -22,6 +22,9 @@ from knowledge.focus import focus_of
         ("Which cloud provider hosts the gateway?", "named"),
         ("What is the name of the current model risk officer?", "person"),
         ("Who is the product owner of the gateway?", "person"),
+        ("When does the new policy take effect?", "date"),
+        ("On which day are invoices sent?", "date"),
+        ("What does the gateway cost per month?", "money"),
     ],
 )
 def test_typed_questions_get_their_focus(question: str, kind: str) -> None:
@@ -83,3 +86,11 @@ def test_durations_amounts_years_and_names_are_recognised() -> None:
     assert person is not None
     assert person.satisfied("The gateway's product owner is Ilse de Boer.")
     assert not person.satisfied("The product owner of the gateway signs every change.")
+
+
+def test_a_when_question_needs_a_point_in_time_and_only_checks_support() -> None:
+    when = focus_of("When was the review board set up?")
+    assert when is not None and not when.selective  # it never reorders sentences
+    assert when.satisfied("The board was set up in March 2024.")
+    assert when.satisfied("A pilot moves on after four weeks of positive value.")
+    assert not when.satisfied("The board reviews models for the whole company.")
