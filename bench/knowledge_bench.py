@@ -76,6 +76,7 @@ def bench_ingest(data_dir: Path) -> tuple[int, float]:
 def synthesise(data_dir: Path, target: int) -> int:
     """Fill the index up to ``target`` chunks with plausible synthetic ones."""
     from knowledge.documents import Chunk, chunk_id, split_sentences
+    from knowledge.headings import heading_of
     from knowledge.passages import units
 
     service = _service(data_dir)
@@ -116,6 +117,11 @@ def synthesise(data_dir: Path, target: int) -> int:
             rows = rows + rng.normal(0, 0.02, size=rows.shape).astype(np.float32)
             unit_vectors[chunk.id] = rows / np.linalg.norm(rows, axis=1, keepdims=True)
         service.index.add_embedded(chunks, vectors, unit_vectors)
+        # their headings, as ingest would have embedded them
+        heads = sorted({heading_of(c.title, c.section) for c in chunks})
+        mixed = real_vectors[rng.integers(0, len(real_vectors), size=len(heads))]
+        service.index.headings.put(heads, mixed + rng.normal(0, 0.02, size=mixed.shape))
+    service.index.headings.save()
     return service.chunk_count()
 
 

@@ -53,6 +53,7 @@ from knowledge.documents import (
     root_scope,
     source_id,
 )
+from knowledge.headings import HeadingVectors, heading_of
 from knowledge.passages import units
 from spinebot.settings import Settings
 
@@ -178,8 +179,8 @@ class IndexState:
     df: dict[str, int] = field(default_factory=dict)
     positions: dict[str, int] = field(default_factory=dict)
     unit_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # chunk id -> int8
-    # "title > section" -> its embedding, filled at query time (headings repeat a lot)
-    heading_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    # "title > section" -> its embedding (knowledge.headings), shared by all snapshots
+    headings: HeadingVectors = field(default_factory=HeadingVectors)
 
     def __post_init__(self) -> None:
         self.positions = {chunk.id: i for i, chunk in enumerate(self.chunks)}
@@ -231,6 +232,7 @@ class KnowledgeIndex:
         self._state: IndexState | None = None
         self._checked_at = 0.0
         self._seen_manifest: tuple[int, int] | None = None
+        self.headings = HeadingVectors(self.local_dir / "headings.npz")
 
     # --- chroma ----------------------------------------------------------------------
 
@@ -377,6 +379,7 @@ class KnowledgeIndex:
             bm25=bm25,
             df=df,
             unit_vectors=_load_units(state_dir),
+            headings=self.headings,
         )
 
     def _rebuild_from_chroma(self, version: str | None) -> IndexState:
@@ -432,7 +435,13 @@ class KnowledgeIndex:
         live = {chunk.id for chunk in chunks}
         kept = {cid: v for cid, v in (unit_vectors or {}).items() if cid in live}
         return IndexState(
-            version=version, docs=docs, chunks=chunks, bm25=bm25, df=dict(df), unit_vectors=kept
+            version=version,
+            docs=docs,
+            chunks=chunks,
+            bm25=bm25,
+            df=dict(df),
+            unit_vectors=kept,
+            headings=self.headings,
         )
 
     def _save(self, state: IndexState) -> None:
@@ -568,6 +577,9 @@ class KnowledgeIndex:
                 vectors = embedder.embed([chunk.embed_text() for chunk in batch])
                 for chunk, matrix in zip(batch, embed_units(batch, embedder.embed), strict=True):
                     unit_vectors[chunk.id] = matrix
+                self.headings.ensure(
+                    (heading_of(c.title, c.section) for c in batch), embedder.embed
+                )
                 for start in range(0, len(batch), UPSERT_BATCH):
                     part = pending[start : start + UPSERT_BATCH]
                     collection.upsert(
@@ -778,6 +790,7 @@ class KnowledgeIndex:
         )
         new_state = self._build_state(version, docs, chunks, unit_vectors)
         self._save(new_state)
+        self.headings.save(keep={heading_of(c.title, c.section) for c in chunks})
         metadata = dict(collection.metadata or {})
         metadata[VERSION_KEY] = version
         collection.modify(metadata=metadata)

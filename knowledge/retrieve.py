@@ -27,6 +27,7 @@ import numpy as np
 
 from knowledge.documents import Chunk
 from knowledge.focus import focus_of
+from knowledge.headings import heading_of
 from knowledge.index import IndexState, KnowledgeIndex, tokenize
 from knowledge.passages import cached_units
 
@@ -137,6 +138,7 @@ W_HEADING = 0.6  # cosine of the question to the chunk's "title > section"
 W_FOCUS = 0.4  # a sentence holds exactly the fact a typed question wants (knowledge.focus)
 UNIT_POOL = 20  # candidates whose units are scored
 LAZY_UNITS = 3  # per question, chunks without stored unit vectors embedded on the spot
+LAZY_HEADINGS = 4  # ... and headings without a stored vector
 
 
 @lru_cache(maxsize=1)
@@ -295,7 +297,7 @@ class Retriever:
             focus = None
         unique = set(q_tokens)
         total = sum(state.idf(t) for t in unique)
-        headings: dict[int, str] = {}
+        headings: list[str] = []
         for cand in pool:
             chunk = state.chunks[cand.position]
             found = cached_units(chunk.text, chunk.section)
@@ -309,18 +311,13 @@ class Retriever:
                 )
             if focus is not None and any(not u.items and focus.satisfied(u.text) for u in found):
                 cand.focus = 1.0
-            headings[cand.position] = " > ".join(p for p in (chunk.title, chunk.section) if p)
+            headings.append(heading_of(chunk.title, chunk.section))
         if vector is None:
             return
-        cache = state.heading_vectors
-        todo = sorted({h for h in headings.values() if h and h not in cache})
-        if todo:
-            for text, row in zip(todo, self.embed_many(todo), strict=True):
-                cache[text] = np.asarray(row, dtype=np.float32)
-        for cand in pool:
-            heading = headings.get(cand.position, "")
-            if heading:
-                cand.heading = float(cache[heading] @ vector)
+        sims = state.headings.similarities(headings, vector, self.embed_many, LAZY_HEADINGS)
+        for cand, sim in zip(pool, sims, strict=True):
+            # a heading not embedded yet (a replica's fresh state): the passage's cosine
+            cand.heading = sim if sim is not None else (cand.similarity or 0.0)
 
     @staticmethod
     def _score(mode: Mode, cand: Candidate, floor: float, *, unit: bool) -> float:
