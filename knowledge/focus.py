@@ -96,7 +96,8 @@ _MONEY_Q = re.compile(
     r"revenue|salary|fee|price|spend|spending)\b|\bhow much (?:money )?(?:did|does|do|will|"
     r"would|has|have) [\w' -]{1,40}\b(?:pay|spend|cost|invest|earn|charge|save)\b"
     r"|\b(?:how much|what) (?:does|did|do|will) [\w' -]{1,40} cost\b"
-    r"|\bwhat (?:is|was) the (?:budget|price|salary|annual spend)\b",
+    r"|\bwhat (?:is|was|are|were) [\w' -]{0,40}\b(?:budget|price|salary|wage|fee|annual "
+    r"spend)s?\b",
     re.IGNORECASE,
 )
 _PERCENT_Q = re.compile(

@@ -25,6 +25,7 @@ from knowledge.focus import focus_of
         ("When does the new policy take effect?", "date"),
         ("On which day are invoices sent?", "date"),
         ("What does the gateway cost per month?", "money"),
+        ("What is the current price of a premium seat?", "money"),
     ],
 )
 def test_typed_questions_get_their_focus(question: str, kind: str) -> None:
