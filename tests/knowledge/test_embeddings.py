@@ -1,10 +1,13 @@
-"""Batching in embedding: the same vectors, in the order given."""
+"""Batching and reuse in embedding: the same vectors, in the order given, computed once."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from knowledge.documents import Chunk
 from knowledge.embeddings import MAX_TOKENS, get_embedder, plan_batches
+from knowledge.index import embed_units, quantize, stored_units
+from knowledge.passages import units
 
 SENTENCES = [
     "A pilot moves to production once it shows measured value for four weeks in a row.",
@@ -50,3 +53,60 @@ def test_texts_are_cut_at_the_models_256_word_pieces() -> None:
     # Words past the cut change nothing.
     a, b = embedder.embed([long_text, long_text + " a wholly different ending"])
     np.testing.assert_array_equal(a, b)
+
+
+def _chunk(text: str, ordinal: int, section: str = "Pilot to production") -> Chunk:
+    return Chunk(
+        id=f"doc-{ordinal}",
+        source="/docs/pilot.md",
+        title="Phase gates",
+        section=section,
+        text=text,
+        ordinal=ordinal,
+    )
+
+
+class CountingEmbedder:
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        self.seen.extend(texts)
+        return get_embedder().embed(texts)
+
+
+def test_overlapping_chunks_embed_each_unit_once_and_questions_not_at_all() -> None:
+    shared = "The spine team reviews the numbers every Monday."
+    chunks = [
+        _chunk(f"A pilot needs four weeks of measured value. {shared}", 0),
+        _chunk(f"{shared} What must a pilot show? Its owner names a support rota.", 1),
+    ]
+    embed = CountingEmbedder()
+    matrices = embed_units(chunks, embed)
+
+    scored = [[unit.scored for unit in units(c.text, c.section)] for c in chunks]
+    assert sorted(embed.seen) == sorted(set(embed.seen))  # nothing twice
+    assert not any(text.endswith("?") for text in embed.seen)
+    assert len(embed.seen) == len({s for group in scored for s in group}) - 1
+    # Same rows as embedding every unit on its own, questions zeroed.
+    for chunk, group, matrix in zip(chunks, scored, matrices, strict=True):
+        expected = quantize(get_embedder().embed(group))
+        for row, unit in enumerate(units(chunk.text, chunk.section)):
+            if unit.is_question:
+                expected[row] = 0
+        assert matrix.dtype == np.int8 and matrix.shape == (len(group), 384)
+        assert np.abs(matrix.astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_an_edited_chunk_embeds_only_its_new_units() -> None:
+    before = _chunk("A pilot needs four weeks of measured value. The team meets on Monday.", 0)
+    (old,) = embed_units([before], get_embedder().embed)
+    after = _chunk("A pilot needs four weeks of measured value. The team meets on Friday.", 0)
+    embed = CountingEmbedder()
+    (new,) = embed_units([after], embed, stored_units(before, old))
+    assert embed.seen == ["Pilot to production: The team meets on Friday."]
+    np.testing.assert_array_equal(new[0], old[0])
+    (fresh,) = embed_units([after], get_embedder().embed)
+    np.testing.assert_array_equal(new, fresh)
+    # Vectors that do not line up with the chunk's units are not reused.
+    assert stored_units(before, old[:1]) == {}
