@@ -9,7 +9,9 @@ downloaded at run time. The same model is exposed as a Chroma ``EmbeddingFunctio
 
 from __future__ import annotations
 
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +26,7 @@ MAX_TOKENS = 256  # the model was trained on at most 256 word pieces; longer is 
 # 512 needed less CPU than 1,024 or 2,048 (bigger batches spill out of the caches).
 BATCH_TOKENS = 2 * MAX_TOKENS
 MAX_BATCH = 64
+BULK_BATCHES = 4  # from this many batches on, one batch per core at once (see _bulk)
 TOKENIZER_PATH = Path(__file__).parent / "assets" / "tokenizer.json"
 
 
@@ -56,13 +59,14 @@ class MiniLMInt8:
         self._threads = threads
         self._lock = threading.Lock()
         self._session: Any = None
+        self._bulk_session: Any = None
         self._tokenizer: Any = None
+        self._workers = threads or os.cpu_count() or 1
 
     def _load(self) -> None:
         with self._lock:
             if self._session is not None:
                 return
-            import onnxruntime
             from tokenizers import Tokenizer
 
             model_path = self._model_path
@@ -73,18 +77,33 @@ class MiniLMInt8:
             tokenizer = Tokenizer.from_file(str(self._tokenizer_path))
             tokenizer.enable_truncation(max_length=self._max_tokens)
             tokenizer.no_padding()  # each batch is padded to its own longest text
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = self._threads
-            # Idle worker threads must sleep, not spin: a spinning pool eats the CPU that
-            # the web server needs to ack Slack requests while answers are computed.
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            options.log_severity_level = 3
-            session = onnxruntime.InferenceSession(
-                str(model_path), options, providers=["CPUExecutionProvider"]
-            )
+            self._model_file = str(model_path)
+            session = self._new_session(self._threads)
             self._input_names = {i.name for i in session.get_inputs()}
             self._tokenizer = tokenizer
             self._session = session
+
+    def _new_session(self, threads: int) -> Any:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        # Idle worker threads must sleep, not spin: a spinning pool eats the CPU that
+        # the web server needs to ack Slack requests while answers are computed.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        return onnxruntime.InferenceSession(
+            self._model_file, options, providers=["CPUExecutionProvider"]
+        )
+
+    def _bulk(self) -> Any:
+        """A single-threaded session for bulk work, run on one batch per core at once:
+        measured on 2 cores, 10-15% faster than one two-threaded run after another
+        (whose threads wait on each other at every step of the graph)."""
+        with self._lock:
+            if self._bulk_session is None:
+                self._bulk_session = self._new_session(1)
+            return self._bulk_session
 
     def token_ids(self, texts: list[str]) -> list[list[int]]:
         """Each text's word-piece ids, with [CLS] and [SEP], cut at ``max_tokens``."""
@@ -104,14 +123,25 @@ class MiniLMInt8:
         ids = self.token_ids(distinct)
         vectors = np.empty((len(distinct), DIMENSIONS), dtype=np.float32)
         lengths = [len(row) for row in ids]
-        for batch in plan_batches(lengths, self._batch_tokens, self._max_batch):
-            vectors[batch] = self._embed_ids([ids[i] for i in batch])
+        batches = plan_batches(lengths, self._batch_tokens, self._max_batch)
+        if self._workers > 1 and len(batches) >= BULK_BATCHES:
+            session = self._bulk()
+
+            def run(batch: list[int]) -> None:
+                vectors[batch] = self._embed_ids([ids[i] for i in batch], session)
+
+            with ThreadPoolExecutor(self._workers, thread_name_prefix="embed") as pool:
+                # Longest first, so no worker is left with a long batch at the end.
+                list(pool.map(run, reversed(batches)))
+        else:
+            for batch in batches:
+                vectors[batch] = self._embed_ids([ids[i] for i in batch], self._session)
         if len(distinct) == len(texts):
             return vectors
         row = {text: i for i, text in enumerate(distinct)}
         return vectors[[row[text] for text in texts]]
 
-    def _embed_ids(self, rows: list[list[int]]) -> np.ndarray:
+    def _embed_ids(self, rows: list[list[int]], session: Any) -> np.ndarray:
         width = max(len(row) for row in rows)
         ids = np.zeros((len(rows), width), dtype=np.int64)  # 0 is [PAD]
         mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -121,7 +151,7 @@ class MiniLMInt8:
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = np.zeros_like(ids)
-        hidden = self._session.run(None, feeds)[0]
+        hidden = session.run(None, feeds)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from knowledge.documents import Chunk
-from knowledge.embeddings import MAX_TOKENS, get_embedder, plan_batches
+from knowledge.embeddings import MAX_TOKENS, MiniLMInt8, get_embedder, plan_batches
 from knowledge.index import embed_units, quantize, stored_units
 from knowledge.passages import units
 
@@ -42,6 +42,9 @@ def test_batched_vectors_are_in_the_given_order_and_equal_to_one_at_a_time() -> 
     assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
     np.testing.assert_array_equal(together[0], together[-1])  # the repeated sentence
     assert float(together[0] @ together[1]) < 0.99  # and distinct ones stay distinct
+    # One text per batch, the batches spread over two workers: still the same rows.
+    spread = MiniLMInt8(max_batch=1, threads=2).embed(SENTENCES)
+    np.testing.assert_allclose(spread, together, atol=1e-5)
 
 
 def test_texts_are_cut_at_the_models_256_word_pieces() -> None:
