@@ -26,7 +26,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -139,23 +139,53 @@ def unit_texts(chunk: Chunk) -> list[str]:
 
 
 def embed_units(
-    chunks: Sequence[Chunk], embed: Callable[[list[str]], np.ndarray]
+    chunks: Sequence[Chunk],
+    embed: Callable[[list[str]], np.ndarray],
+    known: Mapping[str, np.ndarray] | None = None,
 ) -> list[np.ndarray]:
     """Each chunk's unit vectors (int8). A question quoted in a document gets a zero
-    vector: it is as close to the question as text can be, and answers nothing."""
+    vector: it is as close to the question as text can be, and answers nothing.
+
+    Only what is needed is embedded, in one call: each distinct scored text once (the
+    overlap between neighbouring chunks repeats sentences), no questions, and nothing
+    found in ``known`` (scored text -> int8 row, e.g. from the document's previous
+    version: a vector depends on its text alone)."""
+    known = known or {}
     groups = [units(chunk.text, chunk.section) for chunk in chunks]
-    texts = [unit.scored for group in groups for unit in group]
-    flat = embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+    needed = list(
+        dict.fromkeys(
+            unit.scored
+            for group in groups
+            for unit in group
+            if not unit.is_question and unit.scored not in known
+        )
+    )
+    fresh: dict[str, np.ndarray] = {}
+    if needed:
+        fresh = dict(zip(needed, quantize(embed(needed)), strict=True))
+    sample = next(iter(fresh.values()), None)
+    if sample is None:
+        sample = next(iter(known.values()), None)
+    if sample is None and any(groups):  # only questions: the zero rows still need a width
+        sample = embed([" "])[0]
+    dim = 1 if sample is None else len(sample)
     out: list[np.ndarray] = []
-    start = 0
     for group in groups:
-        matrix = quantize(flat[start : start + len(group)]) if group else np.zeros((0, 1), np.int8)
+        matrix = np.zeros((len(group), dim if group else 1), dtype=np.int8)
         for row, unit in enumerate(group):
-            if unit.is_question:
-                matrix[row] = 0
+            if not unit.is_question:
+                matrix[row] = fresh[unit.scored] if unit.scored in fresh else known[unit.scored]
         out.append(matrix)
-        start += len(group)
     return out
+
+
+def stored_units(chunk: Chunk, matrix: np.ndarray | None) -> dict[str, np.ndarray]:
+    """The chunk's stored unit vectors by scored text (questions, zero rows, left out),
+    or nothing when they do not line up with its units (an older layout)."""
+    group = units(chunk.text, chunk.section)
+    if matrix is None or matrix.ndim != 2 or len(matrix) != len(group):
+        return {}
+    return {unit.scored: matrix[row] for row, unit in enumerate(group) if not unit.is_question}
 
 
 # --- state ---------------------------------------------------------------------------
@@ -566,6 +596,9 @@ class KnowledgeIndex:
             collection = self.collection()
             embedder = get_embedder(self.settings.embeddings)
             pending: list[tuple[Chunk, str]] = []  # (chunk, doc hash)
+            # Unit vectors of the previous versions of changed documents, by scored
+            # text: an edit re-embeds only the sentences it touched.
+            reusable: dict[str, np.ndarray] = {}
             stale: list[str] = []
             seen: set[str] = set()
             changed = False
@@ -575,7 +608,8 @@ class KnowledgeIndex:
                     return
                 batch = [chunk for chunk, _ in pending]
                 vectors = embedder.embed([chunk.embed_text() for chunk in batch])
-                for chunk, matrix in zip(batch, embed_units(batch, embedder.embed), strict=True):
+                matrices = embed_units(batch, embedder.embed, reusable)
+                for chunk, matrix in zip(batch, matrices, strict=True):
                     unit_vectors[chunk.id] = matrix
                 self.headings.ensure(
                     (heading_of(c.title, c.section) for c in batch), embedder.embed
@@ -652,6 +686,9 @@ class KnowledgeIndex:
                 if previous is not None:
                     stale.extend(set(previous.ids) - set(new_ids))
                     counts.updated += 1
+                    for cid in previous.ids:
+                        if (old := by_id.get(cid)) is not None:
+                            reusable.update(stored_units(old, unit_vectors.get(cid)))
                 else:
                     counts.added += 1
                 for chunk in chunks:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from knowledge.documents import chunk_document, load_document
@@ -51,6 +52,34 @@ def test_a_changed_document_is_replaced_not_duplicated(
     assert service.chunk_count() == count
     texts = " ".join(c.text for c in service.index.state().chunks)
     assert "ten weeks" in texts and "six weeks" not in texts
+
+
+def test_a_changed_document_re_embeds_only_the_sentences_that_changed(
+    service: KnowledgeService, corpus: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embedder = get_embedder(settings.embeddings)
+    calls: list[list[str]] = []
+    original = embedder.embed
+
+    def counting(texts: list[str]):  # type: ignore[no-untyped-def]
+        calls.append(list(texts))
+        return original(texts)
+
+    monkeypatch.setattr(embedder, "embed", counting)
+    path = corpus / "playbooks" / "dropping.md"
+    path.write_text(path.read_text().replace("six weeks", "ten weeks"))
+    service.ingest([corpus])
+    chunk_texts, unit_texts = calls  # the document's one chunk, then its changed units
+    assert len(chunk_texts) == 1 and "ten weeks" in chunk_texts[0]
+    assert len(unit_texts) == 1 and "ten weeks of reporting" in unit_texts[0]
+    # The same unit vectors as a fresh ingest of the edited corpus.
+    monkeypatch.setattr(embedder, "embed", original)
+    fresh = KnowledgeService(settings.model_copy(update={"data_dir": corpus.parent / "fresh"}))
+    fresh.ingest([corpus])
+    kept, rebuilt = service.index.state().unit_vectors, fresh.index.state().unit_vectors
+    assert kept.keys() == rebuilt.keys()
+    for cid, matrix in kept.items():
+        assert np.abs(matrix.astype(int) - rebuilt[cid].astype(int)).max() <= 1, cid
 
 
 def test_a_deleted_document_is_removed_from_both_indexes(
