@@ -43,6 +43,7 @@ NOT_SAID_TEXT = (
 )
 
 MAX_SENTENCES = 3
+SCORE_MARGIN = 0.25  # a unit scoring this much below the best is not quoted
 MAX_ANSWER_CHARS = 700
 PASSAGES_FOR_EXTRACT = 3
 PASSAGES_FOR_LIST = 5  # a list is often in its own section, a little further down
@@ -428,7 +429,9 @@ def extractive_answer(
     chosen_tokens: list[set[str]] = []
     size = 0
     for cand in candidates:
-        if len(chosen) >= MAX_SENTENCES or (chosen and cand.score < candidates[0].score - 0.25):
+        if len(chosen) >= MAX_SENTENCES or (
+            chosen and cand.score < candidates[0].score - SCORE_MARGIN
+        ):
             break
         if chosen and chosen[0].unit.items:
             break  # a list answers by itself
