@@ -589,7 +589,11 @@ def run(names: Sequence[str], fold: int | None = None) -> dict[str, Any]:
                     },
                 }
             )
-    return {"sets": results, "notes": notes, "tuning_set": "dev (questions.jsonl)"}
+    return {
+        "sets": results,
+        "notes": notes,
+        "tuning_set": "dev (questions.jsonl, dev_extra.jsonl), fold 1 of the new sets",
+    }
 
 
 def _engine_ranking(service: Any, question: str) -> list[tuple[str, str]] | None:
@@ -646,8 +650,9 @@ def print_table(report: dict[str, Any], verbose: bool = False) -> None:
     for row in [header, *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     print(
-        "hit/fact in %; * held out (never used to choose a constant); tuning set: "
-        f"{report['tuning_set']}; fold {HELD_OUT_FOLD} of the new sets is never looked at"
+        "hit/fact in %; * held out: heldout never used to choose a constant, the new sets "
+        f"only through fold 1; tuning sets: {report['tuning_set']}; the 'engine fold "
+        f"{HELD_OUT_FOLD}' rows are the held-out figures of the new sets"
     )
     for item in report["sets"]:
         engine = item["systems"][0]
