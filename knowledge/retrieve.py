@@ -121,6 +121,21 @@ EXPANSIONS: dict[str, tuple[str, ...]] = {
     "approve": ("review", "sign"),
     "approval": ("review", "sign"),
     "sign": ("approval", "approve"),  # a sign-off
+    # how policies are asked about and how they are written
+    "keep": ("retain", "retention", "store"),
+    "kept": ("retain", "retention", "store"),
+    "retain": ("keep", "store"),
+    "bend": ("exception",),
+    "waiver": ("exception",),
+    "exemption": ("exception",),
+    "roll": ("carry",),
+    "unspent": ("unused", "remaining"),
+    "leftover": ("unused", "remaining"),
+    "limit": ("threshold", "maximum", "cap"),
+    "forbid": ("prohibit", "allowed"),
+    "allow": ("permit", "may"),
+    "contact": ("call", "email", "reach"),
+    "deadline": ("within", "due"),
 }
 EXPANSION_WEIGHT = 0.5
 
