@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.documents import split_sentences
-from knowledge.focus import Focus, focus_of
+from knowledge.focus import MONTHS, WEEKDAYS, Focus, focus_of
 from knowledge.index import IndexState, tokenize
 from knowledge.passages import Unit, clean, is_meta, units
 from knowledge.retrieve import EXPANSION_WEIGHT, Hit, expand
@@ -89,36 +89,9 @@ _NUMBER_WORDS = [
     "percent",
 ]
 _HAS_NUMBER = re.compile(r"\d|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-]
-_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _HAS_DATE = re.compile(
     r"\b(?:\d{4}|\d{1,2}:\d{2}|\d{4}-W\d{2}|q[1-4]|"
-    + "|".join(_MONTHS + _WEEKDAYS)
+    + "|".join((*MONTHS, *WEEKDAYS))
     + r"|daily|weekly|monthly|quarterly|yearly|every|each|after|before|within|once|until)\b",
     re.IGNORECASE,
 )
@@ -133,7 +106,7 @@ _PLACE = re.compile(
 # A question that names a period or a year wants a figure for exactly that period.
 _PERIOD = re.compile(
     r"\b(?:\d{4}|q[1-4]|last (?:week|month|quarter|year)|this (?:week|month|quarter|year)|"
-    + "|".join(m for m in _MONTHS if len(m) > 3)
+    + "|".join(m for m in MONTHS if len(m) > 3)
     + r")\b",
     re.IGNORECASE,
 )
@@ -166,12 +139,6 @@ _PHONE_Q = re.compile(
     re.IGNORECASE,
 )
 _EMAIL_Q = re.compile(r"\be-?mail address\b", re.IGNORECASE)
-_PERSON_Q = re.compile(
-    r"\b(?:who (?:is|was|are) (?:the |our )?(?:current |new )?(?:head|lead|leader|manager|"
-    r"director|chief|ceo|cto|cio|contact|chair|sponsor|person)\b|name of (?:the |our )?"
-    r"(?:head|lead|leader|manager|director|person|engineer|owner|contact))",
-    re.IGNORECASE,
-)
 _PLACE_Q = re.compile(
     r"\bwhere (?:is|are)\b.*\b(?:located|based|sit|sits|seated|housed)\b|\bwhich "
     r"(?:office|city|country|building|floor|site|location|room)\b|\bwhat (?:address|"
@@ -210,7 +177,8 @@ def answer_type(question: str) -> str | None:
         return "phone"
     if _EMAIL_Q.search(question):
         return "email"
-    if _PERSON_Q.search(question):
+    focus = focus_of(question)
+    if focus is not None and focus.kind == "person":
         return "person"
     if _PLACE_Q.search(question):
         return "place"

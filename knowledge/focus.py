@@ -56,11 +56,14 @@ _PERCENT = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
-_MONTH = (
-    r"january|february|march|april|may|june|july|august|september|october|november|"
-    r"december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+MONTHS = (
+    *("january", "february", "march", "april", "may", "june", "july", "august"),
+    *("september", "october", "november", "december"),
+    *("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"),
 )
-_WEEKDAY = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekday|weekend"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTH = "|".join(MONTHS)
+_WEEKDAY = "|".join((*WEEKDAYS, "weekday", "weekend"))
 # when something happens: a date or time, a weekday, a period, or a point in a process
 _WHEN = re.compile(
     rf"\b(?:19|20)\d{{2}}\b|\b(?:{_MONTH})\b|\b(?:{_WEEKDAY})s?\b|\b\d{{1,2}}[:.]\d{{2}}\b"
@@ -249,4 +252,4 @@ def _with_synonyms(nouns: frozenset[str]) -> frozenset[str]:
     return nouns | frozenset(expand(sorted(nouns)))
 
 
-__all__ = ["Focus", "focus_of"]
+__all__ = ["MONTHS", "WEEKDAYS", "Focus", "focus_of"]
