@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 
 from knowledge.documents import split_sentences
-from knowledge.focus import MONTHS, WEEKDAYS, Focus, focus_of
+from knowledge.focus import MONTHS, WEEKDAYS, WHEN_Q, Focus, focus_of
 from knowledge.index import IndexState, tokenize
 from knowledge.passages import Unit, clean, is_meta, units
-from knowledge.retrieve import EXPANSION_WEIGHT, Hit, expand
+from knowledge.retrieve import EXPANSION_WEIGHT, Hit, expand, unit_tokens
 
 log = logging.getLogger(__name__)
 
@@ -128,11 +128,6 @@ _COUNT_Q = re.compile(
     r"\bby (?:how much|what)\b",
     re.IGNORECASE,
 )
-_WHEN_Q = re.compile(
-    r"^\s*when\b|\bwhat (?:date|day|time|year|month|week)\b|\bwhich "
-    r"(?:date|day|year|month|week)\b",
-    re.IGNORECASE,
-)
 _PHONE_Q = re.compile(
     r"\b(?:phone|telephone|mobile|cell) (?:number|no)\b|\bnumber to call\b"
     r"|\bcall\b.*\bnumber\b",
@@ -184,7 +179,7 @@ def answer_type(question: str) -> str | None:
         return "place"
     if _COUNT_Q.search(question):
         return "number"
-    if _WHEN_Q.search(question):
+    if WHEN_Q.search(question) or focus is not None and focus.kind == "year":
         return "date"
     if _LIST_Q.search(question):
         return "list"
@@ -244,7 +239,7 @@ class _Candidate:
 
 
 def _lexical(text: str, query_tokens: set[str], state: IndexState, total_idf: float) -> float:
-    tokens = set(tokenize(text))
+    tokens = unit_tokens(text)  # cached: retrieval tokenized the same units
     if not tokens or not total_idf:
         return 0.0
     return sum(state.idf(t) for t in query_tokens if t in tokens) / total_idf

@@ -108,9 +108,10 @@ _PERCENT_Q = re.compile(
     r"percentage|percent|proportion|factor)\b|\bhow many times\b",
     re.IGNORECASE,
 )
-_WHEN_Q = re.compile(
-    r"^\s*when\b|\bwhat (?:date|day|time)\b|\bon which (?:date|day)\b|\bat what time\b"
-    r"|\bwhich (?:date|day|month|weekday)\b",
+# a question asking when: also answer_type's "date" (knowledge.answer)
+WHEN_Q = re.compile(
+    r"^\s*when\b|\bwhat (?:date|day|time|month|week)\b|\bon which (?:date|day)\b"
+    r"|\bat what time\b|\bwhich (?:date|day|month|week|weekday)\b",
     re.IGNORECASE,
 )
 _YEAR_Q = re.compile(r"\b(?:which|what|in which|in what) year\b", re.IGNORECASE)
@@ -213,7 +214,7 @@ def focus_of(question: str) -> Focus | None:
         return Focus("person", exclude=_capitalised(question))
     if _DURATION_Q.search(question):
         return Focus("duration")
-    if _WHEN_Q.search(question):
+    if WHEN_Q.search(question):
         return Focus("date")
     if _PERCENT_Q.search(question):
         return Focus("percent")
@@ -252,4 +253,4 @@ def _with_synonyms(nouns: frozenset[str]) -> frozenset[str]:
     return nouns | frozenset(expand(sorted(nouns)))
 
 
-__all__ = ["MONTHS", "WEEKDAYS", "Focus", "focus_of"]
+__all__ = ["MONTHS", "WEEKDAYS", "WHEN_Q", "Focus", "focus_of"]
