@@ -288,8 +288,8 @@ def render_seed_variants(seed_file: Path, out_dirs: dict[str, Path]) -> None:
 def render_company(source_dir: Path, out_dir: Path) -> list[Path]:
     """Copy the Markdown/HTML company documents and render ``render/*.md`` to PDF and .docx.
 
-    ``render/incident-runbook.md`` becomes ``incident-runbook.pdf``; every other file there
-    becomes a ``.docx``. Returns the written files.
+    ``render/NAME.md`` becomes ``NAME.pdf`` for the names in ``PDF_RENDERED`` and a
+    ``.docx`` otherwise. Returns the written files.
     """
     written: list[Path] = []
     for doc in sorted((source_dir / "docs").iterdir()):
@@ -314,7 +314,7 @@ def render_company(source_dir: Path, out_dir: Path) -> list[Path]:
     return written
 
 
-PDF_RENDERED = frozenset({"incident-runbook"})
+PDF_RENDERED = frozenset({"incident-runbook", "vendor-due-diligence"})
 
 
 __all__ = [

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.documents import split_sentences
+from knowledge.documents import chunk_id, split_sentences
 from knowledge.focus import MONTHS, WEEKDAYS, WHEN_Q, Focus, focus_of
 from knowledge.index import IndexState, tokenize
 from knowledge.passages import Unit, clean, is_meta, units
@@ -45,6 +45,7 @@ NOT_SAID_TEXT = (
 MAX_SENTENCES = 3
 SCORE_MARGIN = 0.25  # a unit scoring this much below the best is not quoted
 MAX_ANSWER_CHARS = 700
+QUOTE_UNITS = 4  # a quotation is finished within this many sentences
 PASSAGES_FOR_EXTRACT = 3
 PASSAGES_FOR_LIST = 5  # a list is often in its own section, a little further down
 
@@ -258,8 +259,9 @@ SUPPORT_LEXICAL = 0.5  # ... or sharing this much of its rare-word weight
 COUNTED_SEMANTIC = 0.3  # the same, for a unit that counts what a "how many" asks about
 COUNTED_LEXICAL = 0.3
 # Focus kinds whose fact, once present, is evidence enough of being on topic (a duration,
-# a share); a year, an amount or a name is too common for that.
-_LOOSE_FOCUS = ("duration", "percent")
+# a share, and an identifier or title for "what is the name of ..."); a year, an amount
+# or a capitalised word is too common for that.
+_LOOSE = ("duration", "percent")
 
 
 def _unit_candidates(
@@ -345,7 +347,7 @@ def supported(
         about = cand.semantic >= SUPPORT_SEMANTIC or cand.lexical >= SUPPORT_LEXICAL
         if (
             focus is not None
-            and (focus.nouns or focus.kind in _LOOSE_FOCUS)
+            and (focus.kind == "count" and focus.nouns or focus.literal or focus.kind in _LOOSE)
             and focus.satisfied(cand.unit.text)
         ):
             # it counts what was asked about: that is most of being about the question
@@ -404,9 +406,14 @@ def extractive_answer(
             continue
         tokens = set(tokenize(cand.unit.text))
         if any(
-            len(tokens & other) >= 0.6 * min(len(tokens), len(other)) for other in chosen_tokens
+            len(tokens & other)
+            >= (0.6 if c.rank != cand.rank else 0.9) * min(len(tokens), len(other))
+            for other, c in zip(chosen_tokens, chosen, strict=True)
         ):
-            continue  # the same fact again (a seed and the note summarising it)
+            # the same fact again: a seed and the note summarising it, or a line a passage
+            # repeats; two sentences of one passage that share words ("one team is called
+            # ...", "a sister team is called ...") are two facts
+            continue
         chosen.append(cand)
         chosen_tokens.append(tokens)
         size += len(cand.unit.text)
@@ -417,7 +424,7 @@ def extractive_answer(
         whole = best.whole_list
         assert whole is not None
         chosen = [_Candidate(best.score, best.rank, best.unit.parent, whole, 0, 0)]
-    chosen = _finish_quotes(chosen, top)
+    chosen = _finish_quotes(chosen, top, state)
     if not chosen and top:
         first = [
             s for s in split_sentences(top[0].chunk.text.replace("\n", " ")) if not is_meta(s)
@@ -443,7 +450,9 @@ def _open_quote(text: str) -> bool:
     return text.count("“") > text.count("”") or text.count('"') % 2 == 1
 
 
-def _finish_quotes(chosen: list[_Candidate], top: Sequence[Hit]) -> list[_Candidate]:
+def _finish_quotes(
+    chosen: list[_Candidate], top: Sequence[Hit], state: IndexState | None = None
+) -> list[_Candidate]:
     """A quotation is quoted to its end: someone's point is often its last sentence.
     Sentences of the quotation chosen on their own are folded into it."""
     absorbed: set[tuple[int, int]] = set()
@@ -452,14 +461,27 @@ def _finish_quotes(chosen: list[_Candidate], top: Sequence[Hit]) -> list[_Candid
         key = (cand.rank, cand.position)
         if key in absorbed or cand.unit.items or not _open_quote(cand.unit.text):
             continue
-        found = units(top[cand.rank].chunk.text, top[cand.rank].chunk.section)
+        chunk = top[cand.rank].chunk
+        found = units(chunk.text, chunk.section)
+        following = [(p, found[p]) for p in range(cand.position + 1, len(found))]
+        if state is not None and len(following) < QUOTE_UNITS:
+            # the quotation runs on into the document's next chunk
+            after = state.chunk(chunk_id(chunk.source, chunk.ordinal + 1))
+            if after is not None:
+                following += [(-1, unit) for unit in units(after.text, after.section)]
         text = cand.unit.text
-        for position in range(cand.position + 1, min(cand.position + 5, len(found))):
-            unit = found[position]
-            if unit.items or unit.in_list or len(text) + len(unit.text) > MAX_ANSWER_CHARS:
+        for position, unit in following[:QUOTE_UNITS]:
+            if unit.text in text:
+                continue  # chunks overlap
+            piece = unit.text
+            close = piece.find("”")
+            if close >= 0 and "“" not in piece[:close]:
+                piece = piece[: close + 1]  # to the end of the quotation, not beyond
+            if unit.items or unit.in_list or len(text) + len(piece) > MAX_ANSWER_CHARS:
                 break
-            text = f"{text} {unit.text}"
-            absorbed.add((cand.rank, position))
+            text = f"{text} {piece}"
+            if position >= 0:
+                absorbed.add((cand.rank, position))
             if not _open_quote(text):
                 break
         if text != cand.unit.text:

@@ -75,7 +75,11 @@ _WHEN = re.compile(
 )
 _FULL_NAME = re.compile(r"\b[A-Z][a-z]+ (?:[a-z]{2,3} )?[A-Z][a-z]+")
 _SENTENCE_START = frozenset('.!?:;"“(•-')
-_COMMON_CAPS = frozenset({"AI", "I", "ML", "LLM", "LLMS", "API"})
+_COMMON_CAPS = frozenset({"AI", "AL", "I", "ML", "LLM", "LLMS", "API"})  # AL: AI misread
+# names that are not capitalised: route_to_fallback, claims-triage-v3, "Working with AI"
+_IDENTIFIER = re.compile(r"\b[a-z]\w*_\w+\b|\b[a-z]+(?:-[a-z0-9]+)*-v?\d+\b")
+_QUOTED_NAME = re.compile(r"[\"“]([^\"”]{2,60})[\"”]")
+_TITLE_WORD = re.compile(r"^[A-Z][a-z]+$")  # two in a row: a person's name
 _CAPITALISED = re.compile(r"\b[A-Z][\w&.-]*[A-Za-z0-9]\b|\b[A-Z]\b")
 
 # --- questions ------------------------------------------------------------------------
@@ -90,7 +94,7 @@ _COUNT_ANY_Q = re.compile(r"\bhow many\b|\bwhat (?:is the )?number of\b", re.IGN
 _DURATION_Q = re.compile(
     r"\bhow (?:long|quickly|soon|fast)\b|\bhow much time\b|\bafter how long\b"
     r"|\b(?:within|in|after) how many (?:seconds|minutes|hours|days|weeks|months|years)\b"
-    r"|\bhow many (?:seconds|minutes|hours|days|weeks|months|years|sprints)\b"
+    r"|\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b"
     r"|\bhow often\b|\bhow frequently\b|\bwhat (?:is the )?(?:duration|deadline|lead time)\b",
     re.IGNORECASE,
 )
@@ -100,8 +104,29 @@ _MONEY_Q = re.compile(
     r"would|has|have) [\w' -]{1,40}\b(?:pay|spend|cost|invest|earn|charge|save)\b"
     r"|\b(?:how much|what) (?:does|did|do|will) [\w' -]{1,40} cost\b"
     r"|\bwhat (?:is|was|are|were) [\w' -]{0,40}\b(?:budget|price|salary|wage|fee|annual "
-    r"spend)s?\b",
+    r"spend)s?\b|\bwhat (?:[\w-]+ ){0,2}(?:budget|price|salary|wage|fee|revenue)s? (?:does|did|"
+    r"do|is|was|has|have)\b",
     re.IGNORECASE,
+)
+_RATE_WORDS = frozenset(tokenize("charge charges charged surcharge fee fees markup rate"))
+# the money words of a question and of its answer: a figure answers "how much does it
+# cost" only in a sentence about what something costs, not about a contract's value
+_MONEY_FAMILIES = (
+    frozenset(
+        tokenize(
+            "cost costs costing price priced prices fee fees charge charged charges "
+            "surcharge pay pays paid payment spend spent spending budget budgets "
+            "invoice invoiced bill billed allowance tariff rate"
+        )
+    ),
+    frozenset(tokenize("revenue revenues earn earns earned earning income sales turnover")),
+    frozenset(tokenize("salary salaries wage wages pay paid band compensation")),
+    frozenset(tokenize("save saves saved saving savings")),
+    frozenset(tokenize("invest invests invested investment funding funded fund funds budget")),
+)
+# what an amount can be besides money asked about: "the contract value passes 250,000"
+_AMOUNT_NOUNS = frozenset().union(*_MONEY_FAMILIES) | frozenset(
+    tokenize("value worth threshold limit")
 )
 _PERCENT_Q = re.compile(
     r"\bwhat (?:percentage|percent|share|proportion|fraction)\b|\bby what (?:share|"
@@ -116,10 +141,14 @@ WHEN_Q = re.compile(
 )
 _YEAR_Q = re.compile(r"\b(?:which|what|in which|in what) year\b", re.IGNORECASE)
 _NAMED_Q = re.compile(
-    r"\b(?:which|what) (?:cloud |software |model |ai )?(?:provider|vendor|supplier|company|"
-    r"firm|manufacturer|brand|partner|cloud|consultancy|agency)\b",
+    r"\b(?:which|what) (?:cloud |software |model |ai |programming )?(?:provider|vendor|"
+    r"supplier|company|firm|manufacturer|brand|partner|cloud|consultancy|agency|language|"
+    r"podcast|bank|country|city|office|region|database|library|framework|product|tool|"
+    r"service)\b",
     re.IGNORECASE,
 )
+# "what is the name of the X" asks for a name unless X is a person's role
+_NAME_OF_Q = re.compile(r"\bname of (?:the |our |your |its |their )?[\w-]+", re.IGNORECASE)
 _ROLE_WORDS = (
     r"(?:officer|head|lead|leader|manager|director|chief|ceo|cto|cio|cdo|contact|chair|"
     r"sponsor|owner|engineer|analyst|architect|champion|representative|coordinator)"
@@ -130,6 +159,7 @@ _PERSON_Q = re.compile(
     r"|\bwho (?:leads|heads|runs|chairs|sponsors)\b",
     re.IGNORECASE,
 )
+_INCUMBENT_Q = re.compile(r"\b(?:current|currently|now|today|name of|called)\b", re.IGNORECASE)
 _FUNCTION = frozenset(
     ["a", "an", "the", "and", "or", "of", "per", "in", "on", "at", "for", "to", "with", "by"]
 )
@@ -138,10 +168,11 @@ _STOP_FOCUS = frozenset(tokenize("different separate distinct individual total o
 
 @dataclass(frozen=True)
 class Focus:
-    kind: str  # count, duration, money, percent, year, named, person
+    kind: str  # count, duration, money, percent, year, named, person, role, date
     nouns: frozenset[str] = frozenset()  # for a count: stems of what is counted
     exclude: frozenset[str] = frozenset()  # capitalised words of the question (named)
     groups: tuple[frozenset[str], ...] = ()  # per counted word: its stems and synonyms
+    literal: bool = False  # a name may be an identifier or a quoted title ("name of ...")
 
     @property
     def selective(self) -> bool:
@@ -154,16 +185,29 @@ class Focus:
         if self.kind == "duration":
             return bool(_DURATION.search(text))
         if self.kind == "money":
-            # "4,000 on tokens": a plain figure counts in a sentence about money
-            return bool(_MONEY.search(text)) or bool(
-                _PLAIN_AMOUNT.search(text) and _MONEY_WORD.search(text)
-            )
+            words = set(tokenize(text))
+            if self.nouns and not self.nouns & words and (_AMOUNT_NOUNS - self.nouns) & words:
+                return False  # a contract's value answers nothing about what it costs
+            # "4,000 on tokens": a plain figure counts in a sentence about money; "a
+            # surcharge of 12 percent" answers "how much does it charge"
+            about_money = bool(self.nouns) or bool(_MONEY_WORD.search(text))
+            if _MONEY.search(text) or about_money and _PLAIN_AMOUNT.search(text):
+                return True
+            # "a surcharge of 12 percent" answers "how much does it charge", while a cost
+            # cut "by 60%" does not answer "how large a budget"
+            return bool(self.nouns & _RATE_WORDS) and bool(_PERCENT.search(text))
         if self.kind == "percent":
             return bool(_PERCENT.search(text)) or bool(_NUMBER.search(text)) and "by" in text
         if self.kind == "year":
             return bool(_YEAR.search(text))
         if self.kind == "date":
             return bool(_WHEN.search(text))
+        if self.kind == "role":
+            kind_person = Focus("person", exclude=self.exclude)
+            if kind_person._new_names(text):
+                return True
+            roles = {w.lower() for w in re.findall(_ROLE_WORDS, text, re.IGNORECASE)}
+            return bool(roles - self.exclude)
         if self.kind in ("named", "person"):
             return bool(self._new_names(text))
         if self.kind == "count":
@@ -193,14 +237,30 @@ class Focus:
         if self.kind == "person":
             found = (m.group(0) for m in _FULL_NAME.finditer(text))
             return [name for name in found if not set(name.lower().split()) <= self.exclude]
+        title_words = re.findall(r"[\w&'-]+", text)
+        people = {
+            w
+            for a, b in zip(title_words, title_words[1:], strict=False)
+            if _TITLE_WORD.match(a) and _TITLE_WORD.match(b)
+            for w in (a, b)
+        }
         names = []
+        if self.literal:
+            names += [m.group(0) for m in _IDENTIFIER.finditer(text)]
+            for quoted in _QUOTED_NAME.findall(text):
+                if not set(re.findall(r"[\w&-]+", quoted.lower())) <= self.exclude:
+                    names.append(quoted)
         for match in _CAPITALISED.finditer(text):
             word = match.group(0)
-            before = text[: match.start()].rstrip()
+            before = text[: match.start()].rstrip().rstrip("”’\"')]")
             if not before or before[-1] in _SENTENCE_START:
                 continue  # capitalised anyway
             if word.lower() in self.exclude or word.upper() in _COMMON_CAPS:
                 continue
+            if word in people:
+                continue  # "Ya Xu" is a person, not the company, tool or place asked for
+            if "-" in word and any(part.islower() for part in word.split("-")):
+                continue  # "C-suite", "LLM-powered": a compound, not a name
             names.append(word)
         return names
 
@@ -211,7 +271,10 @@ def focus_of(question: str) -> Focus | None:
     if _YEAR_Q.search(question):
         return Focus("year")
     if _PERSON_Q.search(question):
-        return Focus("person", exclude=_capitalised(question))
+        # "who is the current head ...", "the name of the officer": a person's name;
+        # "who is the owner of the standard": the role that owns it answers too
+        kind = "person" if _INCUMBENT_Q.search(question) else "role"
+        return Focus(kind, exclude=_capitalised(question))
     if _DURATION_Q.search(question):
         return Focus("duration")
     if WHEN_Q.search(question):
@@ -219,7 +282,10 @@ def focus_of(question: str) -> Focus | None:
     if _PERCENT_Q.search(question):
         return Focus("percent")
     if _MONEY_Q.search(question):
-        return Focus("money")
+        asked = set(tokenize(question))
+        families = [family for family in _MONEY_FAMILIES if family & asked]
+        rate = _RATE_WORDS & asked
+        return Focus("money", nouns=frozenset().union(*families) - (_RATE_WORDS - rate))
     match = _COUNT_Q.search(question)
     if match:
         words = match.group(1).split()
@@ -240,6 +306,8 @@ def focus_of(question: str) -> Focus | None:
         return Focus("count")
     if _NAMED_Q.search(question):
         return Focus("named", exclude=_capitalised(question))
+    if _NAME_OF_Q.search(question):
+        return Focus("named", exclude=_capitalised(question), literal=True)
     return None
 
 

@@ -239,3 +239,42 @@ def test_a_which_plural_question_is_answered_with_the_whole_list() -> None:
         "Which cultural shifts does the programme require?", _hits(shifts), _state(shifts, FILLER)
     )
     assert all(item in text for item in ("guessing to measuring", "silos", "yearly plans"))
+
+
+def test_a_quotation_cut_by_a_chunk_boundary_is_finished_from_the_next_chunk() -> None:
+    from knowledge.documents import chunk_id
+
+    def part(text: str, ordinal: int) -> Chunk:
+        return Chunk(
+            id=chunk_id("study.txt", ordinal),
+            source="study.txt",
+            title="Study",
+            section="",
+            text=text,
+            ordinal=ordinal,
+        )
+
+    first = part(
+        "The platform lead described the rollout of the gateway: “The first model took a "
+        "week. The pilot took two months. Rolling it out to every unit?",
+        0,
+    )
+    second = part("Rolling it out to every unit?\nMore than a year.” Budgets came later.", 1)
+    text, _ = extractive_answer(
+        "How long did the platform lead say the gateway rollout took?",
+        _hits(first),
+        _state(first, second, FILLER),
+    )
+    assert "More than a year.”" in text
+    assert "Budgets came later" not in text  # the quotation ends there
+
+
+def test_two_sentences_of_one_passage_sharing_words_are_both_quoted() -> None:
+    teams = _chunk(
+        "The lab runs two horizontal data teams. One of them is called Data Applied "
+        "Research, the lead's own team. A sister team is called Data Productivity."
+    )
+    text, _ = extractive_answer(
+        "What are the lab's horizontal data teams called?", _hits(teams), _state(teams, FILLER)
+    )
+    assert "Data Applied Research" in text and "Data Productivity" in text
