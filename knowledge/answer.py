@@ -424,6 +424,11 @@ def extractive_answer(
         whole = best.whole_list
         assert whole is not None
         chosen = [_Candidate(best.score, best.rank, best.unit.parent, whole, 0, 0)]
+    if kind == "list" and chosen and not chosen[0].unit.items:
+        # a list written as prose, around one of the quoted sentences, answers it whole
+        steps = next(filter(None, (_enumerated(c, top) for c in chosen)), None)
+        if steps is not None:
+            chosen = [steps]
     chosen = _finish_quotes(chosen, top, state)
     if not chosen and top:
         first = [
@@ -444,6 +449,78 @@ def extractive_answer(
         else:
             parts.append(f"{_trim(clean(cand.unit.text), cand.limit)} [{number[cand.rank]}]")
     return _join(parts), [top[rank] for rank in used_ranks]
+
+
+_FIRST_STEP = re.compile(r"^(?:first(?:ly)?|to begin with)\b", re.IGNORECASE)
+_NEXT_STEP = re.compile(
+    r"^(?:and )?(?:second(?:ly)?|third(?:ly)?|fourth(?:ly)?|fifth(?:ly)?|sixth|finally|"
+    r"lastly|last)\b",
+    re.IGNORECASE,
+)
+_STEP_INSIDE = re.compile(
+    r"\s(?:And (?:second|third|fourth|fifth|finally|lastly)|Second|Third|Fourth|Fifth|"
+    r"Finally|Lastly)(?:ly)?, "
+)
+_LAST_STEP = re.compile(r"^(?:and )?(?:finally|lastly|last)\b", re.IGNORECASE)
+_COUNT_WORD = re.compile(
+    r"\b(?:two|three|four|five|six|seven|several|following|\d)\b", re.IGNORECASE
+)
+
+
+def _enumerated(best: _Candidate, top: Sequence[Hit]) -> _Candidate | None:
+    """A list written as prose ("there are three levers. First, ... Second, ...
+    Third, ..."), when the best unit is part of it: every step, as a list, under the
+    sentence that announces them."""
+    found = units(top[best.rank].chunk.text, top[best.rank].chunk.section)
+    start = next(
+        (
+            i
+            for i in range(best.position, max(best.position - 8, -1), -1)
+            if _FIRST_STEP.match(found[i].text) and not found[i].in_list
+        ),
+        None,
+    )
+    if start is None:
+        start = next(
+            (
+                i
+                for i in range(best.position + 1, min(best.position + 2, len(found)))
+                if _FIRST_STEP.match(found[i].text)
+            ),
+            None,
+        )
+    if start is None:
+        return None
+    steps = [start]
+    texts = [_split_steps(found[start].text)[0]]
+    for i in range(start + 1, min(start + 12, len(found))):
+        if found[i].items or found[i].in_list or _FIRST_STEP.match(found[i].text):
+            break
+        for piece in _split_steps(found[i].text):
+            if _NEXT_STEP.match(piece):
+                steps.append(i)
+                texts.append(piece)
+        if len(steps) > 1 and _LAST_STEP.match(texts[-1]):
+            break
+    end = steps[-1] + 2  # a step's sentence may be followed by one that explains it
+    lead_at = start - 1
+    has_lead = lead_at >= 0 and bool(_COUNT_WORD.search(found[lead_at].text))
+    if len(steps) < 2 or not (start - (1 if has_lead else 0) <= best.position <= end):
+        return None
+    lead = found[lead_at].text.rstrip(".:") if has_lead else ""
+    items = tuple(texts)
+    unit = Unit(f"{lead}: " + " ".join(items) if lead else " ".join(items), "", items, lead=lead)
+    return _Candidate(best.score, best.rank, steps[0], unit, best.lexical, best.semantic)
+
+
+def _split_steps(text: str) -> list[str]:
+    """A sentence cut at every step a lost full stop glued into it: "... of AI Second,
+    the ..." -> "... of AI", "Second, the ..."."""
+    cuts = [m.start() + 1 for m in _STEP_INSIDE.finditer(text)]
+    bounds = [0, *cuts, len(text)]
+    return [
+        text[a:b].strip() for a, b in zip(bounds, bounds[1:], strict=False) if text[a:b].strip()
+    ]
 
 
 def _open_quote(text: str) -> bool:

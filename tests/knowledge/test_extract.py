@@ -278,3 +278,19 @@ def test_two_sentences_of_one_passage_sharing_words_are_both_quoted() -> None:
         "What are the lab's horizontal data teams called?", _hits(teams), _state(teams, FILLER)
     )
     assert "Data Applied Research" in text and "Data Productivity" in text
+
+
+def test_a_list_written_as_prose_is_answered_with_every_step() -> None:
+    prose = _chunk(
+        "The review found three habits of strong teams. First, they measure value every "
+        "week. Measuring late hides losses. Second, they drop use cases that fail twice "
+        "And third, they share prompts across units. The review ended in May."
+    )
+    text, _ = extractive_answer(
+        "What are the habits of strong teams?", _hits(prose), _state(prose, FILLER)
+    )
+    assert "three habits of strong teams" in text  # the sentence announcing them
+    assert "• First, they measure value every week" in text
+    assert "• Second, they drop use cases" in text  # a lost full stop before it
+    assert "• And third, they share prompts" in text
+    assert "The review ended" not in text
