@@ -46,6 +46,7 @@ MAX_SENTENCES = 3
 SCORE_MARGIN = 0.25  # a unit scoring this much below the best is not quoted
 MAX_ANSWER_CHARS = 700
 QUOTE_UNITS = 4  # a quotation is finished within this many sentences
+ENUMERATION_CANDIDATES = 6  # a prose list near one of the best units answers a list question
 PASSAGES_FOR_EXTRACT = 3
 PASSAGES_FOR_LIST = 5  # a list is often in its own section, a little further down
 
@@ -426,7 +427,10 @@ def extractive_answer(
         chosen = [_Candidate(best.score, best.rank, best.unit.parent, whole, 0, 0)]
     if kind == "list" and chosen and not chosen[0].unit.items:
         # a list written as prose, around one of the quoted sentences, answers it whole
-        steps = next(filter(None, (_enumerated(c, top) for c in chosen)), None)
+        near = [(c, False) for c in chosen] + [
+            (c, True) for c in candidates[:ENUMERATION_CANDIDATES] if c not in chosen
+        ]
+        steps = next(filter(None, (_enumerated(question, c, top, n) for c, n in near)), None)
         if steps is not None:
             chosen = [steps]
     chosen = _finish_quotes(chosen, top, state)
@@ -467,10 +471,14 @@ _COUNT_WORD = re.compile(
 )
 
 
-def _enumerated(best: _Candidate, top: Sequence[Hit]) -> _Candidate | None:
+def _enumerated(
+    question: str, best: _Candidate, top: Sequence[Hit], named: bool = False
+) -> _Candidate | None:
     """A list written as prose ("there are three levers. First, ... Second, ...
-    Third, ..."), when the best unit is part of it: every step, as a list, under the
-    sentence that announces them."""
+    Third, ..."), when ``best`` is part of it: every step, as a list, under the
+    sentence that announces them. Not when the question counts otherwise ("the four
+    dimensions" is not answered by three levers); ``named``: only when the announcing
+    sentence names what the question lists ("components")."""
     found = units(top[best.rank].chunk.text, top[best.rank].chunk.section)
     start = next(
         (
@@ -508,6 +516,13 @@ def _enumerated(best: _Candidate, top: Sequence[Hit]) -> _Candidate | None:
     if len(steps) < 2 or not (start - (1 if has_lead else 0) <= best.position <= end):
         return None
     lead = found[lead_at].text.rstrip(".:") if has_lead else ""
+    asked_count = set(_COUNT_WORD.findall(question.lower())) - {"following", "several"}
+    if asked_count and lead and not asked_count & set(_COUNT_WORD.findall(lead.lower())):
+        return None
+    if named:
+        asked = _LIST_NOUN.findall(question) + [m.group(1) for m in _PLURAL_Q.finditer(question)]
+        if not asked or not set(tokenize(" ".join(asked))) & set(tokenize(lead)):
+            return None
     items = tuple(texts)
     unit = Unit(f"{lead}: " + " ".join(items) if lead else " ".join(items), "", items, lead=lead)
     return _Candidate(best.score, best.rank, steps[0], unit, best.lexical, best.semantic)

@@ -294,3 +294,14 @@ def test_a_list_written_as_prose_is_answered_with_every_step() -> None:
     assert "• Second, they drop use cases" in text  # a lost full stop before it
     assert "• And third, they share prompts" in text
     assert "The review ended" not in text
+
+
+def test_a_prose_list_of_another_size_does_not_answer_a_counted_list_question() -> None:
+    prose = _chunk(
+        "The review found three habits of strong teams. First, they measure value every "
+        "week. Second, they drop use cases that fail twice. Third, they share prompts."
+    )
+    text, _ = extractive_answer(
+        "What are the five habits of strong teams?", _hits(prose), _state(prose, FILLER)
+    )
+    assert "• First" not in text
