@@ -144,7 +144,7 @@ _NAMED_Q = re.compile(
     r"\b(?:which|what) (?:cloud |software |model |ai |programming )?(?:provider|vendor|"
     r"supplier|company|firm|manufacturer|brand|partner|cloud|consultancy|agency|language|"
     r"podcast|bank|country|city|office|region|database|library|framework|product|tool|"
-    r"service)\b",
+    r"service)\b|\bwhich (?:[\w-]+ )?(?:model|llm)\b",  # "which judge model": a named one
     re.IGNORECASE,
 )
 # "what is the name of the X" asks for a name unless X is a person's role
@@ -259,7 +259,7 @@ class Focus:
                 continue
             if word in people:
                 continue  # "Ya Xu" is a person, not the company, tool or place asked for
-            if "-" in word and any(part.islower() for part in word.split("-")):
+            if "-" in word and any(p.isalpha() and p.islower() for p in word.split("-")):
                 continue  # "C-suite", "LLM-powered": a compound, not a name
             names.append(word)
         return names

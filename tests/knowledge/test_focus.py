@@ -145,3 +145,11 @@ def test_a_duration_before_the_counted_noun_is_not_a_count_of_it() -> None:
     assert sprints is not None and sprints.kind == "count"
     assert not sprints.satisfied("The team works in two-week sprints.")
     assert sprints.satisfied("The team completes 24 sprints a year.")
+
+
+def test_which_model_asks_for_a_named_model() -> None:
+    which = focus_of("Which judge model scores the regression runs?")
+    assert which is not None and which.kind == "named"
+    assert not which.satisfied("A judge model may score regression runs automatically.")
+    assert which.satisfied("Regression runs are scored by GPT-4o as the judge.")
+    assert focus_of("What model do most firms use to connect units?") is None
