@@ -257,12 +257,8 @@ FOCUS_BONUS = 0.2  # a unit holding exactly the fact asked for (knowledge.focus)
 RANK_PRIOR = 0.07  # per retrieval rank: the best passage is preferred on a tie
 SUPPORT_SEMANTIC = 0.45  # a typed question needs a unit this close ...
 SUPPORT_LEXICAL = 0.5  # ... or sharing this much of its rare-word weight
-COUNTED_SEMANTIC = 0.3  # the same, for a unit that counts what a "how many" asks about
+COUNTED_SEMANTIC = 0.3  # the same, for a unit holding a telling fact (Focus.telling)
 COUNTED_LEXICAL = 0.3
-# Focus kinds whose fact, once present, is evidence enough of being on topic (a duration,
-# a share, and an identifier or title for "what is the name of ..."); a year, an amount
-# or a capitalised word is too common for that.
-_LOOSE = ("duration", "percent")
 
 
 def _unit_candidates(
@@ -346,12 +342,8 @@ def supported(
     )
     for cand in found:
         about = cand.semantic >= SUPPORT_SEMANTIC or cand.lexical >= SUPPORT_LEXICAL
-        if (
-            focus is not None
-            and (focus.kind == "count" and focus.nouns or focus.literal or focus.kind in _LOOSE)
-            and focus.satisfied(cand.unit.text)
-        ):
-            # it counts what was asked about: that is most of being about the question
+        if focus is not None and focus.telling(cand.unit.text):
+            # it holds just what was asked for: that is most of being about the question
             about = cand.semantic >= COUNTED_SEMANTIC or cand.lexical >= COUNTED_LEXICAL
         if not about:
             continue

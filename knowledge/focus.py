@@ -63,6 +63,7 @@ MONTHS = (
 )
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTH = "|".join(MONTHS)
+_CALENDAR = frozenset((*MONTHS, *WEEKDAYS))
 _WEEKDAY = "|".join((*WEEKDAYS, "weekday", "weekend"))
 # when something happens: a date or time, a weekday, a period, or a point in a process
 _WHEN = re.compile(
@@ -79,6 +80,7 @@ _COMMON_CAPS = frozenset({"AI", "AL", "I", "ML", "LLM", "LLMS", "API"})  # AL: A
 # names that are not capitalised: route_to_fallback, claims-triage-v3, "Working with AI"
 _IDENTIFIER = re.compile(r"\b[a-z]\w*_\w+\b|\b[a-z]+(?:-[a-z0-9]+)*-v?\d+\b")
 _QUOTED_NAME = re.compile(r"[\"“]([^\"”]{2,60})[\"”]")
+_ACRONYM = re.compile(r"^[A-Z][A-Z&]*[A-Z]\d*$")  # GDPR, AWS, H&M
 _TITLE_WORD = re.compile(r"^[A-Z][a-z]+$")  # two in a row: a person's name
 _CAPITALISED = re.compile(r"\b[A-Z][\w&.-]*[A-Za-z0-9]\b|\b[A-Z]\b")
 
@@ -144,7 +146,8 @@ _NAMED_Q = re.compile(
     r"\b(?:which|what) (?:cloud |software |model |ai |programming )?(?:provider|vendor|"
     r"supplier|company|firm|manufacturer|brand|partner|cloud|consultancy|agency|language|"
     r"podcast|bank|country|city|office|region|database|library|framework|product|tool|"
-    r"service)\b|\bwhich (?:[\w-]+ )?(?:model|llm)\b",  # "which judge model": a named one
+    r"service)\b|\bwhich (?:[\w-]+ )?(?:model|llm)\b"  # "which judge model": a named one
+    r"|\bwhich\b[^?]{0,60}\bcompl(?:y|ies|iant|iance)\b",  # GDPR, ISO 27001, SOC 2
     re.IGNORECASE,
 )
 # "what is the name of the X" asks for a name unless X is a person's role
@@ -179,6 +182,21 @@ class Focus:
         """Whether holding such a fact sets a sentence apart (most sentences of a
         process say "after", "within" or "every": a date focus only checks support)."""
         return self.kind != "date"
+
+    def telling(self, text: str) -> bool:
+        """Whether ``text`` holds a fact of this focus so particular that holding it is
+        most of being about the question: a count of the very noun asked about, a
+        duration, a share, an identifier or title for "what is the name of", an acronym
+        for "which regulation" (GDPR); a year, an amount or a capitalised word is too
+        common for that."""
+        if self.kind == "count":
+            return bool(self.nouns) and self.satisfied(text)
+        if self.kind in ("duration", "percent"):
+            return self.satisfied(text)
+        if self.kind == "named":
+            names = self._new_names(text)
+            return self.literal and bool(names) or any(_ACRONYM.match(n) for n in names)
+        return False
 
     def satisfied(self, text: str) -> bool:
         """Whether ``text`` holds a fact of this focus."""
@@ -257,6 +275,8 @@ class Focus:
                 continue  # capitalised anyway
             if word.lower() in self.exclude or word.upper() in _COMMON_CAPS:
                 continue
+            if word.lower() in _CALENDAR:
+                continue  # "every Monday": a day, not a name
             if word in people:
                 continue  # "Ya Xu" is a person, not the company, tool or place asked for
             if "-" in word and any(p.isalpha() and p.islower() for p in word.split("-")):

@@ -60,7 +60,7 @@ from spinebot.settings import Settings
 log = logging.getLogger(__name__)
 
 VERSION_KEY = "spinebot_version"
-STATE_FORMAT = 2  # local state layout and tokenizer (2: Snowball stems, unit vectors)
+STATE_FORMAT = 3  # local state layout and tokenizer (3: -ant/-ance/-ent/-ence stems meet)
 REFRESH_SECONDS = 10.0
 EMBED_BATCH = 64
 UPSERT_BATCH = 500
@@ -95,10 +95,15 @@ def _stem(word: str) -> str:
         return word[:-1]  # an acronym's plural: "llms", "kpis" stays an acronym
     # British and American spellings meet: "organisations" / "organizations"
     word = _BRITISH.sub(r"iz\1", word)
-    return str(_STEMMER.stemWord(word))
+    stem = str(_STEMMER.stemWord(word))
+    # Snowball keeps "compliant" / "compliance" apart from "complies": one stem for all
+    if len(stem) >= 8 and stem.endswith(_DERIVED):
+        return stem[:-3]
+    return stem
 
 
 _BRITISH = re.compile(r"is(ation|ations|e|ed|es|ing|er|ers)$")
+_DERIVED = ("ant", "anc", "ent", "enc")
 
 
 def tokenize(text: str) -> list[str]:

@@ -153,3 +153,13 @@ def test_which_model_asks_for_a_named_model() -> None:
     assert not which.satisfied("A judge model may score regression runs automatically.")
     assert which.satisfied("Regression runs are scored by GPT-4o as the judge.")
     assert focus_of("What model do most firms use to connect units?") is None
+
+
+def test_a_regulation_question_wants_names_and_an_acronym_is_telling() -> None:
+    rules = focus_of("Which data protection rules does the lab say it complies with?")
+    assert rules is not None and rules.kind == "named"
+    assert rules.telling("Then, we are also GDPR CCPA compliant.")
+    assert not rules.telling("Our FinOps analyst checks it.")  # a name, but not telling
+    assert rules.satisfied("Our FinOps analyst checks it.")
+    day = focus_of("Which judge model scores the regression runs?")
+    assert day is not None and not day.satisfied("Scores are published every Monday.")

@@ -217,3 +217,11 @@ def test_local_state_from_an_older_format_is_rebuilt_and_still_answers(
     assert all((state.unit_vectors[cid] == before[cid]).all() for cid in before)
     answer = fresh.ask("When does a pilot move to production?")
     assert not answer.abstained and "four weeks in a row" in answer.text
+
+
+def test_word_forms_meet_in_the_keyword_index() -> None:
+    assert len(set(tokenize("complies compliant compliance comply"))) == 1
+    assert len(set(tokenize("relevant relevance"))) == 1
+    assert tokenize("organisations") == tokenize("organizations")
+    # short stems keep their ending: "percent" is not "perc", "client" not "cli"
+    assert tokenize("percent client content") == ["percent", "client", "content"]
