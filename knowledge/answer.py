@@ -340,10 +340,16 @@ def supported(
     found = _unit_candidates(
         question, hits[: PASSAGES_FOR_EXTRACT + 2], state, vector, embed, kind, _type_words()
     )
+    subject = set(tokenize(question)) - _type_words() - (focus.nouns if focus else frozenset())
     for cand in found:
         about = cand.semantic >= SUPPORT_SEMANTIC or cand.lexical >= SUPPORT_LEXICAL
-        if focus is not None and focus.telling(cand.unit.text):
-            # it holds just what was asked for: that is most of being about the question
+        if (
+            focus is not None
+            and focus.telling(cand.unit.text)
+            and subject & set(unit_tokens(cand.unit.scored))
+        ):
+            # it holds just what was asked for, of something the question names: that is
+            # most of being about the question ("100 people" at another firm is not)
             about = cand.semantic >= COUNTED_SEMANTIC or cand.lexical >= COUNTED_LEXICAL
         if not about:
             continue

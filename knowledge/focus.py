@@ -26,6 +26,7 @@ _NUMBER_WORD = (
     r"eighty|ninety|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
     r"dozen|dozens|several|few|half|single|double|first|second|third|fourth|fifth"
 )
+_ORDINALS = frozenset(("first", "second", "third", "fourth", "fifth"))
 _NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORD})\b", re.IGNORECASE)
 _NUMBER_TOKEN = re.compile(rf"^(?:[\d.,%/-]+\w*|{_NUMBER_WORD})$", re.IGNORECASE)
 
@@ -106,8 +107,8 @@ _MONEY_Q = re.compile(
     r"would|has|have) [\w' -]{1,40}\b(?:pay|spend|cost|invest|earn|charge|save)\b"
     r"|\b(?:how much|what) (?:does|did|do|will) [\w' -]{1,40} cost\b"
     r"|\bwhat (?:is|was|are|were) [\w' -]{0,40}\b(?:budget|price|salary|wage|fee|annual "
-    r"spend)s?\b|\bwhat (?:[\w-]+ ){0,2}(?:budget|price|salary|wage|fee|revenue)s? (?:does|did|"
-    r"do|is|was|has|have)\b",
+    r"spend)s?\b|\bwhat (?:[\w-]+ ){0,2}(?:budget|price|salary|wage|fee|revenue|fine)s? "
+    r"(?:does|did|do|is|was|has|have|applies|apply)\b",
     re.IGNORECASE,
 )
 _RATE_WORDS = frozenset(tokenize("charge charges charged surcharge fee fees markup rate"))
@@ -124,6 +125,7 @@ _MONEY_FAMILIES = (
     frozenset(tokenize("revenue revenues earn earns earned earning income sales turnover")),
     frozenset(tokenize("salary salaries wage wages pay paid band compensation")),
     frozenset(tokenize("save saves saved saving savings")),
+    frozenset(tokenize("fine fines fined penalty penalties")),
     frozenset(tokenize("invest invests invested investment funding funded fund funds budget")),
 )
 # what an amount can be besides money asked about: "the contract value passes 250,000"
@@ -240,7 +242,9 @@ class Focus:
         words = re.findall(r"[\w%.,/-]+", text)
         stems = [set(tokenize(w.replace("-", " "))) for w in words]
         for i, word in enumerate(words):
-            if not _NUMBER_TOKEN.match(word):
+            if not _NUMBER_TOKEN.match(word) or word.lower() in _ORDINALS or "%" in word:
+                continue  # "a second review", "by 15%": not how many
+            if i + 1 < len(words) and words[i + 1].lower() in ("percent", "per"):
                 continue
             # "22 interviews", "two million returns": every counted word (or a synonym)
             # within the four words after the figure

@@ -136,6 +136,9 @@ EXPANSIONS: dict[str, tuple[str, ...]] = {
     "allow": ("permit", "may"),
     "contact": ("call", "email", "reach"),
     "deadline": ("within", "due"),
+    "challenge": ("appeal", "disagree", "dispute"),
+    "contest": ("appeal", "disagree", "dispute"),
+    "dispute": ("appeal", "disagree", "contest"),
 }
 EXPANSION_WEIGHT = 0.5
 

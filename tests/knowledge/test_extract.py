@@ -305,3 +305,27 @@ def test_a_prose_list_of_another_size_does_not_answer_a_counted_list_question() 
         "What are the five habits of strong teams?", _hits(prose), _state(prose, FILLER)
     )
     assert "• First" not in text
+
+
+def test_a_count_of_the_asked_noun_at_another_firm_does_not_support_the_question() -> None:
+    retailer = _chunk("At the retailer 100 employees work on use cases today.")
+    coder = _chunk("The coding firm automated its coding work and cut its costs.", n=1)
+    state = _state(retailer, coder, FILLER)
+    question = "How many employees does the coding firm have?"
+    assert not supported(question, _hits(coder, retailer), state)
+    staffed = _chunk("The coding firm has 40 employees in three teams.", n=2)
+    assert supported(question, _hits(staffed), _state(staffed, retailer, FILLER))
+
+
+def test_ordinals_and_shares_are_not_counts_and_a_fine_is_money() -> None:
+    from knowledge.focus import focus_of
+
+    count = focus_of("How many proposals were accepted in the last round?")
+    assert count is not None
+    assert not count.satisfied("A proposer may ask for a second review once per proposal.")
+    assert not count.satisfied("The change cut 15% of proposals.")
+    assert count.satisfied("The round accepted 12 proposals.")
+    fine = focus_of("What fine applies if logs are kept too long?")
+    assert fine is not None and fine.kind == "money"
+    assert not fine.satisfied("Prompts and replies are kept for 30 days.")
+    assert fine.satisfied("Keeping logs too long brings a fine of 20,000 euros.")
