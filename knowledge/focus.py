@@ -39,6 +39,16 @@ _DURATION = re.compile(
     r"immediately|instantly|same day|next day|real time)\b",
     re.IGNORECASE,
 )
+# how often: "every six months", "each quarter", "weekly", "twice a year", "at a regular
+# frequency"; "kept for 35 days" is how long, not how often
+_FREQUENCY = re.compile(
+    rf"\b(?:every|each)\b|\b(?:hourly|daily|nightly|weekly|fortnightly|monthly|quarterly|"
+    rf"yearly|annually|biannually|regularly|frequency|continuously|constantly)\b"
+    rf"|\b(?:once|twice|\d+ times|(?:{_NUMBER_WORD}) times)\b"
+    rf"|\b(?:a|an|per) (?:second|minute|hour|day|week|month|quarter|year|sprint|release)\b"
+    rf"|\bon (?:every |each )?(?:the )?(?:first|last|second|third) ",
+    re.IGNORECASE,
+)
 _MONEY = re.compile(
     r"[$€£¥]\s?\d|\b\d[\d.,]*\s?(?:k|m|bn|mn)?\s?(?:usd|eur|gbp|dollars?|euros?|pounds?)\b"
     r"|\b(?:usd|eur|gbp)\s?\d|\b\d[\d.,]*\s?(?:million|billion|thousand)\b"
@@ -98,8 +108,11 @@ _DURATION_Q = re.compile(
     r"\bhow (?:long|quickly|soon|fast)\b|\bhow much time\b|\bafter how long\b"
     r"|\b(?:within|in|after) how many (?:seconds|minutes|hours|days|weeks|months|years)\b"
     r"|\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b"
-    r"|\bhow often\b|\bhow frequently\b|\bwhat (?:is the )?(?:duration|deadline|lead time)\b",
+    r"|\bwhat (?:is the )?(?:duration|deadline|lead time)\b",
     re.IGNORECASE,
+)
+_FREQUENCY_Q = re.compile(
+    r"\bhow (?:often|frequently|regularly)\b|\bat what (?:interval|frequency)\b", re.IGNORECASE
 )
 _MONEY_Q = re.compile(
     r"\bhow (?:much|large|big)(?: a| an| of)? (?:money|budget|funding|fund|investment|"
@@ -173,7 +186,7 @@ _STOP_FOCUS = frozenset(tokenize("different separate distinct individual total o
 
 @dataclass(frozen=True)
 class Focus:
-    kind: str  # count, duration, money, percent, year, named, person, role, date
+    kind: str  # count, duration, frequency, money, percent, year, named, person, role, date
     nouns: frozenset[str] = frozenset()  # for a count: stems of what is counted
     exclude: frozenset[str] = frozenset()  # capitalised words of the question (named)
     groups: tuple[frozenset[str], ...] = ()  # per counted word: its stems and synonyms
@@ -193,7 +206,7 @@ class Focus:
         common for that."""
         if self.kind == "count":
             return bool(self.nouns) and self.satisfied(text)
-        if self.kind in ("duration", "percent"):
+        if self.kind in ("duration", "frequency", "percent"):
             return self.satisfied(text)
         if self.kind == "named":
             names = self._new_names(text)
@@ -204,6 +217,8 @@ class Focus:
         """Whether ``text`` holds a fact of this focus."""
         if self.kind == "duration":
             return bool(_DURATION.search(text))
+        if self.kind == "frequency":
+            return bool(_FREQUENCY.search(text))
         if self.kind == "money":
             words = set(tokenize(text))
             if self.nouns and not self.nouns & words and (_AMOUNT_NOUNS - self.nouns) & words:
@@ -299,6 +314,8 @@ def focus_of(question: str) -> Focus | None:
         # "who is the owner of the standard": the role that owns it answers too
         kind = "person" if _INCUMBENT_Q.search(question) else "role"
         return Focus(kind, exclude=_capitalised(question))
+    if _FREQUENCY_Q.search(question):
+        return Focus("frequency")
     if _DURATION_Q.search(question):
         return Focus("duration")
     if WHEN_Q.search(question):

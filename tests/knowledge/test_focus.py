@@ -14,7 +14,7 @@ from knowledge.focus import focus_of
         ("How many analysts work in the pricing team?", "count"),
         ("How long does onboarding a vendor take?", "duration"),
         ("Within how many hours must a breach be reported?", "duration"),
-        ("How often is the rota reviewed?", "duration"),
+        ("How often is the rota reviewed?", "frequency"),
         ("By what percentage did handling time fall?", "percent"),
         ("How large a budget did the board give the lab?", "money"),
         ("How much did the claims unit spend on tokens?", "money"),
@@ -163,3 +163,13 @@ def test_a_regulation_question_wants_names_and_an_acronym_is_telling() -> None:
     assert rules.satisfied("Our FinOps analyst checks it.")
     day = focus_of("Which judge model scores the regression runs?")
     assert day is not None and not day.satisfied("Scores are published every Monday.")
+
+
+def test_how_often_wants_a_frequency_not_a_duration() -> None:
+    often = focus_of("How often are the log backups tested?")
+    assert often is not None and often.kind == "frequency"
+    assert not often.satisfied("Log backups are encrypted and kept for 35 days.")
+    assert often.satisfied("The policy is reviewed every six months.")
+    assert often.satisfied("Backups are restored in a test twice a year.")
+    assert often.satisfied("Training data is regenerated at a regular frequency.")
+    assert often.telling("Backups are tested quarterly.")
