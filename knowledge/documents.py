@@ -22,7 +22,7 @@ import math
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,7 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "2"
+LOADER_VERSION = "3"  # 3: table rows under their column headings
 
 _MB = 1024 * 1024
 
@@ -513,17 +513,42 @@ def _strip_inline(text: str) -> str:
     return text.strip()
 
 
+def table_row(cells: Sequence[str], header: Sequence[str] | None = None) -> str:
+    """A table row as text that can be quoted on its own: each cell under its column's
+    heading ("Data: Prompts and replies; Kept for: 30 days; Where: the log store."), so
+    a row answers "how long are prompts kept?" without the header row beside it."""
+    cells = list(cells)
+    if not header or len(header) != len(cells):
+        return " | ".join(c for c in cells if c)
+    parts = [
+        f"{h}: {c}" if h and c and h.casefold() != c.casefold() else c
+        for h, c in zip(header, cells, strict=True)
+        if c
+    ]
+    text = "; ".join(parts)
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def _header_like(cells: Sequence[str]) -> bool:
+    """A first row of short labels without figures: "Data | Kept for | Where"."""
+    return len(cells) >= 2 and all(
+        c and len(c.split()) <= 5 and not any(ch.isdigit() for ch in c) for c in cells
+    )
+
+
 def _markdown_paragraphs(text: str) -> list[str]:
     """Paragraphs; each list item and table row is its own paragraph (natural units)."""
     out: list[str] = []
     for part in re.split(r"\n\s*\n", text):
         lines = [ln.strip() for ln in part.split("\n") if ln.strip()]
         if lines and all(ln.startswith("|") for ln in lines):
-            for row in lines:
-                cells = [_strip_inline(c) for c in row.strip("|").split("|")]
-                if all(re.fullmatch(r":?-*:?", c.strip()) for c in cells):
-                    continue  # the |---|---| separator
-                out.append(" | ".join(c.strip() for c in cells))
+            rows = [[_strip_inline(c).strip() for c in ln.strip("|").split("|")] for ln in lines]
+            separator = [all(re.fullmatch(r":?-*:?", c) for c in row) for row in rows]
+            header = rows[0] if len(rows) > 2 and separator[1] else None
+            for n, row in enumerate(rows):
+                if separator[n] or (header is not None and n == 0):
+                    continue  # the |---|---| separator; the header labels every row
+                out.append(table_row(row, header))
             continue
         items = re.split(r"\n(?=\s{0,3}(?:[-*+]|\d+[.)])\s)", part)
         for item in items:
@@ -1195,6 +1220,7 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
             pending.clear()
 
     visited = [0]
+    headers: dict[int, list[str]] = {}  # table -> its header row
 
     def walk(element: Any, in_content: bool) -> None:
         for child in element.children:
@@ -1226,10 +1252,14 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
                 pending.append(child.get_text())
             elif name == "tr":
                 flush()
-                cells = [
-                    _WS.sub(" ", c.get_text(" ")).strip() for c in child.find_all(["td", "th"])
-                ]
-                add(" | ".join(c for c in cells if c))
+                found = child.find_all(["td", "th"])
+                cells = [_WS.sub(" ", c.get_text(" ")).strip() for c in found]
+                table = child.find_parent("table")
+                key = id(table)
+                if found and all(c.name == "th" for c in found) and key not in headers:
+                    headers[key] = cells  # labels every row below it
+                else:
+                    add(table_row(cells, headers.get(key)))
             elif name in _HTML_BLOCKS and not any(
                 getattr(d, "name", None) in _HTML_CONTAINERS for d in child.descendants
             ):
@@ -1277,6 +1307,7 @@ def _load_docx(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
         if n % 500 == 0:
             deadline.check()
         if isinstance(item, Table):
+            rows: list[list[str]] = []
             for row in item.rows:
                 cells: list[str] = []
                 for cell in row.cells:
@@ -1284,7 +1315,12 @@ def _load_docx(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
                     if text and (not cells or cells[-1] != text):  # merged cells repeat
                         cells.append(text)
                 if cells:
-                    blocks.append(Block(" | ".join(cells), " > ".join(h for _, h in headings)))
+                    rows.append(cells)
+            header = rows[0] if len(rows) > 1 and _header_like(rows[0]) else None
+            for row_cells in rows[1:] if header else rows:
+                blocks.append(
+                    Block(table_row(row_cells, header), " > ".join(h for _, h in headings))
+                )
             continue
         text = _WS.sub(" ", item.text).strip()
         if not text:

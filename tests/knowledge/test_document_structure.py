@@ -431,3 +431,46 @@ def test_pdf_list_items_are_blocks_of_their_own_even_across_a_page_break(
     assert "- From guessing to measuring" in texts[-3]
     assert texts[-2].endswith("From silos to shared teams")
     assert texts[-1].startswith("A change like this")
+
+
+ROWS = [
+    "Data: Prompts and replies; Kept for: 30 days; Where: the log store.",
+    "Data: Token counts; Kept for: 7 years; Where: the finance warehouse.",
+]
+
+
+def test_a_table_row_is_quotable_alone_under_its_column_headings(tmp_path: Path) -> None:
+    import docx
+
+    markdown = tmp_path / "retention.md"
+    markdown.write_text(
+        "# Retention\n\n| Data | Kept for | Where |\n| --- | --- | --- |\n"
+        "| Prompts and replies | 30 days | the log store |\n"
+        "| Token counts | 7 years | the finance warehouse |\n",
+        encoding="utf-8",
+    )
+    html = tmp_path / "retention.html"
+    html.write_text(
+        "<html><body><main><h1>Retention</h1><table>"
+        "<tr><th>Data</th><th>Kept for</th><th>Where</th></tr>"
+        "<tr><td>Prompts and replies</td><td>30 days</td><td>the log store</td></tr>"
+        "<tr><td>Token counts</td><td>7 years</td><td>the finance warehouse</td></tr>"
+        "</table></main></body></html>",
+        encoding="utf-8",
+    )
+    document = docx.Document()
+    document.add_paragraph("Retention", style="Title")
+    table = document.add_table(rows=3, cols=3)
+    for r, row in enumerate(
+        [
+            ("Data", "Kept for", "Where"),
+            ("Prompts and replies", "30 days", "the log store"),
+            ("Token counts", "7 years", "the finance warehouse"),
+        ]
+    ):
+        for c, text in enumerate(row):
+            table.rows[r].cells[c].text = text
+    word = tmp_path / "retention.docx"
+    document.save(str(word))
+    for path in (markdown, html, word):
+        assert [b.text for b in load_document(path).blocks] == ROWS, path.suffix
