@@ -45,6 +45,8 @@ def test_typed_questions_get_their_focus(question: str, kind: str) -> None:
         "What is a drop candidate?",
         "Why do pilots fail?",
         "What are the three phases?",
+        "Which product did the coding firm build from its application?",
+        "Which office approves exceptions?",
     ],
 )
 def test_open_questions_get_no_focus(question: str) -> None:
