@@ -200,6 +200,7 @@ def test_gates_over_slack_a_closed_gate_a_review_and_a_move_up(slack_any: SlackA
     slack = slack_any
     uc = ready(register(slack))
     _, url = command(slack, f"edit {uc} risk=high")
+    assert "Saved" in text_of(replies(slack, url)[-1])  # done before the move is asked for
     _, url = command(slack, f"phase {uc} production")
     closed = replies(slack, url)[-1]
     assert closed.get("response_type", "ephemeral") == "ephemeral"
