@@ -154,7 +154,9 @@ _ROLE = re.compile(
 _LIST_NOUN = re.compile(
     r"\b(metrics|measures|phases|steps|stages|rules|criteria|roles|levels|labels|types|kinds|"
     r"items|options|ways|components|practices|trends|skills|benefits|limitations|risks|"
-    r"challenges|requirements|conditions|tiers|gates|principles|lessons|categories|factors)\b",
+    r"challenges|requirements|conditions|tiers|gates|principles|lessons|categories|factors|"
+    r"duties|responsibilities|tasks|activities|obligations|features|parts|elements|"
+    r"advantages|pillars|dimensions|areas|levers|functions)\b",
     re.IGNORECASE,
 )
 

@@ -26,6 +26,12 @@ _NUMBER_WORD = (
     r"eighty|ninety|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
     r"dozen|dozens|several|few|half|single|double|first|second|third|fourth|fifth"
 )
+_RULE_QUANTITY = re.compile(
+    rf"\b(?:at least|at most|up to|no more than|no fewer than|a minimum of|a maximum of|"
+    rf"minimum of|maximum of)\s+(?:\d[\d.,]*|{_NUMBER_WORD})\b|\b(?:\d[\d.,]*|one|"
+    rf"two|three|four|five|six|seven|eight|nine|ten) per\b",
+    re.IGNORECASE,
+)
 _ORDINALS = frozenset(("first", "second", "third", "fourth", "fifth"))
 _NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORD})\b", re.IGNORECASE)
 _NUMBER_TOKEN = re.compile(rf"^(?:[\d.,%/-]+\w*|{_NUMBER_WORD})$", re.IGNORECASE)
@@ -92,6 +98,7 @@ _COMMON_CAPS = frozenset({"AI", "AL", "I", "ML", "LLM", "LLMS", "API"})  # AL: A
 _IDENTIFIER = re.compile(r"\b[a-z]\w*_\w+\b|\b[a-z]+(?:-[a-z0-9]+)*-v?\d+\b")
 _QUOTED_NAME = re.compile(r"[\"“]([^\"”]{2,60})[\"”]")
 _ACRONYM = re.compile(r"^[A-Z][A-Z&]*[A-Z]\d*$")  # GDPR, AWS, H&M
+_CITATION = re.compile(r"\([^()]{0,80}?\b(?:19|20)\d{2}[a-z]?\)")
 _TITLE_WORD = re.compile(r"^[A-Z][a-z]+$")  # two in a row: a person's name
 _CAPITALISED = re.compile(r"\b[A-Z][\w&.-]*[A-Za-z0-9]\b|\b[A-Z]\b")
 
@@ -178,6 +185,12 @@ _PERSON_Q = re.compile(
     r"|\bwho (?:leads|heads|runs|chairs|sponsors)\b",
     re.IGNORECASE,
 )
+# a count of what is, not of what a rule requires: "how many champions are there today?"
+_STATE_Q = re.compile(
+    r"\b(?:today|currently|now|at the moment|so far|to date|in total|last (?:year|quarter|"
+    r"month|week)|this (?:year|quarter|month))\b",
+    re.IGNORECASE,
+)
 _INCUMBENT_Q = re.compile(r"\b(?:current|currently|now|today|name of|called)\b", re.IGNORECASE)
 _FUNCTION = frozenset(
     ["a", "an", "the", "and", "or", "of", "per", "in", "on", "at", "for", "to", "with", "by"]
@@ -191,7 +204,9 @@ class Focus:
     nouns: frozenset[str] = frozenset()  # for a count: stems of what is counted
     exclude: frozenset[str] = frozenset()  # capitalised words of the question (named)
     groups: tuple[frozenset[str], ...] = ()  # per counted word: its stems and synonyms
-    literal: bool = False  # a name may be an identifier or a quoted title ("name of ...")
+    literal: bool = (
+        False  # named: an identifier or title counts ("name of"); count: what is, not a rule
+    )
 
     @property
     def selective(self) -> bool:
@@ -255,6 +270,9 @@ class Focus:
             return False
         if not self.nouns:
             return True
+        if self.literal:
+            # "how many ... today?" asks what is, and "at least one per unit" is a rule
+            text = _RULE_QUANTITY.sub(" ", text)
         words = re.findall(r"[\w%.,/-]+", text)
         stems = [set(tokenize(w.replace("-", " "))) for w in words]
         for i, word in enumerate(words):
@@ -288,8 +306,11 @@ class Focus:
             for quoted in _QUOTED_NAME.findall(text):
                 if not set(re.findall(r"[\w&-]+", quoted.lower())) <= self.exclude:
                     names.append(quoted)
+        cited = {m.span() for m in _CITATION.finditer(text)}
         for match in _CAPITALISED.finditer(text):
             word = match.group(0)
+            if any(a <= match.start() < b for a, b in cited):
+                continue  # "(Charrington, 2022)": an author cited, not a name in the text
             before = text[: match.start()].rstrip().rstrip("”’\"')]")
             if not before or before[-1] in _SENTENCE_START:
                 continue  # capitalised anyway
@@ -343,7 +364,12 @@ def focus_of(question: str) -> Focus | None:
             stems = frozenset(tokenize(word.replace("-", " "))) - _STOP_FOCUS
             if stems:
                 groups.append(_with_synonyms(stems))
-        return Focus("count", nouns=frozenset().union(*groups), groups=tuple(groups))
+        return Focus(
+            "count",
+            nouns=frozenset().union(*groups),
+            groups=tuple(groups),
+            literal=bool(_STATE_Q.search(question)),
+        )
     if _COUNT_ANY_Q.search(question):
         return Focus("count")
     if _NAMED_Q.search(question):

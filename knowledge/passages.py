@@ -72,8 +72,16 @@ def units(text: str, section: str = "") -> list[Unit]:
     while i < len(lines):
         lead_line = i > 0 and lines[i - 1].endswith(":")
         j = i
-        while j < len(lines) and not lines[j].endswith(":") and _is_item(lines[j], lead_line):
-            if j > i and _is_short(lines[j]) != _is_short(lines[i]):
+        while j < len(lines) and not lines[j].endswith(":"):
+            # items a loader gave without their bullets still end in ";" (the last in ".")
+            listed = (
+                lines[j].endswith(";")
+                and len(lines[j]) <= 300
+                or (j > i and lines[j - 1].endswith(";") and len(lines[j]) <= 300)
+            )
+            if not listed and not _is_item(lines[j], lead_line):
+                break
+            if not listed and j > i and _is_short(lines[j]) != _is_short(lines[i]):
                 break  # "owner named", "budget approved", then a sentence: the list ended
             j += 1  # a line ending in ":" leads the next list; it is no item
         if j - i >= 2:

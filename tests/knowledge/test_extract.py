@@ -329,3 +329,16 @@ def test_ordinals_and_shares_are_not_counts_and_a_fine_is_money() -> None:
     assert fine is not None and fine.kind == "money"
     assert not fine.satisfied("Prompts and replies are kept for 30 days.")
     assert fine.satisfied("Keeping logs too long brings a fine of 20,000 euros.")
+
+
+def test_list_items_without_bullets_are_one_list_when_they_end_in_semicolons() -> None:
+    found = units(
+        "runs a monthly drop-in session for the unit's staff;\n"
+        "collects ideas for new use cases and helps write the proposals;\n"
+        "tests new prompts of the unit's use cases before they go live.\n"
+        "Champions spend about four hours a week on the role.",
+        "What a champion does",
+    )
+    whole = next(u for u in found if u.items)
+    assert len(whole.items) == 3 and whole.lead == "What a champion does"
+    assert found[-1].text == "Champions spend about four hours a week on the role."

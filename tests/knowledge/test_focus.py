@@ -175,3 +175,19 @@ def test_how_often_wants_a_frequency_not_a_duration() -> None:
     assert often.satisfied("Backups are restored in a test twice a year.")
     assert often.satisfied("Training data is regenerated at a regular frequency.")
     assert often.telling("Backups are tested quarterly.")
+
+
+def test_a_count_of_what_is_today_is_not_answered_by_a_rule() -> None:
+    today = focus_of("How many AI champions does the company have today?")
+    assert today is not None and today.kind == "count"
+    assert not today.satisfied("Every unit names at least one AI champion, one per 400 staff.")
+    assert today.satisfied("The company has 31 AI champions.")
+    rule = focus_of("How many worked examples must accompany each prompt?")
+    assert rule is not None and rule.satisfied("It needs at least 20 worked examples.")
+
+
+def test_an_author_cited_in_brackets_is_not_a_name_in_the_text() -> None:
+    named = focus_of("Which podcast company produces the show?")
+    assert named is not None
+    assert not named.satisfied("It is one of the top shows on the subject (Charrington, 2022).")
+    assert named.satisfied("It is produced by Acme.")
