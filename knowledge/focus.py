@@ -195,7 +195,9 @@ _INCUMBENT_Q = re.compile(r"\b(?:current|currently|now|today|name of|called)\b",
 _FUNCTION = frozenset(
     ["a", "an", "the", "and", "or", "of", "per", "in", "on", "at", "for", "to", "with", "by"]
 )
-_STOP_FOCUS = frozenset(tokenize("different separate distinct individual total overall new"))
+_STOP_FOCUS = frozenset(
+    tokenize("different separate distinct individual total overall new ai ml llm genai generative")
+)  # "how many AI use cases": "10 use cases" counts them
 
 
 @dataclass(frozen=True)

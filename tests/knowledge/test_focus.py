@@ -191,3 +191,9 @@ def test_an_author_cited_in_brackets_is_not_a_name_in_the_text() -> None:
     assert named is not None
     assert not named.satisfied("It is one of the top shows on the subject (Charrington, 2022).")
     assert named.satisfied("It is produced by Acme.")
+
+
+def test_a_domain_qualifier_of_the_counted_noun_is_not_required() -> None:
+    cases = focus_of("How many AI use cases does the retailer run in production?")
+    assert cases is not None
+    assert cases.satisfied("We have around 10 use cases in production right now.")
