@@ -551,14 +551,29 @@ def _markdown_paragraphs(text: str) -> list[str]:
                 out.append(table_row(row, header))
             continue
         items = re.split(r"\n(?=\s{0,3}(?:[-*+]|\d+[.)])\s)", part)
+        top: int | None = None  # indentation of the list's own items
         for item in items:
+            marker = _LIST_MARKER.match(item.lstrip("\n"))
+            indent = len(item.lstrip("\n")) - len(item.lstrip("\n").lstrip(" "))
             cleaned = _WS.sub(" ", _strip_inline(item)).strip()
             cleaned = re.sub(r"^(?:[-*+]|\d+[.)])\s+", "", cleaned) if cleaned else cleaned
             if cleaned.startswith(">"):
                 cleaned = cleaned.lstrip("> ").strip()
-            if cleaned and not re.fullmatch(r"[-|:\s]+", cleaned):
-                out.append(cleaned)
+            if not cleaned or re.fullmatch(r"[-|:\s]+", cleaned):
+                continue
+            if marker and top is None:
+                top = indent
+            if marker and top is not None and indent > top and out:
+                # a nested item belongs to its parent: "drop candidate - any one of these:
+                # no value - ...; falling - ..." stays one item of the outer list
+                parent = out[-1].rstrip(";")
+                out[-1] = f"{parent} {cleaned}" if parent.endswith(":") else f"{parent}; {cleaned}"
+                continue
+            out.append(cleaned)
     return out
+
+
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 
 
 # --- plain text: headings by shape ---------------------------------------------------

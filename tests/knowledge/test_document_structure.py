@@ -474,3 +474,20 @@ def test_a_table_row_is_quotable_alone_under_its_column_headings(tmp_path: Path)
     document.save(str(word))
     for path in (markdown, html, word):
         assert [b.text for b in load_document(path).blocks] == ROWS, path.suffix
+
+
+def test_a_nested_markdown_list_stays_inside_its_parent_item(tmp_path: Path) -> None:
+    path = tmp_path / "labels.md"
+    path.write_text(
+        "# Labels\n\nThe labels:\n\n- **new** - registered this week.\n"
+        "- **drop candidate** - any one of these:\n  - **no value** - nothing reported;\n"
+        "  - **falling** - four weeks down.\n- **steady** - none of the above.\n",
+        encoding="utf-8",
+    )
+    assert [b.text for b in load_document(path).blocks] == [
+        "The labels:",
+        "new - registered this week.",
+        "drop candidate - any one of these: no value - nothing reported; falling - four weeks"
+        " down.",
+        "steady - none of the above.",
+    ]
