@@ -26,7 +26,7 @@ import numpy as np
 from knowledge.documents import chunk_id, split_sentences
 from knowledge.focus import MONTHS, WEEKDAYS, WHEN_Q, Focus, focus_of
 from knowledge.index import IndexState, tokenize
-from knowledge.passages import Unit, clean, is_meta, units
+from knowledge.passages import Unit, cached_units, clean, is_meta, units
 from knowledge.retrieve import EXPANSION_WEIGHT, Hit, expand, unit_tokens
 
 log = logging.getLogger(__name__)
@@ -479,7 +479,7 @@ def _enumerated(
     sentence that announces them. Not when the question counts otherwise ("the four
     dimensions" is not answered by three levers); ``named``: only when the announcing
     sentence names what the question lists ("components")."""
-    found = units(top[best.rank].chunk.text, top[best.rank].chunk.section)
+    found = cached_units(top[best.rank].chunk.text, top[best.rank].chunk.section)
     start = next(
         (
             i
