@@ -206,9 +206,8 @@ class Focus:
     nouns: frozenset[str] = frozenset()  # for a count: stems of what is counted
     exclude: frozenset[str] = frozenset()  # capitalised words of the question (named)
     groups: tuple[frozenset[str], ...] = ()  # per counted word: its stems and synonyms
-    literal: bool = (
-        False  # named: an identifier or title counts ("name of"); count: what is, not a rule
-    )
+    literal: bool = False  # a name may be an identifier or a title ("what is the name of")
+    state: bool = False  # a count of what there is ("... today?"), not what a rule requires
 
     @property
     def selective(self) -> bool:
@@ -241,8 +240,7 @@ class Focus:
             words = set(tokenize(text))
             if self.nouns and not self.nouns & words and (_AMOUNT_NOUNS - self.nouns) & words:
                 return False  # a contract's value answers nothing about what it costs
-            # "4,000 on tokens": a plain figure counts in a sentence about money; "a
-            # surcharge of 12 percent" answers "how much does it charge"
+            # "4,000 on tokens": a plain figure counts in a sentence about money
             about_money = bool(self.nouns) or bool(_MONEY_WORD.search(text))
             if _MONEY.search(text) or about_money and _PLAIN_AMOUNT.search(text):
                 return True
@@ -272,9 +270,8 @@ class Focus:
             return False
         if not self.nouns:
             return True
-        if self.literal:
-            # "how many ... today?" asks what is, and "at least one per unit" is a rule
-            text = _RULE_QUANTITY.sub(" ", text)
+        if self.state:
+            text = _RULE_QUANTITY.sub(" ", text)  # "at least one per unit" is a rule
         words = re.findall(r"[\w%.,/-]+", text)
         stems = [set(tokenize(w.replace("-", " "))) for w in words]
         for i, word in enumerate(words):
@@ -370,7 +367,7 @@ def focus_of(question: str) -> Focus | None:
             "count",
             nouns=frozenset().union(*groups),
             groups=tuple(groups),
-            literal=bool(_STATE_Q.search(question)),
+            state=bool(_STATE_Q.search(question)),
         )
     if _COUNT_ANY_Q.search(question):
         return Focus("count")
