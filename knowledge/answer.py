@@ -47,6 +47,7 @@ SCORE_MARGIN = 0.25  # a unit scoring this much below the best is not quoted
 MAX_ANSWER_CHARS = 700
 QUOTE_UNITS = 4  # a quotation is finished within this many sentences
 ENUMERATION_CANDIDATES = 6  # a prose list near one of the best units answers a list question
+TELLING_CANDIDATES = 5  # a sentence this near the top with just the fact asked for is quoted
 PASSAGES_FOR_EXTRACT = 3
 PASSAGES_FOR_LIST = 5  # a list is often in its own section, a little further down
 
@@ -385,8 +386,12 @@ def extractive_answer(
     if focus is not None and not focus.selective:
         focus = None
     candidates = _unit_candidates(question, top, state, vector, embed, kind, focus=focus)
-    if focus is not None and candidates and focus.satisfied(candidates[0].unit.text):
-        # "How many interviews ...?" is answered by the sentences that count interviews.
+    if focus is not None and any(
+        focus.satisfied(c.unit.text) if n == 0 else focus.telling(c.unit.text) and not c.unit.items
+        for n, c in enumerate(candidates[:TELLING_CANDIDATES])
+    ):
+        # "How many interviews ...?" is answered by the sentences that count interviews,
+        # also when a sentence merely about interviews scored higher
         candidates = [c for c in candidates if focus.satisfied(c.unit.text)]
     elif kind in ("number", "date") and candidates and has_entity(kind, candidates[0].unit.text):
         # "How many ...?" is answered by the sentences with a figure, not around it.

@@ -42,7 +42,11 @@ OVERLAP_CHARS = 160
 
 _HEADING_MD = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+# a sentence ends at . ! or ?, with the quotation mark or bracket that closes it kept
+_SENTENCE_END = re.compile(
+    r"(?:(?<=[.!?][\"'”’)\]][\"'”’)\]])|(?<=[.!?][\"'”’)\]])|(?<=[.!?]))"
+    r"\s+(?=[\"'“‘(\[]?[A-Z0-9])"
+)
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*\.?)\s+[A-Z][^.!?]*$")
 # A word cut at a line end ("imple-\nmentation"), also across a blank line in PDF text.
 _NUMBERED_LOOSE = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+\.?)\s+[A-Z].*$")  # "4.2.1. Level 1. Data"

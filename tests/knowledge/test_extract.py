@@ -342,3 +342,31 @@ def test_list_items_without_bullets_are_one_list_when_they_end_in_semicolons() -
     whole = next(u for u in found if u.items)
     assert len(whole.items) == 3 and whole.lead == "What a champion does"
     assert found[-1].text == "Champions spend about four hours a week on the role."
+
+
+def test_a_sentence_keeps_the_quotation_mark_that_closes_it() -> None:
+    from knowledge.documents import split_sentences
+
+    assert split_sentences('He said: "it scales." Firms agree. (See "The Spine.") Next.') == [
+        'He said: "it scales."',
+        "Firms agree.",
+        '(See "The Spine.")',
+        "Next.",
+    ]
+    assert split_sentences("She said: “it works.” Teams agree.") == [
+        "She said: “it works.”",
+        "Teams agree.",
+    ]
+
+
+def test_a_count_of_the_asked_noun_near_the_top_is_quoted_before_a_closer_sentence() -> None:
+    retailer = _chunk(
+        "The retailer runs its use cases in production on one reusable platform. "
+        "Around 10 use cases are live."
+    )
+    text, _ = extractive_answer(
+        "How many use cases does the retailer run in production?",
+        _hits(retailer),
+        _state(retailer, FILLER),
+    )
+    assert text.startswith("Around 10 use cases are live.")
