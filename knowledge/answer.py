@@ -114,15 +114,18 @@ _PERIOD = re.compile(
     re.IGNORECASE,
 )
 
+# the plural a which/what question asks about: "Which cultural *shifts* does ...?"
+_PLURAL_Q = re.compile(
+    r"^\s*(?:which|what) (?:[\w-]+ ){0,2}([\w-]+[^siu\W]s) (?:do|does|did|are|were|must|"
+    r"should|can|may|will|would)\b",
+    re.IGNORECASE,
+)
 _LIST_Q = re.compile(
     r"^\s*(?:what|which|list|name)\b.*?\b(?:are|were)\b|\b(?:what|which) (?:\w+ ){0,2}"
     r"(?:metrics|phases|steps|stages|rules|criteria|roles|levels|labels|types|kinds|items|"
     r"options|ways|components|practices|trends|skills)\b|\b(?:two|three|four|five|six|seven|"
     r"eight|nine|ten|\d+) (?:\w+ )?(?:metrics|phases|steps|stages|rules|levels|roles|"
-    r"practices|components|labels|things|parts)\b|^\s*list\b"
-    # "Which cultural shifts does ...?": a plural asked about by which/what
-    r"|^\s*(?:which|what) (?:[\w-]+ ){0,2}[\w-]+[^siu\W]s (?:do|does|did|are|were|must|should|"
-    r"can|may|will|would)\b",
+    r"practices|components|labels|things|parts)\b|^\s*list\b|" + _PLURAL_Q.pattern,
     re.IGNORECASE,
 )
 _COUNT_Q = re.compile(
@@ -158,14 +161,6 @@ _LIST_NOUN = re.compile(
     r"challenges|requirements|conditions|tiers|gates|principles|lessons|categories|factors|"
     r"duties|responsibilities|tasks|activities|obligations|features|parts|elements|"
     r"advantages|pillars|dimensions|areas|levers|functions)\b",
-    re.IGNORECASE,
-)
-
-
-# the plural a which/what question asks about: "Which cultural *shifts* does ...?"
-_PLURAL_Q = re.compile(
-    r"^\s*(?:which|what) (?:[\w-]+ ){0,2}([\w-]+[^siu\W]s) (?:do|does|did|are|were|must|"
-    r"should|can|may|will|would)\b",
     re.IGNORECASE,
 )
 
@@ -264,6 +259,12 @@ COUNTED_SEMANTIC = 0.3  # the same, for a unit holding a telling fact (Focus.tel
 COUNTED_LEXICAL = 0.3
 
 
+def _asked_nouns(question: str) -> set[str]:
+    """Stems of what a list question asks for: "which *metrics*", "what cultural *shifts*"."""
+    asked = _LIST_NOUN.findall(question) + [m.group(1) for m in _PLURAL_Q.finditer(question)]
+    return set(tokenize(" ".join(asked)))
+
+
 def _unit_candidates(
     question: str,
     hits: Sequence[Hit],
@@ -277,8 +278,7 @@ def _unit_candidates(
     query_tokens = set(tokenize(question)) - ignore
     total_idf = sum(state.idf(t) for t in query_tokens)
     extra = set(expand(list(query_tokens)))
-    asked = _LIST_NOUN.findall(question) + [m.group(1) for m in _PLURAL_Q.finditer(question)]
-    targets = set(tokenize(" ".join(asked)))
+    targets = _asked_nouns(question)
     targets |= set(expand(list(targets)))  # "criteria" -> a list of "rules"
     out: list[_Candidate] = []
     for rank, hit in enumerate(hits):
@@ -524,10 +524,8 @@ def _enumerated(
     asked_count = set(_COUNT_WORD.findall(question.lower())) - {"following", "several"}
     if asked_count and lead and not asked_count & set(_COUNT_WORD.findall(lead.lower())):
         return None
-    if named:
-        asked = _LIST_NOUN.findall(question) + [m.group(1) for m in _PLURAL_Q.finditer(question)]
-        if not asked or not set(tokenize(" ".join(asked))) & set(tokenize(lead)):
-            return None
+    if named and not _asked_nouns(question) & set(tokenize(lead)):
+        return None
     items = tuple(texts)
     unit = Unit(f"{lead}: " + " ".join(items) if lead else " ".join(items), "", items, lead=lead)
     return _Candidate(best.score, best.rank, steps[0], unit, best.lexical, best.semantic)
