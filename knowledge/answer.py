@@ -451,12 +451,14 @@ def extractive_answer(
     chosen.sort(key=lambda c: (lead[c.rank], c.position))
     used_ranks = list(dict.fromkeys(c.rank for c in chosen))
     number = {rank: n for n, rank in enumerate(used_ranks, start=1)}
+    weights = {t: state.idf(t) for t in tokenize(question)}
     parts = []
     for cand in chosen:
         if cand.unit.items:
             parts.append(_as_list(cand.unit, number[cand.rank]))
         else:
-            parts.append(f"{_trim(clean(cand.unit.text), cand.limit)} [{number[cand.rank]}]")
+            text = _trim(clean(cand.unit.text), cand.limit, weights)
+            parts.append(f"{text} [{number[cand.rank]}]")
     return _join(parts), [top[rank] for rank in used_ranks]
 
 
@@ -638,12 +640,42 @@ def _join(parts: list[str]) -> str:
     return ("\n" if any("\n" in part for part in parts) else " ").join(parts)
 
 
-def _trim(sentence: str, limit: int = 450) -> str:
+def _trim(sentence: str, limit: int = 450, weights: dict[str, float] | None = None) -> str:
+    """At most ``limit`` characters; of a longer unit (a table that lost its rows, a
+    run-on sentence), the stretch with most of the question's rare words."""
     sentence = sentence.strip().lstrip("-•* ").strip()
     if len(sentence) <= limit:
         return sentence
-    cut = sentence.rfind(" ", 0, limit)
-    return sentence[: cut if cut > 0 else limit] + "…"
+    words = sentence.split(" ")
+    start = _best_window(words, limit, weights) if weights else 0
+    out = ""
+    for word in words[start:]:
+        if len(out) + len(word) + 1 > limit:
+            break
+        out = f"{out} {word}" if out else word
+    out = out or sentence[:limit]
+    return ("…" if start else "") + out + "…"
+
+
+def _best_window(words: list[str], limit: int, weights: dict[str, float]) -> int:
+    """Index of the first word of the ``limit``-character stretch holding the most
+    question weight (each question word counted once); 0 on a tie with the start."""
+    found = [set(tokenize(w)) & weights.keys() for w in words]
+    best, best_start = -1.0, 0
+    for start in range(len(words)):
+        size, seen = 0, set()
+        for i in range(start, len(words)):
+            size += len(words[i]) + 1
+            if size > limit:
+                break
+            seen |= found[i]
+        value = sum(weights[t] for t in seen)
+        if value > best + 1e-9:
+            best, best_start = value, start
+    # the best stretch begins a few words before its first question word, so that what
+    # follows the word (a table's next cells, the rest of the clause) is kept
+    first = next((i for i in range(best_start, len(words)) if found[i]), best_start)
+    return max(first - 5, 0) if best > 0 else 0
 
 
 def build_messages(question: str, hits: Sequence[Hit], history: Sequence[str] = ()) -> list[Any]:

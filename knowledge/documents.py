@@ -57,7 +57,7 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "3"  # 3: table rows under their column headings
+LOADER_VERSION = "4"  # 3: table rows under their column headings; 4: "et al." ends no sentence
 
 _MB = 1024 * 1024
 
@@ -973,6 +973,15 @@ def _pdf_blocks(pages: list[list[_Line]], meta: dict[str, Any]) -> list[Block]:
             and (len(heading_sizes) > 1 or at_top)
         ):
             meta["title"] = " ".join(ln.text for ln in first_heading[2])
+            at = items.index(first_heading)
+            title = meta["title"].lower()
+            # a running header above the title ("Firm - Retiring a model version -
+            # internal"): on a one-page document it repeats on no other page
+            items[:at] = [
+                it
+                for it in items[:at]
+                if not (it[0] == "p" and len(it[2]) == 1 and title in it[2][0].text.lower())
+            ]
             items.remove(first_heading)
 
     gaps = sorted(
@@ -1384,8 +1393,23 @@ def _docx_heading_level(style: Any) -> int | None:
 # --- chunking ------------------------------------------------------------------------
 
 
+# A full stop that ends an abbreviation, not a sentence: "Fisher et al. (2020)", "e.g. GPT".
+_ABBREVIATION_END = re.compile(
+    r"(?:\bet al|\b[A-Za-z]\.[A-Za-z]|\b(?:cf|vs|approx|incl|resp|Dr|Mr|Mrs|Ms|Prof|Fig|No|pp?))\.$"
+)
+
+
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    out: list[str] = []
+    for piece in _SENTENCE_END.split(text):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if out and _ABBREVIATION_END.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
 
 
 def _split_long(text: str, limit: int) -> list[str]:

@@ -192,6 +192,13 @@ _STATE_Q = re.compile(
     re.IGNORECASE,
 )
 _INCUMBENT_Q = re.compile(r"\b(?:current|currently|now|today|name of|called)\b", re.IGNORECASE)
+# "who is the chief data officer": the question names the post, so only its holder's
+# name answers; "who is the owner of the standard" is answered by the role that owns it
+_TITLE_Q = re.compile(
+    r"\bwho (?:is|was) (?:the |our )?(?:[\w-]+ ){0,4}"
+    r"(officer|head|lead|leader|manager|director|chief|ceo|cto|cio|cdo|chair)\b",
+    re.IGNORECASE,
+)
 _FUNCTION = frozenset(
     ["a", "an", "the", "and", "or", "of", "per", "in", "on", "at", "for", "to", "with", "by"]
 )
@@ -208,6 +215,7 @@ class Focus:
     groups: tuple[frozenset[str], ...] = ()  # per counted word: its stems and synonyms
     literal: bool = False  # a name may be an identifier or a title ("what is the name of")
     state: bool = False  # a count of what there is ("... today?"), not what a rule requires
+    rate: bool = False  # money asked about as a charge or fee: a percentage answers it
 
     @property
     def selective(self) -> bool:
@@ -246,11 +254,12 @@ class Focus:
                 return True
             # "a surcharge of 12 percent" answers "how much does it charge", while a cost
             # cut "by 60%" does not answer "how large a budget"
-            return bool(self.nouns & _RATE_WORDS) and bool(_PERCENT.search(text))
+            return self.rate and bool(_PERCENT.search(text))
         if self.kind == "percent":
             return bool(_PERCENT.search(text)) or bool(_NUMBER.search(text)) and "by" in text
         if self.kind == "year":
-            return bool(_YEAR.search(text))
+            # "(Charrington, 2022)" dates a source cited, not what the text is about
+            return bool(_YEAR.search(_CITATION.sub(" ", text)))
         if self.kind == "date":
             return bool(_WHEN.search(text))
         if self.kind == "role":
@@ -259,6 +268,8 @@ class Focus:
                 return True
             roles = {w.lower() for w in re.findall(_ROLE_WORDS, text, re.IGNORECASE)}
             return bool(roles - self.exclude)
+        if self.kind == "person" and self.nouns and not self.nouns & set(tokenize(text)):
+            return False  # a name, but not said to hold the post asked about
         if self.kind in ("named", "person"):
             return bool(self._new_names(text))
         if self.kind == "count":
@@ -333,8 +344,11 @@ def focus_of(question: str) -> Focus | None:
     if _PERSON_Q.search(question):
         # "who is the current head ...", "the name of the officer": a person's name;
         # "who is the owner of the standard": the role that owns it answers too
-        kind = "person" if _INCUMBENT_Q.search(question) else "role"
-        return Focus(kind, exclude=_capitalised(question))
+        title = _TITLE_Q.search(question)
+        kind = "person" if _INCUMBENT_Q.search(question) or title else "role"
+        # the post's head word ("officer", "head") is said of the person who holds it
+        post = frozenset(tokenize(title.group(1))) if title else frozenset()
+        return Focus(kind, nouns=post, exclude=_capitalised(question))
     if _FREQUENCY_Q.search(question):
         return Focus("frequency")
     if _DURATION_Q.search(question):
@@ -346,8 +360,9 @@ def focus_of(question: str) -> Focus | None:
     if _MONEY_Q.search(question):
         asked = set(tokenize(question))
         families = [family for family in _MONEY_FAMILIES if family & asked]
-        rate = _RATE_WORDS & asked
-        return Focus("money", nouns=frozenset().union(*families) - (_RATE_WORDS - rate))
+        # a fee is one of the costs asked about ("what does it cost": "a flat fee of
+        # 6,000"), but only a question about a charge is answered by a percentage
+        return Focus("money", nouns=frozenset().union(*families), rate=bool(_RATE_WORDS & asked))
     match = _COUNT_Q.search(question)
     if match:
         words = match.group(1).split()

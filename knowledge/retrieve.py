@@ -143,6 +143,10 @@ EXPANSIONS: dict[str, tuple[str, ...]] = {
     "challenge": ("appeal", "disagree", "dispute"),
     "contest": ("appeal", "disagree", "dispute"),
     "dispute": ("appeal", "disagree", "contest"),
+    "necessary": ("require", "need"),
+    "mandatory": ("require", "must"),
+    "reject": ("refuse", "decline", "deny"),
+    "refuse": ("reject", "decline", "deny"),
 }
 EXPANSION_WEIGHT = 0.5
 

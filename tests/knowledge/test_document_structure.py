@@ -102,6 +102,27 @@ def test_pdf_running_headers_and_page_numbers_are_dropped(tmp_path: Path) -> Non
     assert "Page 1" not in text and "Page 2" not in text
 
 
+def test_a_one_page_pdf_drops_the_running_header_above_its_title(tmp_path: Path) -> None:
+    path = tmp_path / "retirement.pdf"
+    path.write_bytes(
+        layout_pdf(
+            [
+                [
+                    (9, "Northwind - Retiring a model version - internal", None),
+                    (22, "Retiring a model version", None),
+                    (11, "Providers withdraw model versions on their own schedule.", None),
+                    (16, "Notice", None),
+                    (11, "Retirements are announced 90 days ahead.", None),
+                ]
+            ]
+        )
+    )
+    doc = load_document(path)
+    assert doc.title == "Retiring a model version"
+    text = " ".join(b.text for b in doc.blocks)
+    assert "internal" not in text and text.startswith("Providers withdraw")
+
+
 def test_pdf_line_breaks_inside_a_paragraph_are_joined_and_hyphens_repaired(
     tmp_path: Path,
 ) -> None:

@@ -370,3 +370,26 @@ def test_a_count_of_the_asked_noun_near_the_top_is_quoted_before_a_closer_senten
         _state(retailer, FILLER),
     )
     assert text.startswith("Around 10 use cases are live.")
+
+
+def test_an_abbreviation_ends_no_sentence() -> None:
+    from knowledge.documents import split_sentences
+
+    assert split_sentences(
+        "We follow the approach of Fisher et al. (2020), which uses podcasts. "
+        "Image tools (e.g. Midjourney) came next. It is on p. 2 of the text."
+    ) == [
+        "We follow the approach of Fisher et al. (2020), which uses podcasts.",
+        "Image tools (e.g. Midjourney) came next.",
+        "It is on p. 2 of the text.",
+    ]
+
+
+def test_a_long_unit_is_quoted_where_the_question_words_are() -> None:
+    rows = " ".join(f"{n} Firm{n} Person{n} Industry{n}" for n in range(1, 40))
+    table = _chunk(f"Companies Interviewee Industry {rows} 40 Redfin Akshat Kaul Real estate")
+    common = _chunk("Every industry uses AI, says the industry survey.", n=8)
+    state = _state(table, FILLER, common)
+    text, _ = extractive_answer("In what industry does Redfin operate?", _hits(table), state)
+    assert "Redfin Akshat Kaul Real estate" in text
+    assert text.startswith("…") and len(text) < 520

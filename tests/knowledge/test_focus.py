@@ -197,3 +197,31 @@ def test_a_domain_qualifier_of_the_counted_noun_is_not_required() -> None:
     cases = focus_of("How many AI use cases does the retailer run in production?")
     assert cases is not None
     assert cases.satisfied("We have around 10 use cases in production right now.")
+
+
+def test_a_question_naming_a_post_wants_the_name_of_whoever_is_said_to_hold_it() -> None:
+    officer = focus_of("Who is the chief data officer at GSK?")
+    assert officer is not None and officer.kind == "person"
+    assert not officer.satisfied("Kim Branson from GSK noted that data matters.")
+    assert not officer.satisfied("Positions included chief executive officer and head of AI.")
+    assert officer.satisfied("Dana Whitfield is the chief data officer.")
+    owner = focus_of("Who is the owner of the evaluation standard?")
+    assert owner is not None and owner.kind == "role"
+    assert owner.satisfied("Owner: quality lead, AI spine.")
+
+
+def test_a_fee_answers_what_something_costs_but_a_percentage_only_a_charge() -> None:
+    cost = focus_of("What does a repeat exercise cost the business unit?")
+    assert cost is not None and cost.kind == "money"
+    assert cost.satisfied("It is charged to the unit at a flat fee of 6,000 euros.")
+    assert not cost.satisfied("The platform adds a surcharge of 12 percent.")
+    assert not cost.satisfied("The contract is worth 2 million euros.")
+    charge = focus_of("How much does the platform charge on top of list prices?")
+    assert charge is not None and charge.satisfied("The platform adds a surcharge of 12 percent.")
+
+
+def test_a_year_in_a_citation_does_not_answer_which_year() -> None:
+    year = focus_of("In which year was the podcast first broadcast?")
+    assert year is not None and year.kind == "year"
+    assert not year.satisfied("It is one of the top podcasts on the subject (Charrington, 2022).")
+    assert year.satisfied("The podcast first went on air in 2016.")
