@@ -265,6 +265,18 @@ def _asked_nouns(question: str) -> set[str]:
     return set(tokenize(" ".join(asked)))
 
 
+def _names_asked(question: str, text: str) -> bool:
+    """Whether ``text`` names what a list question asks for, as a word ("three key
+    *practices*"), not only as a stem ("generators" and "generative" share one)."""
+    asked = _LIST_NOUN.findall(question) + [m.group(1) for m in _PLURAL_Q.finditer(question)]
+    words = {w.lower() for w in re.findall(r"[\w-]+", text)}
+    for noun in (a.lower() for a in asked):
+        forms = {noun, noun[:-1], noun[:-2] if noun.endswith("es") else noun}
+        if forms & words or {f + "s" for f in forms} & words:
+            return True
+    return False
+
+
 def _unit_candidates(
     question: str,
     hits: Sequence[Hit],
@@ -432,8 +444,12 @@ def extractive_answer(
         chosen = [_Candidate(best.score, best.rank, best.unit.parent, whole, 0, 0)]
     if kind == "list" and chosen and not chosen[0].unit.items:
         # a list written as prose, around one of the quoted sentences, answers it whole
-        near = [(c, False) for c in chosen] + [
-            (c, True) for c in candidates[:ENUMERATION_CANDIDATES] if c not in chosen
+        # around the best unit any prose list answers; around another one, only a list
+        # whose announcing sentence names what is asked for
+        near = [(chosen[0], False)] + [
+            (c, True)
+            for c in chosen[1:] + candidates[:ENUMERATION_CANDIDATES]
+            if c is not chosen[0]
         ]
         steps = next(filter(None, (_enumerated(question, c, top, n) for c, n in near)), None)
         if steps is not None:
@@ -526,7 +542,7 @@ def _enumerated(
     asked_count = set(_COUNT_WORD.findall(question.lower())) - {"following", "several"}
     if asked_count and lead and not asked_count & set(_COUNT_WORD.findall(lead.lower())):
         return None
-    if named and not _asked_nouns(question) & set(tokenize(lead)):
+    if named and not _names_asked(question, lead):
         return None
     items = tuple(texts)
     unit = Unit(f"{lead}: " + " ".join(items) if lead else " ".join(items), "", items, lead=lead)

@@ -54,7 +54,7 @@ from knowledge.documents import (
     source_id,
 )
 from knowledge.headings import HeadingVectors, heading_of
-from knowledge.passages import units
+from knowledge.passages import uncited, units
 from spinebot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ def quantize(vectors: np.ndarray) -> np.ndarray:
 
 
 def unit_texts(chunk: Chunk) -> list[str]:
-    return [unit.scored for unit in units(chunk.text, chunk.section)]
+    return [unit.embedded for unit in units(chunk.text, chunk.section)]
 
 
 def embed_units(
@@ -151,18 +151,18 @@ def embed_units(
     """Each chunk's unit vectors (int8). A question quoted in a document gets a zero
     vector: it is as close to the question as text can be, and answers nothing.
 
-    Only what is needed is embedded, in one call: each distinct scored text once (the
+    Only what is needed is embedded, in one call: each distinct embedded text once (the
     overlap between neighbouring chunks repeats sentences), no questions, and nothing
-    found in ``known`` (scored text -> int8 row, e.g. from the document's previous
+    found in ``known`` (embedded text -> int8 row, e.g. from the document's previous
     version: a vector depends on its text alone)."""
     known = known or {}
     groups = [units(chunk.text, chunk.section) for chunk in chunks]
     needed = list(
         dict.fromkeys(
-            unit.scored
+            unit.embedded
             for group in groups
             for unit in group
-            if not unit.is_question and unit.scored not in known
+            if not unit.is_question and unit.embedded not in known
         )
     )
     fresh: dict[str, np.ndarray] = {}
@@ -179,18 +179,20 @@ def embed_units(
         matrix = np.zeros((len(group), dim if group else 1), dtype=np.int8)
         for row, unit in enumerate(group):
             if not unit.is_question:
-                matrix[row] = fresh[unit.scored] if unit.scored in fresh else known[unit.scored]
+                matrix[row] = (
+                    fresh[unit.embedded] if unit.embedded in fresh else known[unit.embedded]
+                )
         out.append(matrix)
     return out
 
 
 def stored_units(chunk: Chunk, matrix: np.ndarray | None) -> dict[str, np.ndarray]:
-    """The chunk's stored unit vectors by scored text (questions, zero rows, left out),
+    """The chunk's stored unit vectors by embedded text (questions, zero rows, left out),
     or nothing when they do not line up with its units (an older layout)."""
     group = units(chunk.text, chunk.section)
     if matrix is None or matrix.ndim != 2 or len(matrix) != len(group):
         return {}
-    return {unit.scored: matrix[row] for row, unit in enumerate(group) if not unit.is_question}
+    return {unit.embedded: matrix[row] for row, unit in enumerate(group) if not unit.is_question}
 
 
 # --- state ---------------------------------------------------------------------------
@@ -612,7 +614,7 @@ class KnowledgeIndex:
                 if not pending:
                     return
                 batch = [chunk for chunk, _ in pending]
-                vectors = embedder.embed([chunk.embed_text() for chunk in batch])
+                vectors = embedder.embed([uncited(chunk.embed_text()) for chunk in batch])
                 matrices = embed_units(batch, embedder.embed, reusable)
                 for chunk, matrix in zip(batch, matrices, strict=True):
                     unit_vectors[chunk.id] = matrix
@@ -770,7 +772,9 @@ class KnowledgeIndex:
         digest = content_hash("\n".join(c.text for c in chunks).encode(), doc.title)
         if not chunks:
             raise DocumentError("nothing to index")
-        vectors = get_embedder(self.settings.embeddings).embed([c.embed_text() for c in chunks])
+        vectors = get_embedder(self.settings.embeddings).embed(
+            [uncited(c.embed_text()) for c in chunks]
+        )
         with self._ingest_lock():
             self._checked_at = 0.0
             state = self.state()

@@ -28,6 +28,12 @@ class Unit:
     lead: str = ""  # for a whole list: the line or heading that introduces it
 
     @property
+    def embedded(self) -> str:
+        """What the sentence model sees: the scored text without bracketed citations
+        ("(Li et al., 2015; Yun and Lee, 2015)"), which say who wrote, not what."""
+        return uncited(self.scored)
+
+    @property
     def is_question(self) -> bool:
         """A question quoted in a document ("ask: what must a pilot show?") answers nothing."""
         return self.text.rstrip().endswith("?") or "? " in self.text
@@ -124,6 +130,18 @@ _META = re.compile(
 _FILE_NOTE = re.compile(r"\s*\((?:seed|see the|source file)\b[^()]*\)", re.IGNORECASE)
 
 
+# "(Shani et al., 1992)", "(see e.g., Sony and Naik, 2020; Li, 2015)", "(McCarthy, 2007, p. 2)"
+_CITATION = re.compile(
+    r"\s*\((?:see |e\.g\.,? |cf\. )*[A-Z][^()]{0,300}?\b(?:19|20)\d{2}[a-z]?"
+    r"(?:, pp?\. [\w-]+)?\)"
+)
+
+
+@lru_cache(maxsize=65536)
+def uncited(text: str) -> str:
+    return _CITATION.sub("", text)
+
+
 def clean(sentence: str) -> str:
     """The sentence without notes about our own files, for quoting."""
     return _FILE_NOTE.sub("", sentence)
@@ -134,4 +152,4 @@ def is_meta(sentence: str) -> bool:
     return bool(_META.search(sentence))
 
 
-__all__ = ["Unit", "cached_units", "clean", "is_meta", "units"]
+__all__ = ["Unit", "cached_units", "clean", "is_meta", "uncited", "units"]

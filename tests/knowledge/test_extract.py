@@ -393,3 +393,38 @@ def test_a_long_unit_is_quoted_where_the_question_words_are() -> None:
     text, _ = extractive_answer("In what industry does Redfin operate?", _hits(table), state)
     assert "Redfin Akshat Kaul Real estate" in text
     assert text.startswith("…") and len(text) < 520
+
+
+def test_bracketed_citations_are_not_embedded_but_are_still_quoted() -> None:
+    from knowledge.passages import uncited
+
+    text = (
+        "It has been used in manufacturing (Shani et al., 1992), energy (Li et al., 2015; "
+        "Yun and Lee, 2015) and shipping (see e.g., Geels, 2002). AI is a science "
+        "(McCarthy, 2007, p. 2). The plan (2021 budget) stays."
+    )
+    assert uncited(text) == (
+        "It has been used in manufacturing, energy and shipping. AI is a science. "
+        "The plan (2021 budget) stays."
+    )
+    found = units(text)
+    assert "(Shani et al., 1992)" in found[0].text and "Shani" not in found[0].embedded
+
+
+def test_a_prose_list_near_another_sentence_answers_only_if_it_names_what_is_asked() -> None:
+    intro = _chunk(
+        "Generative tools include text models and image-based systems such as Midjourney "
+        "and DALL-E. Others combine several kinds of input.",
+        n=1,
+    )
+    practices = _chunk(
+        "Leaders with generative AI follow three key practices. First, they widen scope. "
+        "Second, they improve each use case. Third, they drop what fails.",
+        n=2,
+    )
+    text, _ = extractive_answer(
+        "Which image generators does the study list as examples of generative tools?",
+        _hits(intro, practices),
+        _state(intro, practices, FILLER),
+    )
+    assert "Midjourney" in text and "First, they widen scope" not in text
