@@ -44,6 +44,7 @@ NOT_SAID_TEXT = (
 
 MAX_SENTENCES = 3
 SCORE_MARGIN = 0.25  # a unit scoring this much below the best is not quoted
+NEIGHBOUR_MARGIN = 0.35  # ... unless it is the sentence after the best, within this much
 MAX_ANSWER_CHARS = 700
 QUOTE_UNITS = 4  # a quotation is finished within this many sentences
 ENUMERATION_CANDIDATES = 6  # a prose list near one of the best units answers a list question
@@ -412,10 +413,14 @@ def extractive_answer(
     chosen_tokens: list[set[str]] = []
     size = 0
     for cand in candidates:
-        if len(chosen) >= MAX_SENTENCES or (
-            chosen and cand.score < candidates[0].score - SCORE_MARGIN
-        ):
+        if len(chosen) >= MAX_SENTENCES:
             break
+        if chosen and cand.score < candidates[0].score - SCORE_MARGIN:
+            # the sentence right after the best one often finishes what it began
+            # ("... more specific criteria." -> "It's key to be unconstrained by compute.")
+            follows = cand.rank == chosen[0].rank and cand.position == chosen[0].position + 1
+            if not follows or cand.score < candidates[0].score - NEIGHBOUR_MARGIN:
+                continue
         if chosen and chosen[0].unit.items:
             break  # a list answers by itself
         if chosen and cand.unit.items:

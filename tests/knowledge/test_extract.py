@@ -428,3 +428,28 @@ def test_a_prose_list_near_another_sentence_answers_only_if_it_names_what_is_ask
         _state(intro, practices, FILLER),
     )
     assert "Midjourney" in text and "First, they widen scope" not in text
+
+
+def test_the_sentence_after_the_best_one_is_quoted_when_it_finishes_it() -> None:
+    import numpy as np
+
+    gsk = _chunk(
+        "Some firms have further, more specific criteria for it. Kim Branson says: "
+        "“the compute is really important for us. It is key to be unconstrained by "
+        "compute.” Other firms plan their data centres differently, in many ways."
+    )
+    closeness = {"Some firms": 0.8, "Kim Branson": 0.5, "Other firms": 0.5}  # cosine
+
+    def embed(texts: list[str]) -> np.ndarray:
+        rows = []
+        for text in texts:
+            cos = next((v for k, v in closeness.items() if text.startswith(k)), 0.0)
+            rows.append([cos, (1 - cos * cos) ** 0.5])
+        return np.array(rows, dtype=np.float32)
+
+    vector = np.array([1.0, 0.0], dtype=np.float32)
+    text, _ = extractive_answer(
+        "What does the lab need?", _hits(gsk), _state(gsk, FILLER), vector=vector, embed=embed
+    )
+    assert "unconstrained by compute" in text  # the next sentence, and its quote finished
+    assert "Other firms" not in text  # as close, but not the next sentence
