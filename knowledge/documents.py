@@ -684,9 +684,14 @@ def _text_blocks(
             shaped = _heading_level(line, vocabulary) is not None or (
                 not blocks_started and _is_byline(line, vocabulary)
             )
+            # a numbered heading may also close a paragraph ("... process.\n3. Data and
+            # methods"): its body is the next paragraph; "5.2." is a heading even after
+            # a sentence that lost its full stop
+            number = _NUMBERED_HEADING.match(line)
+            closing = bool(number) and bool(rest) and i == len(lines) - 1
             if (
-                starts
-                and len(lines) - i > 1
+                (starts or closing and number is not None and "." in number.group(1)[:-1])
+                and (len(lines) - i > 1 or closing)
                 and shaped
                 and (
                     _NUMBERED_HEADING.match(line)
@@ -725,6 +730,9 @@ def _text_blocks(
             merged.append([unit])
     units = ["\n".join(parts) for parts in merged]
 
+    # In a text with numbered headings ("4.2.2. Level 2"), a short unnumbered line is
+    # a table cell or a caption, not a heading, unless it reads like one ("References")
+    numbered_text = sum(1 for u in units if "\n" not in u and _NUMBERED_HEADING.match(u)) >= 3
     blocks: list[Block] = []
     headings: list[tuple[int, str]] = [(1, section)] if section else []
     seen_body = False
@@ -745,6 +753,14 @@ def _text_blocks(
         level = _heading_level(flat, vocabulary) if "\n" not in unit or len(flat) <= 90 else None
         if level is None and _is_capitals(flat) and len(flat.split()) <= 8:
             level = 1
+        elif (
+            level is not None
+            and numbered_text
+            and not _NUMBERED_HEADING.match(flat)
+            and not _NUMBERED_LOOSE.match(flat)
+            and (_CAPTION.match(flat) or not {w.lower() for w in flat.split()} & _HEADING_WORDS)
+        ):
+            level = None
         if level is not None and _body_follows(units, n, vocabulary):
             _push_heading(headings, level, flat)
             continue
@@ -754,6 +770,9 @@ def _text_blocks(
         seen_body = True
         blocks.append(Block(_clean(unit), " > ".join(h for _, h in headings), page))
     return blocks
+
+
+_CAPTION = re.compile(r"^(?:table|figure|fig\.|exhibit)\s*\d+\b", re.IGNORECASE)
 
 
 def _median_length(lines: list[str]) -> float:

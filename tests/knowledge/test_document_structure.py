@@ -325,6 +325,39 @@ def test_plain_text_headings_by_shape_numbered_underlined_and_followed_by_body(
     ]
 
 
+def test_in_numbered_text_a_table_cell_is_no_heading_and_a_heading_may_close_a_paragraph(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "study.txt"
+    path.write_text(
+        "1. Introduction\n\n"
+        "Firms struggle to scale their models beyond a first pilot in one unit.\n"
+        "We study how they get past that point.\n"
+        "2. Data and methods\n\n"
+        "We analysed twenty interviews with practitioners from many industries.\n\n"
+        "Table 2\nPhases and components.\n\n"
+        "Reuse capabilities in\ndifferent contexts\n\n"
+        "Data-driven innovation\n\n"
+        "Develop horizontal capabilities that work across business lines of the firm.\n\n"
+        "3. Findings\n\n"
+        "3.1. Level 1\n\n"
+        "The first phase proves the concept with one small, valuable use case.\n"
+        "It needs no platform of its own yet, only data and a sponsor\n"
+        "3.2. Level 2\n\n"
+        "The second phase runs several use cases in production on one platform.\n\n"
+        "References\n\n"
+        "Fisher, A. (2020). Podcasts as data. Journal of Methods, 12, 1-10.\n"
+    )
+    sections = list(dict.fromkeys(b.section for b in load_document(path).blocks))
+    assert sections == [
+        "1. Introduction",
+        "2. Data and methods",
+        "3. Findings > 3.1. Level 1",
+        "3. Findings > 3.2. Level 2",
+        "References",
+    ]
+
+
 def test_text_from_a_pdf_gets_its_hyphens_and_page_break_splits_repaired(
     tmp_path: Path,
 ) -> None:
