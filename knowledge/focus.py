@@ -160,7 +160,8 @@ _PERCENT_Q = re.compile(
 # a question asking when: also answer_type's "date" (knowledge.answer)
 WHEN_Q = re.compile(
     r"^\s*when\b|\bwhat (?:date|day|time|month|week)\b|\bon which (?:date|day)\b"
-    r"|\bat what time\b|\bwhich (?:date|day|month|week|weekday)\b",
+    r"|\bat what time\b|\bwhich (?:date|day|month|week|weekday)\b"
+    r"|\b(?:over|during|in|for|from) (?:what|which) (?:period|time ?frame|time span|dates)\b",
     re.IGNORECASE,
 )
 _YEAR_Q = re.compile(r"\b(?:which|what|in which|in what) year\b", re.IGNORECASE)

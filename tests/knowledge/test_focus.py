@@ -225,3 +225,11 @@ def test_a_year_in_a_citation_does_not_answer_which_year() -> None:
     assert year is not None and year.kind == "year"
     assert not year.satisfied("It is one of the top podcasts on the subject (Charrington, 2022).")
     assert year.satisfied("The podcast first went on air in 2016.")
+
+
+def test_over_what_period_is_a_when_question() -> None:
+    from knowledge.answer import answer_type
+
+    assert answer_type("Over what period were the analysed interviews recorded?") == "date"
+    assert answer_type("During which time frame does the pilot run?") == "date"
+    assert answer_type("What period of notice applies?") != "date"
