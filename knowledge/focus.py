@@ -72,6 +72,11 @@ _PERCENT = re.compile(
     r"three quarters)\b|\b\d+(?:\.\d+)?x\b|\bfold\b|\btimes\b",
     re.IGNORECASE,
 )
+_FACTOR = re.compile(
+    r"\bby (?:a factor of )?(?!(?:19|20)\d\d\b)\d[\d.,]*\b(?! ?(?:am|pm)\b)"
+    r"|\b(?:\d+(?:\.\d+)?|two|three|four|five|ten) ?(?:x|times|fold)\b|\b(?:double|triple|half)",
+    re.IGNORECASE,
+)
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 MONTHS = (
     *("january", "february", "march", "april", "may", "june", "july", "august"),
@@ -257,7 +262,8 @@ class Focus:
             # cut "by 60%" does not answer "how large a budget"
             return self.rate and bool(_PERCENT.search(text))
         if self.kind == "percent":
-            return bool(_PERCENT.search(text)) or bool(_NUMBER.search(text)) and "by" in text
+            # "15%", "by 40", "three times": a share or a factor, not any figure near "by"
+            return bool(_PERCENT.search(text) or _FACTOR.search(text))
         if self.kind == "year":
             # "(Charrington, 2022)" dates a source cited, not what the text is about
             return bool(_YEAR.search(_CITATION.sub(" ", text)))

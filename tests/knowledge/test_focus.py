@@ -233,3 +233,12 @@ def test_over_what_period_is_a_when_question() -> None:
     assert answer_type("Over what period were the analysed interviews recorded?") == "date"
     assert answer_type("During which time frame does the pilot run?") == "date"
     assert answer_type("What period of notice applies?") != "date"
+
+
+def test_a_share_question_wants_a_share_or_a_factor_not_any_figure_near_by() -> None:
+    share = focus_of("What share of the firms studied were in the platformizing phase?")
+    assert share is not None and share.kind == "percent"
+    assert not share.satisfied("We run 10 use cases, all amplified by AI by 2025.")
+    assert share.satisfied("It cut handling time by 15%.")
+    assert share.satisfied("Costs fell by 40 after the move.")
+    assert share.satisfied("Inference is three times faster.")
