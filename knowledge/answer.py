@@ -680,19 +680,30 @@ def _trim(sentence: str, limit: int = 450, weights: dict[str, float] | None = No
 
 def _best_window(words: list[str], limit: int, weights: dict[str, float]) -> int:
     """Index of the first word of the ``limit``-character stretch holding the most
-    question weight (each question word counted once); 0 on a tie with the start."""
+    question weight (each question word counted once); 0 on a tie with the start.
+    One pass with a sliding window: a long table row is thousands of words."""
     found = [set(tokenize(w)) & weights.keys() for w in words]
+    counts: dict[str, int] = {}
+    value, size, end = 0.0, 0, 0
     best, best_start = -1.0, 0
     for start in range(len(words)):
-        size, seen = 0, set()
-        for i in range(start, len(words)):
-            size += len(words[i]) + 1
-            if size > limit:
-                break
-            seen |= found[i]
-        value = sum(weights[t] for t in seen)
+        while end < len(words) and size + len(words[end]) + 1 <= limit:
+            size += len(words[end]) + 1
+            for t in found[end]:
+                counts[t] = counts.get(t, 0) + 1
+                if counts[t] == 1:
+                    value += weights[t]
+            end += 1
         if value > best + 1e-9:
             best, best_start = value, start
+        if end == start:  # a word longer than the limit: skip it
+            end += 1
+            continue
+        size -= len(words[start]) + 1
+        for t in found[start]:
+            counts[t] -= 1
+            if counts[t] == 0:
+                value -= weights[t]
     # the best stretch begins a few words before its first question word, so that what
     # follows the word (a table's next cells, the rest of the clause) is kept
     first = next((i for i in range(best_start, len(words)) if found[i]), best_start)
