@@ -208,6 +208,8 @@ def has_entity(kind: str | None, text: str, question: str = "") -> bool:
     return True
 
 
+# a capitalised word inside the question (not its first word): "GSK", "T-Mobile's"
+_ORG_IN_Q = re.compile(r"(?<=\s)(?!(?:AI|ML|LLM|I)\b)[A-Z][\w&-]*")
 _STRICT = ("phone", "email", "person", "place")  # no passage of this kind: abstain
 
 # Words that name the kind of fact, not its subject: a sentence giving a phone number
@@ -357,6 +359,13 @@ def supported(
         question, hits[: PASSAGES_FOR_EXTRACT + 2], state, vector, embed, kind, _type_words()
     )
     subject = set(tokenize(question)) - _type_words() - (focus.nouns if focus else frozenset())
+    # a name wanted of someone or something the question names ("... at GSK"): the
+    # passage has to be about that, not about another firm's holder of the post
+    named = (
+        frozenset(t for w in _ORG_IN_Q.findall(question) for t in tokenize(w))
+        if focus is not None and focus.kind in ("person", "named", "role")
+        else frozenset()
+    )
     for cand in found:
         about = cand.semantic >= SUPPORT_SEMANTIC or cand.lexical >= SUPPORT_LEXICAL
         if (
@@ -375,6 +384,8 @@ def supported(
             continue
         if focus is not None and not focus.satisfied(cand.unit.text):
             continue
+        if named and not named & unit_tokens(hits[cand.rank].chunk.embed_text()):
+            continue  # "the chief data officer at ADP" does not answer who it is at GSK
         return True
     return False
 

@@ -453,3 +453,11 @@ def test_the_sentence_after_the_best_one_is_quoted_when_it_finishes_it() -> None
     )
     assert "unconstrained by compute" in text  # the next sentence, and its quote finished
     assert "Other firms" not in text  # as close, but not the next sentence
+
+
+def test_a_name_asked_of_a_named_firm_needs_a_passage_about_that_firm() -> None:
+    adp = _chunk("Jack Berkowitz, chief data officer at ADP, describes three gains.", n=1)
+    gsk = _chunk("Dana Whitfield, chief data officer at GSK, leads the data office.", n=2)
+    question = "Who is the chief data officer at GSK?"
+    assert not supported(question, _hits(adp), _state(adp, gsk, FILLER))
+    assert supported(question, _hits(gsk), _state(adp, gsk, FILLER))
