@@ -290,7 +290,8 @@ class Focus:
             return True
         if self.state:
             text = _RULE_QUANTITY.sub(" ", text)  # "at least one per unit" is a rule
-        words = re.findall(r"[\w%.,/-]+", text)
+        found = list(re.finditer(r"[\w%.,/-]+", text))
+        words = [m.group(0) for m in found]
         stems = [set(tokenize(w.replace("-", " "))) for w in words]
         for i, word in enumerate(words):
             if not _NUMBER_TOKEN.match(word) or word.lower() in _ORDINALS or "%" in word:
@@ -300,6 +301,9 @@ class Focus:
             # "22 interviews", "two million returns": every counted word (or a synonym)
             # within the four words after the figure
             window = set().union(*stems[i + 1 : i + 5])
+            if i > 0 and text[: found[i].start()].rstrip().endswith(":"):
+                # a table cell under its heading: "Requests per minute: 60"
+                window |= set().union(*stems[max(i - 4, 0) : i])
             if all(group & window for group in self.groups or (self.nouns,)):
                 return True
         return False

@@ -242,3 +242,11 @@ def test_a_share_question_wants_a_share_or_a_factor_not_any_figure_near_by() -> 
     assert share.satisfied("It cut handling time by 15%.")
     assert share.satisfied("Costs fell by 40 after the move.")
     assert share.satisfied("Inference is three times faster.")
+
+
+def test_a_table_cell_counts_under_its_column_heading() -> None:
+    requests = focus_of("How many requests per minute may a pilot send?")
+    assert requests is not None and requests.kind == "count"
+    assert requests.satisfied("Phase: Pilot; Requests per minute: 60; Tokens per day: 2 million.")
+    assert not requests.satisfied("Phase: Pilot; Tokens per day: 60.")
+    assert requests.satisfied("It slows traffic to 10 requests per minute.")
