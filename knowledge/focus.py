@@ -173,8 +173,9 @@ _YEAR_Q = re.compile(r"\b(?:which|what|in which|in what) year\b", re.IGNORECASE)
 _NAMED_Q = re.compile(
     r"\b(?:which|what) (?:cloud |software |model |ai |programming )?(?:provider|vendor|"
     r"supplier|company|firm|manufacturer|brand|partner|cloud|consultancy|agency|language|"
-    r"podcast|bank|country|city|region)\b"  # not "which product / tool / office": "a
-    # product for insurers", "the AI risk office" answer those without a name
+    r"podcast|bank|country|city|region|regulator|journal|publisher|university)\b"
+    # not "which product / tool / office": "a product for insurers", "the AI risk office"
+    # answer those without a name
     r"|\bwhich (?:[\w-]+ )?(?:model|llm)\b"  # "which judge model": a named one
     r"|\bwhich\b[^?]{0,60}\bcompl(?:y|ies|iant|iance)\b",  # GDPR, ISO 27001, SOC 2
     re.IGNORECASE,

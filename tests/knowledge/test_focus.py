@@ -250,3 +250,10 @@ def test_a_table_cell_counts_under_its_column_heading() -> None:
     assert requests.satisfied("Phase: Pilot; Requests per minute: 60; Tokens per day: 2 million.")
     assert not requests.satisfied("Phase: Pilot; Tokens per day: 60.")
     assert requests.satisfied("It slows traffic to 10 requests per minute.")
+
+
+def test_which_regulator_or_journal_wants_a_name() -> None:
+    regulator = focus_of("Which regulator oversees AI in the UK public sector?")
+    assert regulator is not None and regulator.kind == "named"
+    assert not regulator.satisfied("A clear and robust framework is needed for governing AI.")
+    assert regulator.satisfied("In the UK, AI in public services is overseen by Ofcom.")
