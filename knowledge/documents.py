@@ -688,9 +688,10 @@ def _text_blocks(
             # methods"): its body is the next paragraph; "5.2." is a heading even after
             # a sentence that lost its full stop
             number = _NUMBERED_HEADING.match(line)
-            closing = bool(number) and bool(rest) and i == len(lines) - 1
+            closing = number is not None and bool(rest) and i == len(lines) - 1
+            dotted = number is not None and "." in number.group(1).rstrip(".")
             if (
-                (starts or closing and number is not None and "." in number.group(1)[:-1])
+                (starts or closing and dotted)
                 and (len(lines) - i > 1 or closing)
                 and shaped
                 and (

@@ -72,10 +72,9 @@ _PERCENT = re.compile(
     r"three quarters)\b|\b\d+(?:\.\d+)?x\b|\bfold\b|\btimes\b",
     re.IGNORECASE,
 )
+# a change by an amount ("fell by 40"), not a year ("by 2025") or a time ("by 9 am")
 _FACTOR = re.compile(
-    r"\bby (?:a factor of )?(?!(?:19|20)\d\d\b)\d[\d.,]*\b(?! ?(?:am|pm)\b)"
-    r"|\b(?:\d+(?:\.\d+)?|two|three|four|five|ten) ?(?:x|times|fold)\b|\b(?:double|triple|half)",
-    re.IGNORECASE,
+    r"\bby (?:a factor of )?(?!(?:19|20)\d\d\b)\d[\d.,]*\b(?! ?(?:am|pm)\b)", re.IGNORECASE
 )
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 MONTHS = (
