@@ -45,6 +45,7 @@ NOT_SAID_TEXT = (
 MAX_SENTENCES = 3
 SCORE_MARGIN = 0.25  # a unit scoring this much below the best is not quoted
 NEIGHBOUR_MARGIN = 0.35  # ... unless it is the sentence after the best, within this much
+SECOND_MARGIN = 0.3  # ... or the best of a second passage, when all else is from one
 MAX_ANSWER_CHARS = 700
 QUOTE_UNITS = 4  # a quotation is finished within this many sentences
 ENUMERATION_CANDIDATES = 6  # a prose list near one of the best units answers a list question
@@ -428,9 +429,12 @@ def extractive_answer(
             break
         if chosen and cand.score < candidates[0].score - SCORE_MARGIN:
             # the sentence right after the best one often finishes what it began
-            # ("... more specific criteria." -> "It's key to be unconstrained by compute.")
+            # ("... more specific criteria." -> "It's key to be unconstrained by compute.");
+            # an answer from one passage also quotes the best of a second, if near enough
             follows = cand.rank == chosen[0].rank and cand.position == chosen[0].position + 1
-            if not follows or cand.score < candidates[0].score - NEIGHBOUR_MARGIN:
+            second = {c.rank for c in chosen} == {chosen[0].rank} != {cand.rank}
+            margin = NEIGHBOUR_MARGIN if follows else SECOND_MARGIN if second else SCORE_MARGIN
+            if cand.score < candidates[0].score - margin:
                 continue
         if chosen and chosen[0].unit.items:
             break  # a list answers by itself

@@ -461,3 +461,31 @@ def test_a_name_asked_of_a_named_firm_needs_a_passage_about_that_firm() -> None:
     question = "Who is the chief data officer at GSK?"
     assert not supported(question, _hits(adp), _state(adp, gsk, FILLER))
     assert supported(question, _hits(gsk), _state(adp, gsk, FILLER))
+
+
+def test_an_answer_from_one_passage_also_quotes_a_near_second_passage() -> None:
+    import numpy as np
+
+    first = _chunk("Gains come from reuse across all the units of the firm.", n=1)
+    second = _chunk("Shared platforms lower the marginal cost of each new tool.", n=2)
+    closeness = {"Gains": 0.8, "Shared": 0.53}  # cosine to the question
+
+    def embed(texts: list[str]) -> np.ndarray:
+        rows = []
+        for text in texts:
+            cos = next((v for k, v in closeness.items() if text.startswith(k)), 0.0)
+            rows.append([cos, (1 - cos * cos) ** 0.5])
+        return np.array(rows, dtype=np.float32)
+
+    vector = np.array([1.0, 0.0], dtype=np.float32)
+    state = _state(first, second, FILLER)
+    question = "Why does the approach pay off?"
+    text, cited = extractive_answer(
+        question, _hits(first, second), state, vector=vector, embed=embed
+    )
+    assert "marginal cost" in text and [h.chunk.id for h in cited] == ["c1", "c2"]
+    closeness["Shared"] = 0.45  # farther off than the margin: one passage answers
+    text, cited = extractive_answer(
+        question, _hits(first, second), _state(first, second, FILLER), vector=vector, embed=embed
+    )
+    assert "marginal cost" not in text and len(cited) == 1
