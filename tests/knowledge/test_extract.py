@@ -430,15 +430,10 @@ def test_a_prose_list_near_another_sentence_answers_only_if_it_names_what_is_ask
     assert "Midjourney" in text and "First, they widen scope" not in text
 
 
-def test_the_sentence_after_the_best_one_is_quoted_when_it_finishes_it() -> None:
+def _cosines(closeness: dict[str, float]):  # type: ignore[no-untyped-def]
+    """A fake sentence model: a text starting with a key of ``closeness`` has that cosine
+    to the question vector (read when embedding, so the dict may change between calls)."""
     import numpy as np
-
-    gsk = _chunk(
-        "Some firms have further, more specific criteria for it. Kim Branson says: "
-        "“the compute is really important for us. It is key to be unconstrained by "
-        "compute.” Other firms plan their data centres differently, in many ways."
-    )
-    closeness = {"Some firms": 0.8, "Kim Branson": 0.5, "Other firms": 0.5}  # cosine
 
     def embed(texts: list[str]) -> np.ndarray:
         rows = []
@@ -447,7 +442,17 @@ def test_the_sentence_after_the_best_one_is_quoted_when_it_finishes_it() -> None
             rows.append([cos, (1 - cos * cos) ** 0.5])
         return np.array(rows, dtype=np.float32)
 
-    vector = np.array([1.0, 0.0], dtype=np.float32)
+    return embed, np.array([1.0, 0.0], dtype=np.float32)
+
+
+def test_the_sentence_after_the_best_one_is_quoted_when_it_finishes_it() -> None:
+    gsk = _chunk(
+        "Some firms have further, more specific criteria for it. Kim Branson says: "
+        "“the compute is really important for us. It is key to be unconstrained by "
+        "compute.” Other firms plan their data centres differently, in many ways."
+    )
+    closeness = {"Some firms": 0.8, "Kim Branson": 0.5, "Other firms": 0.5}  # cosine
+    embed, vector = _cosines(closeness)
     text, _ = extractive_answer(
         "What does the lab need?", _hits(gsk), _state(gsk, FILLER), vector=vector, embed=embed
     )
@@ -464,20 +469,10 @@ def test_a_name_asked_of_a_named_firm_needs_a_passage_about_that_firm() -> None:
 
 
 def test_an_answer_from_one_passage_also_quotes_a_near_second_passage() -> None:
-    import numpy as np
-
     first = _chunk("Gains come from reuse across all the units of the firm.", n=1)
     second = _chunk("Shared platforms lower the marginal cost of each new tool.", n=2)
     closeness = {"Gains": 0.8, "Shared": 0.53}  # cosine to the question
-
-    def embed(texts: list[str]) -> np.ndarray:
-        rows = []
-        for text in texts:
-            cos = next((v for k, v in closeness.items() if text.startswith(k)), 0.0)
-            rows.append([cos, (1 - cos * cos) ** 0.5])
-        return np.array(rows, dtype=np.float32)
-
-    vector = np.array([1.0, 0.0], dtype=np.float32)
+    embed, vector = _cosines(closeness)
     state = _state(first, second, FILLER)
     question = "Why does the approach pay off?"
     text, cited = extractive_answer(
