@@ -314,7 +314,9 @@ def render_company(source_dir: Path, out_dir: Path) -> list[Path]:
     return written
 
 
-PDF_RENDERED = frozenset({"incident-runbook", "model-retirement", "vendor-due-diligence"})
+PDF_RENDERED = frozenset(
+    {"cost-review", "incident-runbook", "model-retirement", "vendor-due-diligence"}
+)
 
 
 __all__ = [
