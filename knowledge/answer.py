@@ -385,6 +385,13 @@ def supported(
             continue
         if focus is not None and not focus.satisfied(cand.unit.text):
             continue
+        if (
+            focus is not None
+            and focus.kind == "role"
+            and focus.nouns
+            and not focus.nouns & set(unit_tokens(cand.unit.scored))
+        ):
+            continue  # "who is the trainer": a sentence about the trainer, not another role
         if named and not named & unit_tokens(hits[cand.rank].chunk.embed_text()):
             continue  # "the chief data officer at ADP" does not answer who it is at GSK
         return True

@@ -179,18 +179,50 @@ _NAMED_Q = re.compile(
     r"|\bwhich\b[^?]{0,60}\bcompl(?:y|ies|iant|iance)\b",  # GDPR, ISO 27001, SOC 2
     re.IGNORECASE,
 )
-# "what is the name of the X" asks for a name unless X is a person's role
-_NAME_OF_Q = re.compile(r"\bname of (?:the |our |your |its |their )?[\w-]+", re.IGNORECASE)
+# "what is the name of the X" asks for a name unless X is a person's role; so does "what
+# is X called"
+_NAME_OF_Q = re.compile(
+    r"\bname of (?:the |our |your |its |their )?[\w-]+"
+    r"|^\s*what (?:is|are|was|were) [^?]{2,80}? (?:called|named|known as)\s*\??\s*$",
+    re.IGNORECASE,
+)
 _ROLE_WORDS = (
     r"(?:officer|head|lead|leader|manager|director|chief|ceo|cto|cio|cdo|contact|chair|"
-    r"sponsor|owner|engineer|analyst|architect|champion|representative|coordinator)"
+    r"sponsor|owner|engineer|analyst|architect|champion|representative|coordinator|"
+    r"trainer|instructor|reviewer|auditor|approver|controller|administrator|steward|"
+    r"founder|creator|author|host|organi[sz]er|facilitator|moderator|secretary|president)"
 )
 _PERSON_Q = re.compile(
-    rf"\bname of (?:the |our |your )?(?:[\w-]+ ){{0,4}}?{_ROLE_WORDS}\b"
-    rf"|\bwho (?:is|was|are) (?:the |our )?(?:[\w-]+ ){{0,4}}?{_ROLE_WORDS}\b"
+    rf"\bname of (?:the |our |your )?(?:[\w'’-]+ ){{0,4}}?{_ROLE_WORDS}s?\b"
+    rf"|\bwho (?:is|was|are) (?:the |our )?(?:[\w'’-]+ ){{0,4}}?{_ROLE_WORDS}s?\b"
     r"|\bwho (?:leads|heads|runs|chairs|sponsors)\b",
     re.IGNORECASE,
 )
+# "who founded the podcast": a name, in a sentence that says so ("founded by", "its
+# founder"), not the name of its host; the stems a sentence must hold, per verb
+_MAKER_Q = re.compile(
+    r"\bwho (?:first )?(founded|co-founded|created|invented|started|set up|launched|wrote|"
+    r"authored|designed|hosts|hosted|presents|presented|built|developed)\b",
+    re.IGNORECASE,
+)
+_MAKER_STEMS = {
+    "founded": "founded founder established",
+    "co-founded": "founded founder established",
+    "created": "created creator founded founder",
+    "invented": "invented inventor created creator",
+    "started": "started founded founder launched",
+    "set up": "set founded founder established",
+    "launched": "launched started founded founder",
+    "wrote": "wrote written writer author authored",
+    "authored": "author authored wrote written",
+    "designed": "designed designer",
+    "hosts": "host hosted presenter",
+    "hosted": "host hosted presenter",
+    "presents": "presenter presents presented host",
+    "presented": "presenter presented host",
+    "built": "built builder developed",
+    "developed": "developed developer built",
+}
 # a count of what is, not of what a rule requires: "how many champions are there today?"
 _STATE_Q = re.compile(
     r"\b(?:today|currently|now|at the moment|so far|to date|in total|last (?:year|quarter|"
@@ -273,7 +305,7 @@ class Focus:
             kind_person = Focus("person", exclude=self.exclude)
             if kind_person._new_names(text):
                 return True
-            roles = {w.lower() for w in re.findall(_ROLE_WORDS, text, re.IGNORECASE)}
+            roles = {w.lower() for w in re.findall(rf"\b{_ROLE_WORDS}\b", text, re.IGNORECASE)}
             return bool(roles - self.exclude)
         if self.kind == "person" and self.nouns and not self.nouns & set(tokenize(text)):
             return False  # a name, but not said to hold the post asked about
@@ -314,13 +346,17 @@ class Focus:
         if self.kind == "person":
             found = (m.group(0) for m in _FULL_NAME.finditer(text))
             return [name for name in found if not set(name.lower().split()) <= self.exclude]
-        title_words = re.findall(r"[\w&'-]+", text)
-        people = {
-            w
-            for a, b in zip(title_words, title_words[1:], strict=False)
-            if _TITLE_WORD.match(a) and _TITLE_WORD.match(b)
-            for w in (a, b)
-        }
+        # two or three capitalised words in a row are a person ("Ya Xu"); four are a name
+        # ("Data Science Applied Research"), and so is any run asked for by name
+        people: set[str] = set()
+        run: list[str] = []
+        for word in [*re.findall(r"[\w&'-]+", text), ""]:
+            if _TITLE_WORD.match(word):
+                run.append(word)
+                continue
+            if 2 <= len(run) <= 3 and not self.literal:
+                people.update(run)
+            run = []
         names = []
         if self.literal:
             names += [m.group(0) for m in _IDENTIFIER.finditer(text)]
@@ -352,13 +388,22 @@ def focus_of(question: str) -> Focus | None:
     """The focus of a typed question, or None."""
     if _YEAR_Q.search(question):
         return Focus("year")
-    if _PERSON_Q.search(question):
+    maker = _MAKER_Q.search(question)
+    if maker:
+        made = _MAKER_STEMS[maker.group(1).lower()]
+        return Focus("person", nouns=frozenset(tokenize(made)), exclude=_capitalised(question))
+    person = _PERSON_Q.search(question)
+    if person:
         # "who is the current head ...", "the name of the officer": a person's name;
         # "who is the owner of the standard": the role that owns it answers too
         title = _TITLE_Q.search(question)
         kind = "person" if _INCUMBENT_Q.search(question) or title else "role"
-        # the post's head word ("officer", "head") is said of the person who holds it
+        # the post's head word ("officer", "head") is said of the person who holds it;
+        # for a role, the asked post is what the answer must be about (knowledge.answer)
         post = frozenset(tokenize(title.group(1))) if title else frozenset()
+        if kind == "role":
+            roles = re.findall(rf"\b{_ROLE_WORDS}s?\b", person.group(0), re.IGNORECASE)
+            post = frozenset(tokenize(" ".join(roles)))
         return Focus(kind, nouns=post, exclude=_capitalised(question))
     if _FREQUENCY_Q.search(question):
         return Focus("frequency")

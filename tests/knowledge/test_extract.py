@@ -484,3 +484,14 @@ def test_an_answer_from_one_passage_also_quotes_a_near_second_passage() -> None:
         question, _hits(first, second), _state(first, second, FILLER), vector=vector, embed=embed
     )
     assert "marginal cost" not in text and len(cited) == 1
+
+
+def test_who_holds_a_post_needs_a_passage_about_that_post() -> None:
+    # the course's other roles do not say who trains it; the post itself says nothing
+    other = _chunk("The welding course is booked by the site manager for each new team.", n=1)
+    restated = _chunk("The welding course ends with a test marked by the trainer.", n=2)
+    answer = _chunk("The welding course trainer is the safety lead of the plant.", n=3)
+    question = "Who is the trainer of the welding course?"
+    state = _state(other, restated, answer, FILLER)
+    assert not supported(question, _hits(other, restated), state)
+    assert supported(question, _hits(other, answer), state)

@@ -257,3 +257,55 @@ def test_which_regulator_or_journal_wants_a_name() -> None:
     assert regulator is not None and regulator.kind == "named"
     assert not regulator.satisfied("A clear and robust framework is needed for governing AI.")
     assert regulator.satisfied("In the UK, AI in public services is overseen by Ofcom.")
+
+
+def test_who_made_something_wants_a_name_said_to_have_made_it() -> None:
+    focus = focus_of("Who founded the Harbour Lights podcast?")
+    assert focus is not None and focus.kind == "person"
+    # the host's name is a name, but not of whoever founded it
+    assert not focus.satisfied("The Harbour Lights podcast is hosted by Ada Brennan.")
+    assert focus.satisfied("Ada Brennan founded the Harbour Lights podcast in 2016.")
+    assert focus.satisfied("Its founder, Ada Brennan, still edits every episode.")
+    hosts = focus_of("Who hosts the Harbour Lights podcast?")
+    assert hosts is not None and hosts.satisfied("The podcast is hosted by Ada Brennan.")
+
+
+def test_who_is_a_post_is_not_answered_by_the_post_itself() -> None:
+    # the role words of the question answer nothing: "marked by the trainer"
+    for question, restated, answered in (
+        (
+            "Who is the trainer of the welding course?",
+            "The day ends with a test marked by the trainer.",
+            "The welding course is given by the safety lead.",
+        ),
+        (
+            "Who is the plant's cost analyst?",
+            "The plant's cost analyst prepares the review.",
+            "The cost analyst is Ada Brennan.",
+        ),
+    ):
+        focus = focus_of(question)
+        assert focus is not None and focus.kind == "role", question
+        assert not focus.satisfied(restated)
+        assert focus.satisfied(answered)
+    # "authority" holds no author
+    focus = focus_of("Who is the author of the standard?")
+    assert focus is not None and not focus.satisfied("The board has the authority to decide.")
+
+
+def test_what_is_something_called_wants_a_name() -> None:
+    focus = focus_of("What is the bakery's recipe-sharing system called?")
+    assert focus is not None and focus.kind == "named" and focus.literal
+    assert not focus.satisfied("The bakery shares recipes between its shops every week.")
+    assert focus.satisfied("Recipes are shared through a system the staff named Crumbtrail.")
+    assert focus_of("What is called for when an oven fails?") is None
+
+
+def test_four_capitalised_words_in_a_row_are_a_name_not_a_person() -> None:
+    called = focus_of("What are the bakery's two product teams called?")
+    assert called is not None
+    assert called.satisfied("One of them is called Bread Science Applied Research.")
+    named = focus_of("Which company supplies the ovens?")
+    assert named is not None
+    assert not named.satisfied("Ovens were chosen by Ada Brennan.")  # a person
+    assert named.satisfied("The ovens come from Hearth Works Oven Supply.")
