@@ -47,6 +47,7 @@ SCORE_MARGIN = 0.25  # a unit scoring this much below the best is not quoted
 NEIGHBOUR_MARGIN = 0.35  # ... unless it is the sentence after the best, within this much
 SECOND_MARGIN = 0.3  # ... or the best of a second passage, when all else is from one
 MAX_ANSWER_CHARS = 700
+ITEM_CHARS = 400  # a list item is quoted up to this long (a nested list is one item)
 QUOTE_UNITS = 4  # a quotation is finished within this many sentences
 ENUMERATION_CANDIDATES = 6  # a prose list near one of the best units answers a list question
 TELLING_CANDIDATES = 5  # a sentence this near the top with just the fact asked for is quoted
@@ -673,7 +674,7 @@ def _merge_items(chosen: list[_Candidate]) -> list[_Candidate]:
 def _as_list(unit: Unit, n: int) -> str:
     lead = unit.lead
     lines = [f"{lead}: [{n}]"] if lead else []
-    lines += [f"• {_trim(clean(item), 300)}" for item in unit.items]
+    lines += [f"• {_trim(clean(item), ITEM_CHARS)}" for item in unit.items]
     if not lead:
         lines[-1] += f" [{n}]"
     return "\n".join(lines)

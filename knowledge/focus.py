@@ -104,6 +104,7 @@ _QUOTED_NAME = re.compile(r"[\"“]([^\"”]{2,60})[\"”]")
 _ACRONYM = re.compile(r"^[A-Z][A-Z&]*[A-Z]\d*$")  # GDPR, AWS, H&M
 _CITATION = re.compile(r"\([^()]{0,80}?\b(?:19|20)\d{2}[a-z]?\)")
 _TITLE_WORD = re.compile(r"^[A-Z][a-z]+$")  # two in a row: a person's name
+MAX_NAMES = 12  # more new names than this in one sentence: a flattened table or index
 _CAPITALISED = re.compile(r"\b[A-Z][\w&.-]*[A-Za-z0-9]\b|\b[A-Z]\b")
 
 # --- questions ------------------------------------------------------------------------
@@ -309,7 +310,11 @@ class Focus:
             return bool(roles - self.exclude)
         if self.kind == "person" and self.nouns and not self.nouns & set(tokenize(text)):
             return False  # a name, but not said to hold the post asked about
-        if self.kind in ("named", "person"):
+        if self.kind == "named":
+            # a table of names that lost its rows ("1 Toyota Adrien Gaidon Automotive 2 GSK
+            # ...") names everything and says nothing about any one of them
+            return 0 < len(self._new_names(text)) <= MAX_NAMES
+        if self.kind == "person":
             return bool(self._new_names(text))
         if self.kind == "count":
             return self._counts(text)
@@ -450,7 +455,10 @@ def focus_of(question: str) -> Focus | None:
 
 
 def _capitalised(question: str) -> frozenset[str]:
-    return frozenset(w.lower() for w in re.findall(r"[\w&.-]+", question))
+    """The question's words, and the parts of its compounds: a page may split "T-Mobile"
+    into "T- Mobile" at a line break, and "Mobile" is then no new name."""
+    words = [w.lower() for w in re.findall(r"[\w&.-]+", question)]
+    return frozenset(words) | frozenset(p for w in words for p in re.split(r"[-.]", w) if p)
 
 
 def _with_synonyms(nouns: frozenset[str]) -> frozenset[str]:

@@ -309,3 +309,26 @@ def test_four_capitalised_words_in_a_row_are_a_name_not_a_person() -> None:
     assert named is not None
     assert not named.satisfied("Ovens were chosen by Ada Brennan.")  # a person
     assert named.satisfied("The ovens come from Hearth Works Oven Supply.")
+
+
+def test_a_flattened_table_of_names_names_no_answer() -> None:
+    named = focus_of("Which cloud provider does the bakery use?")
+    assert named is not None
+    table = " ".join(
+        f"{n} {firm} {person} {field}"
+        for n, firm, person, field in (
+            (1, "Toyota", "Adrien Gaidon", "Automotive"),
+            (2, "Zalando", "Kim Branson", "Retail"),
+            (3, "Tecton", "Mike Del Balso", "Software"),
+            (4, "AWS", "Chris Fregly", "Cloud"),
+        )
+    )
+    assert not named.satisfied("Firms interviewed: " + table)
+    assert named.satisfied("The bakery runs its ordering system on Azure.")
+
+
+def test_a_compound_of_the_question_split_at_a_line_break_is_no_new_name() -> None:
+    named = focus_of("Which vendor supplies T-Mobile's transcription?")
+    assert named is not None
+    assert not named.satisfied("At first T- Mobile transcribed calls with simple scripts.")
+    assert named.satisfied("T-Mobile first used a transcription service from Speechly.")
