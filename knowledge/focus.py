@@ -123,6 +123,15 @@ _DURATION_Q = re.compile(
     r"|\bwhat (?:is the )?(?:duration|deadline|lead time)\b",
     re.IGNORECASE,
 )
+_SAVE_Q = re.compile(r"\b(?:sav(?:e|es|ed|ing|ings)|gain(?:ed|s)?|free[sd]? up)\b", re.IGNORECASE)
+# a duration saved: "saved about 700 hours", "saving 25 minutes a case", "frees up two days"
+_TIME_SAVED = re.compile(
+    rf"\b(?:sav(?:e|es|ed|ing)|free[sd]? up|gain(?:ed|s)?)\s+(?:(?:about|around|roughly|"
+    rf"nearly|almost|over|some|up to|more than|at least|them|us|staff|users|the team)\s+)*"
+    rf"(?:(?:\d+(?:[.,]\d+)?|an?|{_NUMBER_WORD})(?:\s*(?:-|to|or)\s*\d+)?[\s-]+"
+    rf"(?:(?:working|business|full)[\s-]+)?{_TIME_UNIT})\b",
+    re.IGNORECASE,
+)
 _FREQUENCY_Q = re.compile(
     r"\bhow (?:often|frequently|regularly)\b|\bat what (?:interval|frequency)\b", re.IGNORECASE
 )
@@ -255,6 +264,7 @@ class Focus:
     literal: bool = False  # a name may be an identifier or a title ("what is the name of")
     state: bool = False  # a count of what there is ("... today?"), not what a rule requires
     rate: bool = False  # money asked about as a charge or fee: a percentage answers it
+    saving: bool = False  # time asked about as time saved ("how much time did it save")
 
     @property
     def selective(self) -> bool:
@@ -280,6 +290,9 @@ class Focus:
     def satisfied(self, text: str) -> bool:
         """Whether ``text`` holds a fact of this focus."""
         if self.kind == "duration":
+            if not self.saving:
+                # "saved about 700 hours" is time saved, not how long something took
+                text = _TIME_SAVED.sub(" ", text)
             return bool(_DURATION.search(text))
         if self.kind == "frequency":
             return bool(_FREQUENCY.search(text))
@@ -413,7 +426,7 @@ def focus_of(question: str) -> Focus | None:
     if _FREQUENCY_Q.search(question):
         return Focus("frequency")
     if _DURATION_Q.search(question):
-        return Focus("duration")
+        return Focus("duration", saving=bool(_SAVE_Q.search(question)))
     if WHEN_Q.search(question):
         return Focus("date")
     if _PERCENT_Q.search(question):

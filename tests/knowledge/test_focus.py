@@ -332,3 +332,12 @@ def test_a_compound_of_the_question_split_at_a_line_break_is_no_new_name() -> No
     assert named is not None
     assert not named.satisfied("At first T- Mobile transcribed calls with simple scripts.")
     assert named.satisfied("T-Mobile first used a transcription service from Speechly.")
+
+
+def test_time_saved_is_not_how_long_something_took() -> None:
+    took = focus_of("How long did the bakery take to roll out the new ovens?")
+    assert took is not None and took.kind == "duration"
+    assert not took.satisfied("During the trial the bakers saved about 300 hours.")
+    assert took.satisfied("The roll-out took eleven weeks and saved about 300 hours.")
+    saved = focus_of("How much time did the new ovens save?")
+    assert saved is not None and saved.satisfied("The bakers saved about 300 hours.")
