@@ -429,6 +429,7 @@ def extractive_answer(
     elif kind in ("number", "date") and candidates and has_entity(kind, candidates[0].unit.text):
         # "How many ...?" is answered by the sentences with a figure, not around it.
         candidates = [c for c in candidates if has_entity(kind, c.unit.text)]
+    later = bool(_AFTER_Q.search(question))
     chosen: list[_Candidate] = []
     chosen_tokens: list[set[str]] = []
     size = 0
@@ -442,6 +443,15 @@ def extractive_answer(
             follows = cand.rank == chosen[0].rank and cand.position == chosen[0].position + 1
             second = {c.rank for c in chosen} == {chosen[0].rank} != {cand.rank}
             margin = NEIGHBOUR_MARGIN if follows else SECOND_MARGIN if second else SCORE_MARGIN
+            if (
+                later
+                and cand.rank == chosen[0].rank
+                and 0 < cand.position - chosen[0].position <= 3
+                and _SEQUEL.match(cand.unit.text)
+            ):
+                # "what did it introduce after the assistant worked?": the best sentence
+                # tells of the assistant; what came after follows, "Following that, ..."
+                margin = float("inf")
             if cand.score < candidates[0].score - margin:
                 continue
         if chosen and chosen[0].unit.items:
@@ -506,6 +516,20 @@ def extractive_answer(
     return _join(parts), [top[rank] for rank in used_ranks]
 
 
+# a question about what followed an event ("... after the assistant worked?", "once the
+# pilot ended"), not "after how long"
+_AFTER_Q = re.compile(
+    r"\b(?:after|once|following)\s+(?!how\b|what\b|which\b|\d)(?:the|its|their|his|her|a|an|"
+    r"this|that|[\w'’-]+'s)\s+[\w-]+",
+    re.IGNORECASE,
+)
+# a sentence telling what came next
+_SEQUEL = re.compile(
+    r"^\s*(?:then|next|later|afterwards?|subsequently|following (?:that|this|its|the|their)|"
+    r"after (?:that|this)|building on|with that|since then|soon after|(?:encouraged|inspired|"
+    r"spurred|emboldened|buoyed) by (?:that|this|its|the|their))\b",
+    re.IGNORECASE,
+)
 _FIRST_STEP = re.compile(r"^(?:first(?:ly)?|to begin with)\b", re.IGNORECASE)
 _NEXT_STEP = re.compile(
     r"^(?:and )?(?:second(?:ly)?|third(?:ly)?|fourth(?:ly)?|fifth(?:ly)?|sixth|finally|"

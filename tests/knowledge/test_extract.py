@@ -495,3 +495,22 @@ def test_who_holds_a_post_needs_a_passage_about_that_post() -> None:
     state = _state(other, restated, answer, FILLER)
     assert not supported(question, _hits(other, restated), state)
     assert supported(question, _hits(other, answer), state)
+
+
+def test_what_came_after_an_event_quotes_the_sentence_telling_what_followed() -> None:
+    story = _chunk(
+        "First the bakery's team introduced a recipe assistant for the night shift. "
+        "In a short trial the bakers saved about 300 hours. "
+        "Later the oven logs were moved to a new store. "
+        "Encouraged by that success, the team added a stock planner and a price checker.",
+        n=1,
+    )
+    closeness = {"First": 0.8, "In": 0.55, "Later": 0.3, "Encouraged": 0.3}
+    embed, vector = _cosines(closeness)
+    state = _state(story, FILLER)
+    after = "What did the team add after the recipe assistant worked?"
+    text, _ = extractive_answer(after, _hits(story), state, vector=vector, embed=embed)
+    assert "stock planner" in text
+    plain = "What did the team introduce for the night shift?"
+    text, _ = extractive_answer(plain, _hits(story), state, vector=vector, embed=embed)
+    assert "stock planner" not in text
