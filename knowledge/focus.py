@@ -32,6 +32,11 @@ _RULE_QUANTITY = re.compile(
     rf"two|three|four|five|six|seven|eight|nine|ten) per\b",
     re.IGNORECASE,
 )
+_LIMIT_BEFORE = re.compile(
+    r"\b(?:at most|at least|up to|no more than|no fewer than|never more than|never fewer "
+    r"than|a maximum of|a minimum of)\s*$",
+    re.IGNORECASE,
+)
 _ORDINALS = frozenset(("first", "second", "third", "fourth", "fifth"))
 _NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORD})\b", re.IGNORECASE)
 _NUMBER_TOKEN = re.compile(rf"^(?:[\d.,%/-]+\w*|{_NUMBER_WORD})$", re.IGNORECASE)
@@ -341,19 +346,31 @@ class Focus:
         if self.state:
             text = _RULE_QUANTITY.sub(" ", text)  # "at least one per unit" is a rule
         found = list(re.finditer(r"[\w%.,/-]+", text))
-        words = [m.group(0) for m in found]
+        words = [m.group(0).rstrip(".,") or m.group(0) for m in found]  # "eight." is eight
         stems = [set(tokenize(w.replace("-", " "))) for w in words]
+        following = [w.lower() for w in words[1:]] + [""]
         for i, word in enumerate(words):
-            if not _NUMBER_TOKEN.match(word) or word.lower() in _ORDINALS or "%" in word:
-                continue  # "a second review", "by 15%": not how many
-            if i + 1 < len(words) and words[i + 1].lower() in ("percent", "per"):
+            if not _NUMBER_TOKEN.match(word) or word.lower() in _ORDINALS:
+                continue  # "a second review": not how many
+            share = "%" in word or following[i] == "percent"
+            of = i + (2 if following[i] == "percent" else 1)
+            if share and not (of < len(words) and words[of].lower() == "of"):
+                continue  # "by 15%" is no count; "2 percent of all letters" counts them
+            if following[i] == "per":
                 continue
             # "22 interviews", "two million returns": every counted word (or a synonym)
             # within the four words after the figure
-            window = set().union(*stems[i + 1 : i + 5])
+            start = of + 1 if share else i + 1
+            window = set().union(*stems[start : start + 4])
             if i > 0 and text[: found[i].start()].rstrip().endswith(":"):
                 # a table cell under its heading: "Requests per minute: 60"
                 window |= set().union(*stems[max(i - 4, 0) : i])
+            closing = i == len(words) - 1 or found[i].group(0)[-1] in ".;"
+            closing = closing or text[found[i].end() :].lstrip()[:1] in (";", ".")
+            if closing and _LIMIT_BEFORE.search(text[: found[i].start()]):
+                # a limit closing its sentence counts what the sentence named: "the
+                # people who will see the data, at most eight"
+                window |= set().union(*stems[max(i - 12, 0) : i])
             if all(group & window for group in self.groups or (self.nouns,)):
                 return True
         return False

@@ -341,3 +341,16 @@ def test_time_saved_is_not_how_long_something_took() -> None:
     assert took.satisfied("The roll-out took eleven weeks and saved about 300 hours.")
     saved = focus_of("How much time did the new ovens save?")
     assert saved is not None and saved.satisfied("The bakers saved about 300 hours.")
+
+
+def test_a_count_can_be_a_share_of_the_counted_noun_or_close_its_sentence() -> None:
+    checked = focus_of("How many loaves does the inspector check each day?")
+    assert checked is not None and checked.kind == "count"
+    assert checked.satisfied("Each day the inspector weighs 5 percent of all loaves.")
+    assert not checked.satisfied("Since the new ovens, waste of loaves fell by 5%.")
+    named = focus_of("At most how many bakers may work a night shift?")
+    assert named is not None
+    assert named.satisfied("The bakers on a night shift, at most six.")
+    assert named.satisfied("The rota lists the bakers for each night shift; at most six;")
+    assert not named.satisfied("The bakers worked night shifts from May 2021 to June 2022.")
+    assert not named.satisfied("The night shift ends when the ovens cool, in Hall 6.")
