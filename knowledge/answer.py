@@ -338,6 +338,20 @@ def _unit_candidates(
     return out
 
 
+ENTITY_DF = 0.2  # a name in more than this share of the chunks is the corpus's own
+
+
+def _entities(question: str, state: IndexState) -> frozenset[str]:
+    """The stems of the names a question asks about ("Gojek's Willem Pienaar": gojek,
+    willem, pienaar), leaving out names most passages carry (the company's own)."""
+    found: set[str] = set()
+    for word in _ORG_IN_Q.findall(question):
+        parts = {p for p in re.split(r"[-'’]", word.lower()) if len(p) > 1}
+        found |= set(tokenize(word)) | set(tokenize(" ".join(parts)))
+    limit = ENTITY_DF * len(state.chunks)
+    return frozenset(t for t in found if state.df.get(t, 0) < limit)
+
+
 def supported(
     question: str,
     hits: Sequence[Hit],
@@ -352,6 +366,11 @@ def supported(
     needs a sentence that holds one and is about the question; a question naming a
     period ("last quarter", "2025") needs a sentence that names it; any other question
     is left to the retrieval confidence (answered in other words is still answered)."""
+    entities = _entities(question, state)
+    if entities and not any(
+        entities & unit_tokens(hit.chunk.embed_text()) for hit in hits[: PASSAGES_FOR_EXTRACT + 2]
+    ):
+        return False  # "what did Gojek's Willem Pienaar say": no passage near it names them
     kind = answer_type(question)
     periods = {m.group(0).lower() for m in _PERIOD.finditer(question)}
     focus = focus_of(question)

@@ -32,6 +32,11 @@ _RULE_QUANTITY = re.compile(
     rf"two|three|four|five|six|seven|eight|nine|ten) per\b",
     re.IGNORECASE,
 )
+_CHANGE_BEFORE = re.compile(
+    r"\b(?:by|cut|cuts|reduced?|reduces|lowered|increased?|increases|raised|rose|fell|grew|"
+    r"dropped|up|down)\s*$",
+    re.IGNORECASE,
+)
 _LIMIT_BEFORE = re.compile(
     r"\b(?:at most|at least|up to|no more than|no fewer than|never more than|never fewer "
     r"than|a maximum of|a minimum of)\s*$",
@@ -354,8 +359,12 @@ class Focus:
                 continue  # "a second review": not how many
             share = "%" in word or following[i] == "percent"
             of = i + (2 if following[i] == "percent" else 1)
-            if share and not (of < len(words) and words[of].lower() == "of"):
-                continue  # "by 15%" is no count; "2 percent of all letters" counts them
+            if share and (
+                not (of < len(words) and words[of].lower() == "of")
+                or _CHANGE_BEFORE.search(text[: found[i].start()])
+            ):
+                continue  # "cut 15% of proposals" is no count; "samples 2 percent of all
+                # letters" counts them
             if following[i] == "per":
                 continue
             # "22 interviews", "two million returns": every counted word (or a synonym)

@@ -514,3 +514,13 @@ def test_what_came_after_an_event_quotes_the_sentence_telling_what_followed() ->
     plain = "What did the team introduce for the night shift?"
     text, _ = extractive_answer(plain, _hits(story), state, vector=vector, embed=embed)
     assert "stock planner" not in text
+
+
+def test_a_question_about_someone_no_near_passage_names_is_not_supported() -> None:
+    quote = _chunk("We standardised the pipelines so teams can ship models faster.", n=1)
+    named = _chunk("Ada Brennan of Hearthworks says the bakery ships models weekly.", n=2)
+    other = [_chunk(f"Filler text number {n} about bread and ovens.", n=10 + n) for n in range(6)]
+    state = _state(quote, named, FILLER, *other)
+    question = "What did Hearthworks' Ada Brennan say about shipping models?"
+    assert not supported(question, _hits(quote, FILLER), state)
+    assert supported(question, _hits(quote, named), state)
