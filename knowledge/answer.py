@@ -264,6 +264,14 @@ COUNTED_SEMANTIC = 0.3  # the same, for a unit holding a telling fact (Focus.tel
 COUNTED_LEXICAL = 0.3
 
 
+_EXAMPLES_Q = re.compile(r"\b(?:examples?|instances?)\b|\bsuch as\b", re.IGNORECASE)
+_EXAMPLES = re.compile(
+    r"\be\.\s?g\.|\bsuch as\b|\bfor (?:example|instance)\b|\bincluding\b|\bexamples? "
+    r"(?:are|is|include)\b",
+    re.IGNORECASE,
+)
+
+
 def _asked_nouns(question: str) -> set[str]:
     """Stems of what a list question asks for: "which *metrics*", "what cultural *shifts*"."""
     asked = _LIST_NOUN.findall(question) + [m.group(1) for m in _PLURAL_Q.finditer(question)]
@@ -297,6 +305,7 @@ def _unit_candidates(
     extra = set(expand(list(query_tokens)))
     targets = _asked_nouns(question)
     targets |= set(expand(list(targets)))  # "criteria" -> a list of "rules"
+    examples = bool(_EXAMPLES_Q.search(question))
     out: list[_Candidate] = []
     for rank, hit in enumerate(hits):
         chunk = hit.chunk
@@ -332,6 +341,8 @@ def _unit_candidates(
                 score += TYPE_BONUS
             if focus is not None and not unit.items and focus.satisfied(unit.text):
                 score += FOCUS_BONUS
+            if examples and _EXAMPLES.search(unit.text):
+                score += TYPE_BONUS  # "which models does it give as examples": "e.g., LLaMA"
             whole = found[unit.parent] if unit.parent >= 0 else None
             out.append(_Candidate(score, rank, position, unit, lexical, semantic, whole))
     out.sort(key=lambda c: -c.score)

@@ -524,3 +524,20 @@ def test_a_question_about_someone_no_near_passage_names_is_not_supported() -> No
     question = "What did Hearthworks' Ada Brennan say about shipping models?"
     assert not supported(question, _hits(quote, FILLER), state)
     assert supported(question, _hits(quote, named), state)
+
+
+def test_a_question_asking_for_examples_prefers_the_sentence_that_gives_them() -> None:
+    chunk = _chunk(
+        "Bakeries have spent millions on general ovens for every shop. "
+        "Ovens come in many kinds (e.g., deck ovens, rack ovens and tunnel ovens).",
+        n=1,
+    )
+    closeness = {"Bakeries": 0.9, "Ovens": 0.5}
+    embed, vector = _cosines(closeness)
+    state = _state(chunk, FILLER)
+    asked = "Which ovens does the guide give as examples of bakery ovens?"
+    text, _ = extractive_answer(asked, _hits(chunk), state, vector=vector, embed=embed)
+    assert "tunnel ovens" in text
+    plain = "Which ovens does the guide name for bakery ovens?"
+    text, _ = extractive_answer(plain, _hits(chunk), state, vector=vector, embed=embed)
+    assert "tunnel ovens" not in text
