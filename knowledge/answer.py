@@ -349,16 +349,31 @@ def _unit_candidates(
     return out
 
 
+MONEY_SUBJECT = 0.35  # a money answer's passage holds this much of the subject's weight
+
+
+def _coverage(tokens: set[str], found: frozenset[str], state: IndexState) -> float:
+    total = sum(state.idf(t) for t in tokens)
+    return sum(state.idf(t) for t in tokens if t in found) / total if total else 1.0
+
+
 ENTITY_DF = 0.2  # a name in more than this share of the chunks is the corpus's own
 
 
+# whose something is asked about: "Gojek's", "Willem Pienaar", "Capital One"
+_OWNER_Q = re.compile(
+    r"(?<=\s)(?!(?:AI|ML|LLM|I)\b)(?:[A-Z][\w&-]*['’]s\b|[A-Z][\w&-]*(?:\s+[A-Z][\w&-]*)+)"
+)
+
+
 def _entities(question: str, state: IndexState) -> frozenset[str]:
-    """The stems of the names a question asks about ("Gojek's Willem Pienaar": gojek,
-    willem, pienaar), leaving out names most passages carry (the company's own)."""
+    """The stems of the names a question asks about: someone's ("Gojek's") or a name of
+    several words ("Willem Pienaar"), leaving out names most passages carry (the
+    company's own); a single word ("in Slack", "use ChatGPT") may be a mere setting."""
     found: set[str] = set()
-    for word in _ORG_IN_Q.findall(question):
-        parts = {p for p in re.split(r"[-'’]", word.lower()) if len(p) > 1}
-        found |= set(tokenize(word)) | set(tokenize(" ".join(parts)))
+    for name in _OWNER_Q.findall(question):
+        parts = {p for p in re.split(r"[-'’\s]", name.lower()) if len(p) > 1}
+        found |= set(tokenize(name)) | set(tokenize(" ".join(parts)))
     limit = ENTITY_DF * len(state.chunks)
     return frozenset(t for t in found if state.df.get(t, 0) < limit)
 
@@ -423,6 +438,13 @@ def supported(
             and not focus.nouns & set(unit_tokens(cand.unit.scored))
         ):
             continue  # "who is the trainer": a sentence about the trainer, not another role
+        if (
+            focus is not None
+            and focus.kind == "money"
+            and _coverage(subject, unit_tokens(hits[cand.rank].chunk.embed_text()), state)
+            < MONEY_SUBJECT
+        ):
+            continue  # "what does due diligence cost": a fee for a repeat exercise is not it
         if named and not named & unit_tokens(hits[cand.rank].chunk.embed_text()):
             continue  # "the chief data officer at ADP" does not answer who it is at GSK
         return True

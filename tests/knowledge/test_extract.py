@@ -524,6 +524,8 @@ def test_a_question_about_someone_no_near_passage_names_is_not_supported() -> No
     question = "What did Hearthworks' Ada Brennan say about shipping models?"
     assert not supported(question, _hits(quote, FILLER), state)
     assert supported(question, _hits(quote, named), state)
+    # a single capitalised word may be where, not whom, the question is about
+    assert supported("How do teams ship models in Hearthworks?", _hits(quote, FILLER), state)
 
 
 def test_a_question_asking_for_examples_prefers_the_sentence_that_gives_them() -> None:
@@ -541,3 +543,13 @@ def test_a_question_asking_for_examples_prefers_the_sentence_that_gives_them() -
     plain = "Which ovens does the guide name for bakery ovens?"
     text, _ = extractive_answer(plain, _hits(chunk), state, vector=vector, embed=embed)
     assert "tunnel ovens" not in text
+
+
+def test_a_price_is_support_only_in_a_passage_about_what_is_priced() -> None:
+    fee = _chunk("A repeat oven inspection is charged to the bakery at 400 euros.", n=1)
+    priced = _chunk("A flour delivery audit costs the bakery 250 euros each spring.", n=2)
+    other = [_chunk(f"Filler text number {n} about bread and ovens.", n=10 + n) for n in range(6)]
+    state = _state(fee, priced, FILLER, *other)
+    question = "How much does a flour delivery audit cost the bakery?"
+    assert not supported(question, _hits(fee, FILLER), state)
+    assert supported(question, _hits(priced, fee), state)
