@@ -550,6 +550,8 @@ def test_a_price_is_support_only_in_a_passage_about_what_is_priced() -> None:
     priced = _chunk("A flour delivery audit costs the bakery 250 euros each spring.", n=2)
     other = [_chunk(f"Filler text number {n} about bread and ovens.", n=10 + n) for n in range(6)]
     state = _state(fee, priced, FILLER, *other)
+    # close in meaning, as a fee sentence is to a question about a price
+    embed, vector = _cosines({"A": 0.6, "Filler": 0.1, "Unrelated": 0.1})
     question = "How much does a flour delivery audit cost the bakery?"
-    assert not supported(question, _hits(fee, FILLER), state)
-    assert supported(question, _hits(priced, fee), state)
+    assert not supported(question, _hits(fee, FILLER), state, vector=vector, embed=embed)
+    assert supported(question, _hits(priced, fee), state, vector=vector, embed=embed)
