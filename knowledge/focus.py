@@ -193,9 +193,12 @@ _NAMED_Q = re.compile(
     r"\b(?:which|what) (?:cloud |software |model |ai |programming )?(?:provider|vendor|"
     r"supplier|company|firm|manufacturer|brand|partner|cloud|consultancy|agency|language|"
     r"podcast|bank|country|city|region|regulator|journal|publisher|university)\b"
-    # not "which product / tool / office": "a product for insurers", "the AI risk office"
-    # answer those without a name
+    # not "which product / tool / office" in general: "a product for insurers", "the AI
+    # risk office" answer those without a name; but the tool a thing is built on, runs on
+    # or is stored in has one
     r"|\bwhich (?:[\w-]+ )?(?:model|llm)\b"  # "which judge model": a named one
+    r"|\bwhich (?:[\w-]+ )?(?:tool|product|software|database|engine)\b(?=[^?]*\b(?:built|"
+    r"runs?|stores?|stored|powers?|hosts?|hosted|based|written|made)\b)"
     r"|\bwhich\b[^?]{0,60}\bcompl(?:y|ies|iant|iance)\b",  # GDPR, ISO 27001, SOC 2
     re.IGNORECASE,
 )

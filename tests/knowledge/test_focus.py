@@ -354,3 +354,11 @@ def test_a_count_can_be_a_share_of_the_counted_noun_or_close_its_sentence() -> N
     assert named.satisfied("The rota lists the bakers for each night shift; at most six;")
     assert not named.satisfied("The bakers worked night shifts from May 2021 to June 2022.")
     assert not named.satisfied("The night shift ends when the ovens cool, in Hall 6.")
+
+
+def test_the_tool_something_runs_on_wants_a_name() -> None:
+    built = focus_of("Which search product powers the bakery's order site?")
+    assert built is not None and built.kind == "named"
+    assert not built.satisfied("The order site is rebuilt every night at 02:00.")
+    assert built.satisfied("The order site runs its search on Elasticsearch.")
+    assert focus_of("Which tool should bakers use for recipes?") is None  # "the shared book"
