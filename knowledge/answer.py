@@ -272,6 +272,19 @@ _EXAMPLES = re.compile(
 )
 
 
+# a question about a limit ("the longest", "at most how many") and a sentence stating one
+_LIMIT_Q = re.compile(
+    r"\b(?:longest|shortest|maximum|minimum|at most|at least|at the most|upper limit|"
+    r"lower limit|most|fewest|largest|smallest)\b",
+    re.IGNORECASE,
+)
+_LIMIT = re.compile(
+    r"\b(?:at most|at least|up to|no more than|no fewer than|never more than|never fewer "
+    r"than|a maximum of|a minimum of|maximum|minimum|not exceed|longest|shortest)\b",
+    re.IGNORECASE,
+)
+
+
 def _asked_nouns(question: str) -> set[str]:
     """Stems of what a list question asks for: "which *metrics*", "what cultural *shifts*"."""
     asked = _LIST_NOUN.findall(question) + [m.group(1) for m in _PLURAL_Q.finditer(question)]
@@ -306,6 +319,7 @@ def _unit_candidates(
     targets = _asked_nouns(question)
     targets |= set(expand(list(targets)))  # "criteria" -> a list of "rules"
     examples = bool(_EXAMPLES_Q.search(question))
+    limit = bool(_LIMIT_Q.search(question))
     out: list[_Candidate] = []
     for rank, hit in enumerate(hits):
         chunk = hit.chunk
@@ -343,6 +357,8 @@ def _unit_candidates(
                 score += FOCUS_BONUS
             if examples and _EXAMPLES.search(unit.text):
                 score += TYPE_BONUS  # "which models does it give as examples": "e.g., LLaMA"
+            if limit and _LIMIT.search(unit.text):
+                score += TYPE_BONUS  # "what is the longest ...": "for at most 90 days"
             whole = found[unit.parent] if unit.parent >= 0 else None
             out.append(_Candidate(score, rank, position, unit, lexical, semantic, whole))
     out.sort(key=lambda c: -c.score)

@@ -130,7 +130,8 @@ _DURATION_Q = re.compile(
     r"\bhow (?:long|quickly|soon|fast)\b|\bhow much time\b|\bafter how long\b"
     r"|\b(?:within|in|after) how many (?:seconds|minutes|hours|days|weeks|months|years)\b"
     r"|\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b"
-    r"|\bwhat (?:is the )?(?:duration|deadline|lead time)\b",
+    r"|\bwhat (?:is the )?(?:duration|deadline|lead time)\b"
+    r"|\bwhat is the (?:longest|shortest|maximum time|minimum time)\b",
     re.IGNORECASE,
 )
 _SAVE_Q = re.compile(r"\b(?:sav(?:e|es|ed|ing|ings)|gain(?:ed|s)?|free[sd]? up)\b", re.IGNORECASE)

@@ -555,3 +555,19 @@ def test_a_price_is_support_only_in_a_passage_about_what_is_priced() -> None:
     question = "How much does a flour delivery audit cost the bakery?"
     assert not supported(question, _hits(fee, FILLER), state, vector=vector, embed=embed)
     assert supported(question, _hits(priced, fee), state, vector=vector, embed=embed)
+
+
+def test_a_question_about_a_limit_prefers_the_sentence_stating_one() -> None:
+    chunk = _chunk(
+        "Flour is thrown away within five working days of the end of a trial. "
+        "Access to the flour store is granted for at most 90 days.",
+        n=1,
+    )
+    embed, vector = _cosines({"Flour": 0.9, "Access": 0.5})
+    state = _state(chunk, FILLER)
+    question = "What is the longest a trial can keep the flour store open?"
+    text, _ = extractive_answer(question, _hits(chunk), state, vector=vector, embed=embed)
+    assert "at most 90 days" in text
+    plain = "How long can a trial keep the flour store open?"
+    text, _ = extractive_answer(plain, _hits(chunk), state, vector=vector, embed=embed)
+    assert "at most 90 days" not in text
