@@ -315,7 +315,13 @@ def render_company(source_dir: Path, out_dir: Path) -> list[Path]:
 
 
 PDF_RENDERED = frozenset(
-    {"cost-review", "incident-runbook", "model-retirement", "vendor-due-diligence"}
+    {
+        "answer-localisation",
+        "cost-review",
+        "incident-runbook",
+        "model-retirement",
+        "vendor-due-diligence",
+    }
 )
 
 
