@@ -504,9 +504,23 @@ def _capitalised(question: str) -> frozenset[str]:
     return frozenset(words) | frozenset(p for w in words for p in re.split(r"[-.]", w) if p)
 
 
+# "how many people": any word for people counts them ("seven voting members"); not
+# "person", whose stem is also that of "personal"
+_PEOPLE = frozenset(tokenize("people person persons individuals"))
+_PERSON_NOUNS = frozenset(
+    tokenize(
+        "people individuals members staff employees workers participants attendees "
+        "users engineers scientists specialists experts handlers "
+        "reviewers trainers managers officers volunteers representatives delegates"
+    )
+)
+
+
 def _with_synonyms(nouns: frozenset[str]) -> frozenset[str]:
     from knowledge.retrieve import expand
 
+    if nouns & _PEOPLE:
+        nouns |= _PERSON_NOUNS
     return nouns | frozenset(expand(sorted(nouns)))
 
 

@@ -362,3 +362,10 @@ def test_the_tool_something_runs_on_wants_a_name() -> None:
     assert not built.satisfied("The order site is rebuilt every night at 02:00.")
     assert built.satisfied("The order site runs its search on Elasticsearch.")
     assert focus_of("Which tool should bakers use for recipes?") is None  # "the shared book"
+
+
+def test_how_many_people_is_answered_by_any_word_for_people_but_not_personal() -> None:
+    people = focus_of("How many people sit on the tasting panel?")
+    assert people is not None and people.kind == "count"
+    assert people.satisfied("The tasting panel has seven voting members and a secretary.")
+    assert not people.satisfied("Panel 6 Personal tastes vary, so scores are averaged.")
