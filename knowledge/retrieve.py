@@ -162,6 +162,8 @@ W_COVERAGE = 0.2  # share of the question's idf mass in the chunk (with its head
 W_UNIT_LEX = 0.3  # ... in its best single sentence (the words asked about, together)
 W_HEADING = 0.6  # cosine of the question to the chunk's "title > section"
 W_FOCUS = 0.4  # a sentence holds exactly the fact a typed question wants (knowledge.focus)
+W_ENTITY = 0.3  # the chunk names what the question names ("Prosus", "Gojek")
+NAME_DF = 3  # a capitalised question word in at most this many chunks is a rare name
 UNIT_POOL = 20  # candidates whose units are scored
 LAZY_UNITS = 3  # per question, chunks without stored unit vectors embedded on the spot
 LAZY_HEADINGS = 4  # ... and headings without a stored vector
@@ -188,6 +190,15 @@ def _expansion_words() -> dict[str, tuple[str, ...]]:
     return out
 
 
+_NAME_IN_Q = re.compile(r"(?<=\s)(?!(?:AI|ML|LLM|I)\b)[A-Z][\w&-]*")
+
+
+def _names(query: str, state: IndexState) -> set[str]:
+    """Stems of the rare capitalised words of a question: "which areas does Prosus ..."."""
+    found = {t for w in _NAME_IN_Q.findall(query) for t in tokenize(w)}
+    return {t for t in found if 0 < state.df.get(t, 0) <= NAME_DF}
+
+
 def expand(tokens: Sequence[str]) -> list[str]:
     """Extra keyword terms for the question's words (none already in the question)."""
     table = _expansion_stems()
@@ -210,6 +221,7 @@ class Candidate:
     unit_lex: float = 0.0  # share of the question's idf mass in the best unit
     heading: float = 0.0  # cosine of "title > section"
     focus: float = 0.0  # 1.0 when a unit holds the fact the question's focus wants
+    entity: float = 0.0  # share of the rare names the question asks about in the chunk
     score: float = 0.0
 
 
@@ -302,9 +314,12 @@ class Retriever:
                 cand.unit = float((matrix @ vector).max()) if len(matrix) else 0.0
         if mode == "hybrid":
             self._sentence_evidence(query, q_tokens, state, pool, vector)
+        names = _names(query, state)
         for cand in pool:
             tokens = set(tokenize(state.chunks[cand.position].embed_text()))
             cand.coverage = coverage(q_tokens, tokens, state)
+            if names:
+                cand.entity = len(names & tokens) / len(names)
             cand.score = self._score(mode, cand, floor, unit=True)
         pool.sort(key=lambda c: -c.score)
         return state, pool
@@ -361,6 +376,7 @@ class Retriever:
             + W_UNIT_LEX * cand.unit_lex
             + W_HEADING * cand.heading
             + W_FOCUS * cand.focus
+            + W_ENTITY * cand.entity
         )
 
     def search(

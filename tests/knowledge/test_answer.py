@@ -257,3 +257,22 @@ def test_questions_are_answered_while_an_ingest_is_running(
         release.set()
         worker.join()
         asker.join()
+
+
+def test_a_passage_naming_the_rare_name_asked_about_ranks_first(
+    settings: Settings, tmp_path: Path
+) -> None:
+    (tmp_path / "firms.md").write_text(
+        "# How our firms are organised\n\n"
+        "Our firms work in many business areas, such as retail, media and travel, and each "
+        "area runs its own data team with its own roadmap for the year.\n"
+    )
+    (tmp_path / "cases.md").write_text(
+        "# Case table\n\n"
+        "1 Hearthworks Baking group active in bakeries, flour trading and food delivery "
+        "2 Oventrix Hardware maker of ovens 3 Crumbly Retail chain of cafés\n"
+    )
+    service = KnowledgeService(settings)
+    service.ingest([tmp_path])
+    hits = service.retriever.search("Which business areas does Hearthworks operate in?").hits
+    assert hits[0].chunk.source.endswith("cases.md")
