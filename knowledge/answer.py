@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.documents import chunk_id, split_sentences
-from knowledge.focus import MONTHS, WEEKDAYS, WHEN_Q, Focus, focus_of
+from knowledge.focus import LIMIT_PHRASES, MONTHS, WEEKDAYS, WHEN_Q, Focus, focus_of
 from knowledge.index import IndexState, tokenize
 from knowledge.passages import Unit, cached_units, clean, is_meta, units
 from knowledge.retrieve import EXPANSION_WEIGHT, Hit, expand, unit_tokens
@@ -279,8 +279,7 @@ _LIMIT_Q = re.compile(
     re.IGNORECASE,
 )
 _LIMIT = re.compile(
-    r"\b(?:at most|at least|up to|no more than|no fewer than|never more than|never fewer "
-    r"than|a maximum of|a minimum of|maximum|minimum|not exceed|longest|shortest)\b",
+    rf"\b(?:{LIMIT_PHRASES}|maximum|minimum|not exceed|longest|shortest)\b",
     re.IGNORECASE,
 )
 

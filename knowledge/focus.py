@@ -37,11 +37,12 @@ _CHANGE_BEFORE = re.compile(
     r"dropped|up|down)\s*$",
     re.IGNORECASE,
 )
-_LIMIT_BEFORE = re.compile(
-    r"\b(?:at most|at least|up to|no more than|no fewer than|never more than|never fewer "
-    r"than|a maximum of|a minimum of)\s*$",
-    re.IGNORECASE,
+# the words that state a limit: "at most eight", "no more than 14 days"
+LIMIT_PHRASES = (
+    r"at most|at least|up to|no more than|no fewer than|never more than|never fewer than|"
+    r"a maximum of|a minimum of"
 )
+_LIMIT_BEFORE = re.compile(rf"\b(?:{LIMIT_PHRASES})\s*$", re.IGNORECASE)
 _ORDINALS = frozenset(("first", "second", "third", "fourth", "fifth"))
 _NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORD})\b", re.IGNORECASE)
 _NUMBER_TOKEN = re.compile(rf"^(?:[\d.,%/-]+\w*|{_NUMBER_WORD})$", re.IGNORECASE)
@@ -524,4 +525,4 @@ def _with_synonyms(nouns: frozenset[str]) -> frozenset[str]:
     return nouns | frozenset(expand(sorted(nouns)))
 
 
-__all__ = ["MONTHS", "WEEKDAYS", "WHEN_Q", "Focus", "focus_of"]
+__all__ = ["LIMIT_PHRASES", "MONTHS", "WEEKDAYS", "WHEN_Q", "Focus", "focus_of"]

@@ -39,6 +39,11 @@ def _hits(*chunks: Chunk) -> list[Hit]:
 FILLER = _chunk("Unrelated text about lunch menus and the car park rules for visitors.", n=9)
 
 
+def _fillers() -> list[Chunk]:
+    """Six more unrelated passages: enough chunks for a name's share of them to mean much."""
+    return [_chunk(f"Filler text number {n} about bread and ovens.", n=10 + n) for n in range(6)]
+
+
 # --- units ---------------------------------------------------------------------------
 
 
@@ -519,8 +524,7 @@ def test_what_came_after_an_event_quotes_the_sentence_telling_what_followed() ->
 def test_a_question_about_someone_no_near_passage_names_is_not_supported() -> None:
     quote = _chunk("We standardised the pipelines so teams can ship models faster.", n=1)
     named = _chunk("Ada Brennan of Hearthworks says the bakery ships models weekly.", n=2)
-    other = [_chunk(f"Filler text number {n} about bread and ovens.", n=10 + n) for n in range(6)]
-    state = _state(quote, named, FILLER, *other)
+    state = _state(quote, named, FILLER, *_fillers())
     question = "What did Hearthworks' Ada Brennan say about shipping models?"
     assert not supported(question, _hits(quote, FILLER), state)
     assert supported(question, _hits(quote, named), state)
@@ -548,8 +552,7 @@ def test_a_question_asking_for_examples_prefers_the_sentence_that_gives_them() -
 def test_a_price_is_support_only_in_a_passage_about_what_is_priced() -> None:
     fee = _chunk("A repeat oven inspection is charged to the bakery at 400 euros.", n=1)
     priced = _chunk("A flour delivery audit costs the bakery 250 euros each spring.", n=2)
-    other = [_chunk(f"Filler text number {n} about bread and ovens.", n=10 + n) for n in range(6)]
-    state = _state(fee, priced, FILLER, *other)
+    state = _state(fee, priced, FILLER, *_fillers())
     # close in meaning, as a fee sentence is to a question about a price
     embed, vector = _cosines({"A": 0.6, "Filler": 0.1, "Unrelated": 0.1})
     question = "How much does a flour delivery audit cost the bakery?"
