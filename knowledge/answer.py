@@ -27,7 +27,7 @@ from knowledge.documents import chunk_id, split_sentences
 from knowledge.focus import LIMIT_PHRASES, MONTHS, WEEKDAYS, WHEN_Q, Focus, focus_of
 from knowledge.index import IndexState, tokenize
 from knowledge.passages import Unit, cached_units, clean, is_meta, units
-from knowledge.retrieve import EXPANSION_WEIGHT, Hit, expand, unit_tokens
+from knowledge.retrieve import EXPANSION_WEIGHT, NAME_IN_Q, Hit, expand, unit_tokens
 
 log = logging.getLogger(__name__)
 
@@ -210,8 +210,6 @@ def has_entity(kind: str | None, text: str, question: str = "") -> bool:
     return True
 
 
-# a capitalised word inside the question (not its first word): "GSK", "T-Mobile's"
-_ORG_IN_Q = re.compile(r"(?<=\s)(?!(?:AI|ML|LLM|I)\b)[A-Z][\w&-]*")
 _STRICT = ("phone", "email", "person", "place")  # no passage of this kind: abstain
 
 # Words that name the kind of fact, not its subject: a sentence giving a phone number
@@ -424,7 +422,7 @@ def supported(
     # a name wanted of someone or something the question names ("... at GSK"): the
     # passage has to be about that, not about another firm's holder of the post
     named = (
-        frozenset(t for w in _ORG_IN_Q.findall(question) for t in tokenize(w))
+        frozenset(t for w in NAME_IN_Q.findall(question) for t in tokenize(w))
         if focus is not None and focus.kind in ("person", "named", "role")
         else frozenset()
     )
@@ -450,7 +448,7 @@ def supported(
             focus is not None
             and focus.kind == "role"
             and focus.nouns
-            and not focus.nouns & set(unit_tokens(cand.unit.scored))
+            and not focus.nouns & unit_tokens(cand.unit.scored)
         ):
             continue  # "who is the trainer": a sentence about the trainer, not another role
         if (

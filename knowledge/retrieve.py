@@ -190,12 +190,13 @@ def _expansion_words() -> dict[str, tuple[str, ...]]:
     return out
 
 
-_NAME_IN_Q = re.compile(r"(?<=\s)(?!(?:AI|ML|LLM|I)\b)[A-Z][\w&-]*")
+# a capitalised word inside a question (not its first word): "GSK", "T-Mobile's"
+NAME_IN_Q = re.compile(r"(?<=\s)(?!(?:AI|ML|LLM|I)\b)[A-Z][\w&-]*")
 
 
 def _names(query: str, state: IndexState) -> set[str]:
     """Stems of the rare capitalised words of a question: "which areas does Prosus ..."."""
-    found = {t for w in _NAME_IN_Q.findall(query) for t in tokenize(w)}
+    found = {t for w in NAME_IN_Q.findall(query) for t in tokenize(w)}
     return {t for t in found if 0 < state.df.get(t, 0) <= NAME_DF}
 
 
@@ -442,6 +443,7 @@ class Retriever:
 
 __all__ = [
     "EXPANSIONS",
+    "NAME_IN_Q",
     "MODES",
     "Candidate",
     "Hit",
