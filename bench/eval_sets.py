@@ -534,6 +534,9 @@ def run(names: Sequence[str], fold: int | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="spinebot-evalsets-") as tmp:
         work = Path(tmp)
         sets, notes = prepare(names, work)
+        rerank = Settings(data_dir=work / "probe").rerank_url
+        if rerank:
+            notes.append(f"engine: passages reranked by {rerank} (RERANK_URL)")
         services: dict[tuple[str, ...], tuple[Any, Baselines, int, float]] = {}
         for number, item in enumerate(sets):
             started = time.perf_counter()
@@ -606,7 +609,7 @@ def run(names: Sequence[str], fold: int | None = None) -> dict[str, Any]:
 def _engine_ranking(service: Any, question: str) -> list[tuple[str, str]] | None:
     """The engine's ranking without the context cut (None when the API is not there)."""
     try:
-        retrieval = service.retriever.search(question, k=TOP_K)
+        retrieval = service.retriever.search(question, k=TOP_K, rerank=service.reranker)
     except (AttributeError, TypeError):
         return None
     return [(hit.chunk.source, hit.chunk.text) for hit in retrieval.hits]

@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from knowledge.focus import focus_of
 from knowledge.headings import heading_of
 from knowledge.index import IndexState, KnowledgeIndex, tokenize
 from knowledge.passages import cached_units
+
+if TYPE_CHECKING:
+    from knowledge.rerank import Reranker
 
 Mode = Literal["hybrid", "dense", "keyword"]
 MODES: tuple[Mode, ...] = ("dense", "keyword", "hybrid")
@@ -60,6 +63,7 @@ class Retrieval:
     mode: Mode
     hits: list[Hit]
     confidence: float  # in [0, 1]; compare with settings.answer_min_score
+    rerank_best: float | None = None  # the reranker's best score (None: not reranked)
 
 
 def coverage(query_tokens: Sequence[str], chunk_tokens: set[str], state: IndexState) -> float:
@@ -389,13 +393,23 @@ class Retriever:
         history: Sequence[str] = (),
         budget: int | None = None,
         vector: np.ndarray | None = None,
+        rerank: Reranker | None = None,
     ) -> Retrieval:
         """The best passages for ``query`` (plus thread ``history`` as weaker context);
-        ``vector`` is the question's embedding when the caller already has it."""
+        ``vector`` is the question's embedding when the caller already has it; with
+        ``rerank``, the best candidates are put in the reranker's order first."""
         state, pool = self.candidates(query, mode=mode, history=history, vector=vector)
         if not pool:
             return Retrieval(query, mode, [], 0.0)
-        best_possible = max(pool[0].score, 1e-9)
+        best_possible = max(max(c.score for c in pool), 1e-9)
+        rerank_best = None
+        if rerank is not None:
+            head = pool[: rerank.candidates]
+            scores = rerank.scores(query, [state.chunks[c.position].embed_text() for c in head])
+            if scores is not None:
+                order = sorted(range(len(head)), key=lambda i: -scores[i])
+                pool = [head[i] for i in order] + pool[len(head) :]
+                rerank_best = max(scores, default=None)
         hits: list[Hit] = []
         kept_tokens: list[set[str]] = []
         used = 0
@@ -420,7 +434,7 @@ class Retriever:
             )
             if len(hits) >= k:
                 break
-        return Retrieval(query, mode, hits, self._confidence(mode, hits))
+        return Retrieval(query, mode, hits, self._confidence(mode, hits), rerank_best)
 
     @staticmethod
     def _confidence(mode: Mode, hits: Sequence[Hit]) -> float:

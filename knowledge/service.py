@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from knowledge.index import KnowledgeIndex
     from knowledge.notes import NoteOutcome, NoteThread
+    from knowledge.rerank import Reranker
     from knowledge.retrieve import Hit, Retriever
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,8 @@ class KnowledgeService:
         self._index: KnowledgeIndex | None = None
         self._retriever: Retriever | None = None
         self._chat_ready = chat_model is not None
+        self._reranker: Reranker | None = None
+        self._reranker_ready = False
         self._notes_lock = threading.Lock()
 
     # --- lazy parts ------------------------------------------------------------------
@@ -171,6 +174,25 @@ class KnowledgeService:
                         index, lambda text: embedder.embed([text])[0], embedder.embed
                     )
         return self._retriever
+
+    @property
+    def reranker(self) -> Reranker | None:
+        """The hosted reranker of RERANK_URL (None when unset), built on first use."""
+        if not self._reranker_ready:
+            with self._lock:
+                if not self._reranker_ready:
+                    if self.settings.rerank_url:
+                        from knowledge.rerank import Reranker
+
+                        self._reranker = Reranker(
+                            self.settings.rerank_url,
+                            model=self.settings.rerank_model,
+                            api_key=self.settings.rerank_api_key,
+                            timeout=self.settings.rerank_timeout_seconds,
+                            candidates=self.settings.rerank_candidates,
+                        )
+                    self._reranker_ready = True
+        return self._reranker
 
     def chat_model(self) -> Any:
         """The configured chat model (None: extractive answers), built on first use."""
@@ -220,7 +242,11 @@ class KnowledgeService:
         retriever = self.retriever
         vector = retriever.query_vector(question)
         retrieval = retriever.search(
-            question, history=history, budget=self.settings.context_budget_chars, vector=vector
+            question,
+            history=history,
+            budget=self.settings.context_budget_chars,
+            vector=vector,
+            rerank=self.reranker,
         )
         state = self.index.state()
         embed = retriever.embed_many
@@ -255,6 +281,13 @@ class KnowledgeService:
 
         if not retrieval.hits or retrieval.confidence < self.settings.answer_min_score:
             yield done(ABSTAIN_TEXT, [], True, related=related())
+            return
+        if (
+            retrieval.rerank_best is not None
+            and retrieval.rerank_best < self.settings.rerank_min_score
+        ):
+            # the cross-encoder read each passage with the question: none answers it
+            yield done(NOT_SAID_TEXT, [], True, related=retrieval.hits[:RELATED_PASSAGES])
             return
         if not supported(question, retrieval.hits, state, vector=vector, embed=embed):
             yield done(NOT_SAID_TEXT, [], True, related=retrieval.hits[:RELATED_PASSAGES])

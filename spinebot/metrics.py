@@ -52,6 +52,9 @@ MODEL_TOKENS = Counter(
     "spinebot_model_tokens_total", "Model tokens used, by model and direction.", ["model", "kind"]
 )
 MODEL_COST = Counter("spinebot_model_cost_usd_total", "Model cost in US dollars.", ["model"])
+RERANKS = Counter(
+    "spinebot_rerank_total", "Questions put to the hosted reranker, by outcome.", ["outcome"]
+)
 DIGEST_RUNS = Counter(
     "spinebot_digest_runs_total",
     "Digest delivery attempts, by outcome (posted, reconciled, failed, unknown, …).",
@@ -83,6 +86,12 @@ def record_tokens(model: str, input_tokens: int, output_tokens: int, cost: float
     MODEL_TOKENS.labels(model=model, kind="output").inc(max(0, output_tokens))
     if cost > 0:
         MODEL_COST.labels(model=model).inc(cost)
+
+
+def record_rerank(outcome: str) -> None:
+    """One question put to the hosted reranker: ``ok``, ``failed`` or ``skipped`` (cooling
+    down after a failure)."""
+    RERANKS.labels(outcome=outcome).inc()
 
 
 def record_digest_run(outcome: str) -> None:

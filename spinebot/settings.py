@@ -100,6 +100,24 @@ class Settings(BaseSettings):
         default="Spinebot assistant",
         description="Portfolio use case whose weekly llm_cost and users Spinebot reports.",
     )
+    rerank_url: str = Field(
+        default="",
+        description="Cohere-compatible rerank endpoint (…/v2/rerank); empty: offline ranking.",
+    )
+    rerank_model: str = Field(default="", description="Model name sent to RERANK_URL.")
+    rerank_api_key: str = Field(default="", description="Bearer token for RERANK_URL.")
+    rerank_timeout_seconds: float = Field(
+        default=3.0, gt=0, le=60, description="Seconds one rerank call may take."
+    )
+    rerank_candidates: int = Field(
+        default=12, ge=2, le=50, description="Passages per question the reranker orders."
+    )
+    rerank_min_score: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Best reranker score below which the answer says the base does not say.",
+    )
     answer_min_score: float = Field(default=0.35, ge=0.0, le=1.0)
     context_budget_chars: int = Field(default=4000, ge=500)
     knowledge_base_url: str = Field(
@@ -233,7 +251,9 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("chroma_url", "slack_api_url", "llm_base_url", "knowledge_base_url")
+    @field_validator(
+        "chroma_url", "slack_api_url", "llm_base_url", "knowledge_base_url", "rerank_url"
+    )
     @classmethod
     def _http_url(cls, value: str) -> str:
         value = value.strip()

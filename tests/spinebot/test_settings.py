@@ -46,6 +46,8 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
         ("DATABASE_URL", "not a url", "Invalid setting DATABASE_URL: not a database URL"),
         ("DATABASE_URL", "mysql://x/y", "Invalid setting DATABASE_URL: unsupported database"),
         ("CHROMA_URL", "localhost:8000", "Invalid setting CHROMA_URL: must start with http"),
+        ("RERANK_URL", "api.cohere.com/v2/rerank", "Invalid setting RERANK_URL: must start"),
+        ("RERANK_MIN_SCORE", "1.5", "Invalid setting RERANK_MIN_SCORE:"),
         ("TIMEZONE", "Mars/Olympus", "Invalid setting TIMEZONE: unknown time zone"),
         ("DIGEST_SCHEDULE", "someday", "Invalid setting DIGEST_SCHEDULE: 'someday' is not"),
         ("DIGEST_SCHEDULE", "mon 25:00", "Invalid setting DIGEST_SCHEDULE:"),
