@@ -446,6 +446,15 @@ def supported(
             continue
         if (
             focus is not None
+            and focus.kind == "person"
+            and not any(
+                name.split()[-1].lower() not in state.common_words
+                for name in focus.person_names(cand.unit.text)
+            )
+        ):
+            continue  # "Hale Insurance", "Spine Days": capitalised words, not a person
+        if (
+            focus is not None
             and focus.kind == "role"
             and focus.nouns
             and not focus.nouns & unit_tokens(cand.unit.scored)

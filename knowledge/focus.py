@@ -215,7 +215,9 @@ _ROLE_WORDS = (
     r"(?:officer|head|lead|leader|manager|director|chief|ceo|cto|cio|cdo|contact|chair|"
     r"sponsor|owner|engineer|analyst|architect|champion|representative|coordinator|"
     r"trainer|instructor|reviewer|auditor|approver|controller|administrator|steward|"
-    r"founder|creator|author|host|organi[sz]er|facilitator|moderator|secretary|president)"
+    r"founder|creator|author|host|organi[sz]er|facilitator|moderator|secretary|president|"
+    r"ethicist|expert|advis[eo]r|consultant|specialist|scientist|researcher|professor|"
+    r"lawyer|economist|statistician|actuary)"
 )
 _PERSON_Q = re.compile(
     rf"\bname of (?:the |our |your )?(?:[\w'’-]+ ){{0,4}}?{_ROLE_WORDS}s?\b"
@@ -389,12 +391,16 @@ class Focus:
                 return True
         return False
 
+    def person_names(self, text: str) -> list[str]:
+        """The full names in ``text`` the question did not use ("Malin Ekdahl")."""
+        found = (m.group(0) for m in _FULL_NAME.finditer(text))
+        return [name for name in found if not set(name.lower().split()) <= self.exclude]
+
     def _new_names(self, text: str) -> list[str]:
         """Capitalised words the question did not use (for a person: a first and a
         last name), leaving out a sentence's first word and acronyms such as AI."""
         if self.kind == "person":
-            found = (m.group(0) for m in _FULL_NAME.finditer(text))
-            return [name for name in found if not set(name.lower().split()) <= self.exclude]
+            return self.person_names(text)
         # two or three capitalised words in a row are a person ("Ya Xu"); four are a name
         # ("Data Science Applied Research"), and so is any run asked for by name
         people: set[str] = set()

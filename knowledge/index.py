@@ -28,7 +28,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -205,6 +205,9 @@ class DocEntry:
     title: str = ""
 
 
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z]+\b")
+
+
 @dataclass
 class IndexState:
     """An immutable snapshot of one index version, shared by concurrent readers."""
@@ -230,6 +233,16 @@ class IndexState:
             stored = embed_units([chunk], embed)[0]
             self.unit_vectors[chunk.id] = stored
         return stored.astype(np.float32) / 127.0
+
+    @cached_property
+    def common_words(self) -> frozenset[str]:
+        """The words the corpus writes in lower case somewhere ("insurance", "days"): a
+        capitalised one of these is a common word in a heading or a firm's name, not the
+        surname of a person ("Hale Insurance", "Spine Days")."""
+        found: set[str] = set()
+        for chunk in self.chunks:
+            found.update(_LOWER_WORD.findall(chunk.text))
+        return frozenset(found)
 
     def idf(self, token: str) -> float:
         n = max(len(self.chunks), 1)

@@ -574,3 +574,25 @@ def test_a_question_about_a_limit_prefers_the_sentence_stating_one() -> None:
     plain = "How long can a trial keep the flour store open?"
     text, _ = extractive_answer(plain, _hits(chunk), state, vector=vector, embed=embed)
     assert "at most 90 days" not in text
+
+
+def test_a_person_is_named_by_a_surname_the_corpus_never_writes_in_lower_case() -> None:
+    # "Hale Bakeries" and "Crust Days" look like names, but the corpus writes "bakeries"
+    # and "days" in lower case: a firm and an event, not the head of baking asked about
+    firm = _chunk("The head of baking at Hale Bakeries plans the ovens for Crust Days.", n=1)
+    other = _chunk("Small bakeries bake for three days before the fair.", n=2)
+    named = _chunk("The head of baking is Ilse Brannvik, who plans the ovens.", n=3)
+    state = _state(firm, other, named, FILLER, *_fillers())
+    question = "What is the name of the current head of baking?"
+    assert not supported(question, _hits(firm, other), state)
+    assert supported(question, _hits(firm, named), state)
+
+
+def test_the_name_of_an_expert_asks_for_a_person() -> None:
+    board = _chunk("The oven board advises Hale Bakeries on safe and fair baking.", n=1)
+    named = _chunk("The oven board's external ethicist is Ilse Brannvik.", n=2)
+    state = _state(board, named, FILLER, *_fillers())
+    question = "What is the name of the external ethicist on the oven board?"
+    assert answer_type(question) == "person"
+    assert not supported(question, _hits(board, FILLER), state)
+    assert supported(question, _hits(board, named), state)
