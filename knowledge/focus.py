@@ -192,7 +192,8 @@ WHEN_Q = re.compile(
 )
 _YEAR_Q = re.compile(r"\b(?:which|what|in which|in what) year\b", re.IGNORECASE)
 _NAMED_Q = re.compile(
-    r"\b(?:which|what) (?:cloud |software |model |ai |programming )?(?:provider|vendor|"
+    rf"\b(?:which|what) (?:(?!(?:{_AUX}|the|an?|of|kinds?|types?|sorts?|sizes?)\b)[\w-]+ ){{0,2}}?"
+    r"(?:provider|vendor|"
     r"supplier|company|firm|manufacturer|brand|partner|cloud|consultancy|agency|language|"
     r"podcast|bank|country|city|region|regulator|journal|publisher|university)\b"
     # not "which product / tool / office" in general: "a product for insurers", "the AI
@@ -264,6 +265,7 @@ _TITLE_Q = re.compile(
     r"(officer|head|lead|leader|manager|director|chief|ceo|cto|cio|cdo|chair)\b",
     re.IGNORECASE,
 )
+_DETERMINERS = frozenset(["the", "these", "those", "its", "their", "our", "all"])
 _FUNCTION = frozenset(
     ["a", "an", "the", "and", "or", "of", "per", "in", "on", "at", "for", "to", "with", "by"]
 )
@@ -477,6 +479,9 @@ def focus_of(question: str) -> Focus | None:
     match = _COUNT_Q.search(question)
     if match:
         words = match.group(1).split()
+        if words[:1] == ["of"]:
+            # "how many of the practitioners interviewed ...": the practitioners counted
+            words = words[2:] if words[1:2] and words[1].lower() in _DETERMINERS else words[1:]
         aux = next((i for i, w in enumerate(words) if _AUX_WORD.match(w)), None)
         # "how many worked examples must ...": up to the verb; "how many employees
         # work in ...": no verb in sight, so the first word is what is counted

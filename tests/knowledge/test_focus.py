@@ -31,6 +31,9 @@ from knowledge.focus import focus_of
         ("On which day are invoices sent?", "date"),
         ("What does the gateway cost per month?", "money"),
         ("What is the current price of a premium seat?", "money"),
+        ("Which consulting firm helped the lab with its first models?", "named"),
+        ("Which outside vendor translates the gateway's answers?", "named"),
+        ("What is the name of the external ethicist on the board?", "person"),
     ],
 )
 def test_typed_questions_get_their_focus(question: str, kind: str) -> None:
@@ -47,6 +50,9 @@ def test_typed_questions_get_their_focus(question: str, kind: str) -> None:
         "What are the three phases?",
         "Which product did the coding firm build from its application?",
         "Which office approves exceptions?",
+        "What did the bank's spine introduce after the assistant?",
+        "What causes a language to be withdrawn?",
+        "What kind of company benefits from a spine?",
     ],
 )
 def test_open_questions_get_no_focus(question: str) -> None:
@@ -369,3 +375,10 @@ def test_how_many_people_is_answered_by_any_word_for_people_but_not_personal() -
     assert people is not None and people.kind == "count"
     assert people.satisfied("The tasting panel has seven voting members and a secretary.")
     assert not people.satisfied("Panel 6 Personal tastes vary, so scores are averaged.")
+
+
+def test_how_many_of_the_things_counts_the_things() -> None:
+    focus = focus_of("How many of the practitioners interviewed worked at the bank?")
+    assert focus is not None and focus.kind == "count"
+    assert focus.satisfied("We interviewed 87 practitioners in 23 firms.")
+    assert not focus.satisfied("Overall, we examined 22 interviews with the teams.")
