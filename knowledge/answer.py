@@ -103,6 +103,13 @@ _HAS_DATE = re.compile(
 )
 _HAS_PHONE = re.compile(r"(?:\+|\b)\d[\d ().-]{6,}\d\b")
 _HAS_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b")
+# a postal address: "Jungfernstieg 7", "12 Harbour Road", "20354 Hamburg", "114 51 Stockholm"
+_HAS_ADDRESS = re.compile(
+    r"\b[A-Z][\w-]*(?:stra(?:ss|ß)e|gatan|vägen|gasse|weg|platz|allee|torget|stieg)\s+\d{1,4}\b"
+    r"|\b\d{1,4}[a-z]?,?\s+(?:[A-Z][\w'-]*\s+){1,3}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Way|"
+    r"Square|Place|Boulevard|Drive)\b|\b[A-Z][\w'-]*\s+(?:Street|Road|Avenue|Lane)\s+\d{1,4}\b"
+    r"|\b\d{5}\s+[A-Z][a-zäöüå]+\b|\b\d{3}\s\d{2}\s+[A-Z][a-zäöüå]+\b"
+)
 _PROPER_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:van|de|von|der)?\s*[A-Z][a-z]+)+\b")
 _PLACE = re.compile(
     r"\b(?:in|at|from)\s+(?:the\s+)?[A-Z][a-z]+|\b(?:floor|building|street|road|avenue|"
@@ -143,6 +150,11 @@ _PHONE_Q = re.compile(
     re.IGNORECASE,
 )
 _EMAIL_Q = re.compile(r"\be-?mail address\b", re.IGNORECASE)
+_ADDRESS_Q = re.compile(
+    r"(?<!e-mail )(?<!email )(?<!ip )(?<!web )(?<!mac )\b(?:street |postal |post |mailing |"
+    r"visiting |delivery |physical )?address\b(?! book)",
+    re.IGNORECASE,
+)
 _PLACE_Q = re.compile(
     r"\bwhere (?:is|are)\b.*\b(?:located|based|sit|sits|seated|housed)\b|\bwhich "
     r"(?:office|city|country|building|floor|site|location|room)\b|\bwhat (?:address|"
@@ -175,6 +187,8 @@ def answer_type(question: str) -> str | None:
         return "phone"
     if _EMAIL_Q.search(question):
         return "email"
+    if _ADDRESS_Q.search(question):
+        return "address"
     focus = focus_of(question)
     if focus is not None and focus.kind == "person":
         return "person"
@@ -197,6 +211,8 @@ def has_entity(kind: str | None, text: str, question: str = "") -> bool:
         return bool(_HAS_PHONE.search(text))
     if kind == "email":
         return bool(_HAS_EMAIL.search(text))
+    if kind == "address":
+        return bool(_HAS_ADDRESS.search(text))
     if kind == "number":
         return bool(_HAS_NUMBER.search(text))
     if kind == "date":
@@ -210,13 +226,13 @@ def has_entity(kind: str | None, text: str, question: str = "") -> bool:
     return True
 
 
-_STRICT = ("phone", "email", "person", "place")  # no passage of this kind: abstain
+_STRICT = ("phone", "email", "address", "person", "place")  # no passage of this kind: abstain
 
 # Words that name the kind of fact, not its subject: a sentence giving a phone number
 # rarely says "phone number", so they do not count when judging what it is about.
 TYPE_WORDS = (
-    "phone telephone mobile cell number numbers email mail address name named called "
-    "locate located location based office city country building floor site room where "
+    "phone telephone mobile cell number numbers email mail address street postal name named "
+    "called locate located location based office city country building floor site room where "
     "much many often long"
 )
 

@@ -596,3 +596,16 @@ def test_the_name_of_an_expert_asks_for_a_person() -> None:
     assert answer_type(question) == "person"
     assert not supported(question, _hits(board, FILLER), state)
     assert supported(question, _hits(board, named), state)
+
+
+def test_an_address_question_needs_a_street_or_postcode_not_a_city() -> None:
+    question = "What is the street address of the Hamburg bakery where the fair is held?"
+    assert answer_type(question) == "address"
+    assert answer_type("What is the e-mail address of the bakery desk?") == "email"
+    city = _chunk("The fair is held twice a year in the Hamburg and Malmo bakeries.", n=1)
+    street = _chunk("The Hamburg bakery of the fair is at Ofenstrasse 12, 20354 Hamburg.", n=2)
+    state = _state(city, street, FILLER, *_fillers())
+    assert not supported(question, _hits(city, FILLER), state)
+    assert supported(question, _hits(city, street), state)
+    assert has_entity("address", "Send the form to 12 Harbour Road, Leeds.")
+    assert not has_entity("address", "Baking takes 30 Days in the Hamburg bakery.")
