@@ -96,6 +96,42 @@ MONTHS = (
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTH = "|".join(MONTHS)
 _CALENDAR = frozenset((*MONTHS, *WEEKDAYS))
+# languages and nationalities: capitalised, but they name no provider, tool or model
+_LANGUAGES = frozenset(
+    [
+        "english",
+        "german",
+        "swedish",
+        "french",
+        "spanish",
+        "italian",
+        "dutch",
+        "danish",
+        "norwegian",
+        "finnish",
+        "polish",
+        "portuguese",
+        "czech",
+        "greek",
+        "turkish",
+        "russian",
+        "ukrainian",
+        "arabic",
+        "hebrew",
+        "hindi",
+        "chinese",
+        "mandarin",
+        "cantonese",
+        "japanese",
+        "korean",
+        "european",
+        "american",
+        "british",
+        "nordic",
+        "scandinavian",
+    ]
+)
+_LANGUAGE_Q = frozenset(("language", "languages", "nationality", "nationalities"))
 _WEEKDAY = "|".join((*WEEKDAYS, "weekday", "weekend"))
 # when something happens: a date or time, a weekday, a period, or a point in a process
 _WHEN = re.compile(
@@ -432,6 +468,10 @@ class Focus:
                 continue
             if word.lower() in _CALENDAR:
                 continue  # "every Monday": a day, not a name
+            if word.lower() in _LANGUAGES and not (
+                _LANGUAGE_Q & self.exclude and "model" not in self.exclude
+            ):
+                continue  # "in German and Swedish": no name of the model or vendor asked
             if word in people:
                 continue  # "Ya Xu" is a person, not the company, tool or place asked for
             if "-" in word and any(p.isalpha() and p.islower() for p in word.split("-")):

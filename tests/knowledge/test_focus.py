@@ -382,3 +382,14 @@ def test_how_many_of_the_things_counts_the_things() -> None:
     assert focus is not None and focus.kind == "count"
     assert focus.satisfied("We interviewed 87 practitioners in 23 firms.")
     assert not focus.satisfied("Overall, we examined 22 interviews with the teams.")
+
+
+def test_a_language_names_no_vendor_or_model_but_answers_which_language() -> None:
+    vendor = focus_of("Which outside vendor translates the gateway's answers?")
+    assert vendor is not None
+    assert not vendor.satisfied("The gateway answers in German, English and Swedish.")
+    assert vendor.satisfied("The gateway's answers are translated by Lingora.")
+    language = focus_of("Which programming language is the gateway written in?")
+    assert language is not None and language.satisfied("The gateway is written in Rust.")
+    spoken = focus_of("Which language do the letters use, in which country?")
+    assert spoken is not None and spoken.satisfied("All the letters are written in German.")
