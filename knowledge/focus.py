@@ -226,6 +226,18 @@ WHEN_Q = re.compile(
     r"|\b(?:over|during|in|for|from) (?:what|which) (?:period|time ?frame|time span|dates)\b",
     re.IGNORECASE,
 )
+# a question asking for a day of the calendar: "from what date", "on which day", "in
+# which month" (not "when", which "after the review" or "every quarter" answers)
+_CALENDAR_Q = re.compile(
+    r"\b(?:what|which) (?:date|day|month|weekday)\b",
+    re.IGNORECASE,
+)
+_CALENDAR_DATE = re.compile(
+    rf"\b(?:{_MONTH}|{'|'.join(WEEKDAYS)})\b|\b\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}\b"
+    r"|\b(?:19|20)\d{2}-\d{2}-\d{2}\b|\b(?:first|second|third|fourth|fifth|last|"
+    r"\d{1,2}(?:st|nd|rd|th)?) (?:working |business )?day of\b",
+    re.IGNORECASE,
+)
 _YEAR_Q = re.compile(r"\b(?:which|what|in which|in what) year\b", re.IGNORECASE)
 _NAMED_Q = re.compile(
     rf"\b(?:which|what) (?:(?!(?:{_AUX}|the|an?|of|kinds?|types?|sorts?|sizes?)\b)[\w-]+ ){{0,2}}?"
@@ -320,12 +332,13 @@ class Focus:
     state: bool = False  # a count of what there is ("... today?"), not what a rule requires
     rate: bool = False  # money asked about as a charge or fee: a percentage answers it
     saving: bool = False  # time asked about as time saved ("how much time did it save")
+    calendar: bool = False  # a date asked for as a day of the calendar ("from what date")
 
     @property
     def selective(self) -> bool:
         """Whether holding such a fact sets a sentence apart (most sentences of a
         process say "after", "within" or "every": a date focus only checks support)."""
-        return self.kind != "date"
+        return self.kind != "date" or self.calendar
 
     def telling(self, text: str) -> bool:
         """Whether ``text`` holds a fact of this focus so particular that holding it is
@@ -369,7 +382,7 @@ class Focus:
             # "(Charrington, 2022)" dates a source cited, not what the text is about
             return bool(_YEAR.search(_CITATION.sub(" ", text)))
         if self.kind == "date":
-            return bool(_WHEN.search(text))
+            return bool((_CALENDAR_DATE if self.calendar else _WHEN).search(text))
         if self.kind == "role":
             kind_person = Focus("person", exclude=self.exclude)
             if kind_person._new_names(text):
@@ -507,7 +520,7 @@ def focus_of(question: str) -> Focus | None:
     if _DURATION_Q.search(question):
         return Focus("duration", saving=bool(_SAVE_Q.search(question)))
     if WHEN_Q.search(question):
-        return Focus("date")
+        return Focus("date", calendar=bool(_CALENDAR_Q.search(question)))
     if _PERCENT_Q.search(question):
         return Focus("percent")
     if _MONEY_Q.search(question):

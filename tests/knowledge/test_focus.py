@@ -393,3 +393,14 @@ def test_a_language_names_no_vendor_or_model_but_answers_which_language() -> Non
     assert language is not None and language.satisfied("The gateway is written in Rust.")
     spoken = focus_of("Which language do the letters use, in which country?")
     assert spoken is not None and spoken.satisfied("All the letters are written in German.")
+
+
+def test_from_what_date_wants_a_day_of_the_calendar_when_does_not() -> None:
+    dated = focus_of("From what date does the oven policy apply?")
+    assert dated is not None and dated.kind == "date" and dated.selective
+    assert dated.satisfied("It applies to every bakery from 1 February 2027.")
+    assert dated.satisfied("Bills go out on the third working day of the month.")
+    assert not dated.satisfied("The policy sorts ovens into three tiers after the review.")
+    vague = focus_of("When does the oven policy apply?")
+    assert vague is not None and not vague.selective
+    assert vague.satisfied("It applies after the review.")
