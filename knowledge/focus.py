@@ -221,7 +221,10 @@ _PERCENT_Q = re.compile(
 )
 # a question asking when: also answer_type's "date" (knowledge.answer)
 WHEN_Q = re.compile(
-    r"^\s*when\b|\bwhat (?:date|day|time|month|week)\b|\bon which (?:date|day)\b"
+    # not "When picking a use case, what should come first?": a clause, then the question
+    r"^\s*when\b(?![^?]*,\s*(?:what|which|who|whom|how|why|where|is|are|do|does|did|can|"
+    r"could|should|must|may|will|would)\b)"
+    r"|\bwhat (?:date|day|time|month|week)\b|\bon which (?:date|day)\b"
     r"|\bat what time\b|\bwhich (?:date|day|month|week|weekday)\b"
     r"|\b(?:over|during|in|for|from) (?:what|which) (?:period|time ?frame|time span|dates)\b",
     re.IGNORECASE,

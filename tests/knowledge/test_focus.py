@@ -53,6 +53,7 @@ def test_typed_questions_get_their_focus(question: str, kind: str) -> None:
         "What did the bank's spine introduce after the assistant?",
         "What causes a language to be withdrawn?",
         "What kind of company benefits from a spine?",
+        "When picking use cases for a pilot, what should a unit put first?",
     ],
 )
 def test_open_questions_get_no_focus(question: str) -> None:
