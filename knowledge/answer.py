@@ -583,6 +583,8 @@ def extractive_answer(
         if steps is not None:
             chosen = [steps]
     chosen = _finish_quotes(chosen, top, state)
+    if chosen and not chosen[0].unit.items:
+        chosen += _second_part(question, chosen, top, state, embed)
     if not chosen and top:
         first = [
             s for s in split_sentences(top[0].chunk.text.replace("\n", " ")) if not is_meta(s)
@@ -604,6 +606,58 @@ def extractive_answer(
             text = _trim(clean(cand.unit.text), cand.limit, weights)
             parts.append(f"{text} [{number[cand.rank]}]")
     return _join(parts), [top[rank] for rank in used_ranks]
+
+
+# a question in two parts: "How many replies are checked, and what pass rate is required?"
+_SECOND_PART = re.compile(
+    r",?\s+and\s+(?=(?:what|which|how|who|whom|when|where|why|is|are|does|do|did|must|"
+    r"can|should|may)\b)",
+    re.IGNORECASE,
+)
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a question asks: itself, or the two joined by "and what/how/..."."""
+    pieces = _SECOND_PART.split(question, maxsplit=1)
+    if len(pieces) == 2 and all(len(p.split()) >= 3 for p in pieces):
+        first, second = pieces
+        return [first.rstrip(" ,?") + "?", second[0].upper() + second[1:]]
+    return [question]
+
+
+def _second_part(
+    question: str,
+    chosen: list[_Candidate],
+    top: Sequence[Hit],
+    state: IndexState,
+    embed: Callable[[list[str]], np.ndarray] | None,
+) -> list[_Candidate]:
+    """The sentence answering the second half of a two-part question, when the answer
+    to the whole left it out: "... and what pass rate is required?" -> "at least 90 %"."""
+    parts = question_parts(question)
+    if len(parts) < 2 or embed is None:
+        return []
+    part = parts[1]
+    kind = answer_type(part)
+    focus = focus_of(part)
+    vector = np.asarray(embed([part])[0], dtype=np.float32)
+    vector /= max(float(np.linalg.norm(vector)), 1e-9)
+    found = [
+        c
+        for c in _unit_candidates(part, top, state, vector, embed, kind, focus=focus)
+        if not c.unit.items
+        # the fact asked for, or a sentence sharing a word of the half asked (a short
+        # half-question is far in meaning from any sentence: "What pass rate is required?")
+        and (focus.satisfied(c.unit.text) if focus is not None else c.lexical > 0)
+    ]
+    if not found:
+        return []
+    best = found[0]
+    if any(c.rank == best.rank and c.position == best.position for c in chosen):
+        return []  # the answer already says it
+    if focus is not None and any(focus.satisfied(c.unit.text) for c in chosen):
+        return []  # ... or says something of the kind asked for
+    return [best]
 
 
 # a question about what followed an event ("... after the assistant worked?", "once the

@@ -609,3 +609,20 @@ def test_an_address_question_needs_a_street_or_postcode_not_a_city() -> None:
     assert supported(question, _hits(city, street), state)
     assert has_entity("address", "Send the form to 12 Harbour Road, Leeds.")
     assert not has_entity("address", "Baking takes 30 Days in the Hamburg bakery.")
+
+
+def test_a_two_part_question_is_answered_in_both_parts() -> None:
+    checks = _chunk(
+        "Each month the quality team checks a sample of 120 loaves against the recipe. "
+        "The bakery moved into an old mill by the river some years ago. "
+        "When fewer than 90 percent of them pass, the baker gets two weeks to fix it.",
+        n=1,
+    )
+    embed, vector = _cosines({"Each month": 0.8, "The bakery": 0.3, "When fewer": 0.2})
+    state = _state(checks, FILLER)
+    both = "How many loaves are checked each month, and what pass rate is required?"
+    text, _ = extractive_answer(both, _hits(checks), state, vector=vector, embed=embed)
+    assert "120 loaves" in text and "90 percent" in text
+    one = "How many loaves are checked each month?"
+    text, _ = extractive_answer(one, _hits(checks), state, vector=vector, embed=embed)
+    assert "120 loaves" in text and "90 percent" not in text
