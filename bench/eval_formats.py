@@ -320,6 +320,7 @@ PDF_RENDERED = frozenset(
         "cost-review",
         "incident-runbook",
         "model-retirement",
+        "quarterly-business-review",
         "vendor-due-diligence",
     }
 )
