@@ -63,6 +63,31 @@ def _looks_like_heading(text: str) -> bool:
     )
 
 
+_NUMBERED_HEADING = re.compile(r"^\s*\d{1,2}(?:\.\d{1,2})*\.\s+[A-Z]")
+_SUBSECTION = re.compile(r"^\s*\d{1,2}\.\d{1,2}(?:\.\d{1,2})*\.\s")  # "5.2.": never a sentence
+
+
+def _split_numbered_headings(para: list[str]) -> list[list[str]]:
+    """A numbered heading typed on the line right after a paragraph ("... process." /
+    "3. Data and methods"), with no blank line between, is a heading of its own: a
+    word processor or PDF shows it as one."""
+    out: list[list[str]] = [[]]
+    for n, line in enumerate(para):
+        if (
+            n > 0
+            and _NUMBERED_HEADING.match(line)
+            and _looks_like_heading(line)
+            and (
+                _SUBSECTION.match(line)
+                or para[n - 1].rstrip().endswith((".", "?", "!", ":", "”", '"'))
+            )
+        ):
+            out += [[line], []]
+        else:
+            out[-1].append(line)
+    return [part for part in out if part]
+
+
 def text_blocks(text: str) -> list[Block]:
     """Blocks of a raw text. A text with blank-line paragraphs (the hard-wrapped study) is
     read paragraph by paragraph; otherwise every line is its own paragraph."""
@@ -87,6 +112,7 @@ def text_blocks(text: str) -> list[Block]:
                 merged[-1] += para
             else:
                 merged.append(para)
+        merged = [part for para in merged for part in _split_numbered_headings(para)]
         for para in merged:
             if len(para) <= 2 and all(_looks_like_heading(line) for line in para):
                 blocks += [("h", line.strip()) for line in para]

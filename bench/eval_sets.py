@@ -609,7 +609,9 @@ def run(names: Sequence[str], fold: int | None = None) -> dict[str, Any]:
 def _engine_ranking(service: Any, question: str) -> list[tuple[str, str]] | None:
     """The engine's ranking without the context cut (None when the API is not there)."""
     try:
-        retrieval = service.retriever.search(question, k=TOP_K, rerank=service.reranker)
+        rerank = getattr(service, "reranker", None)
+        extra = {"rerank": rerank} if rerank is not None else {}
+        retrieval = service.retriever.search(question, k=TOP_K, **extra)
     except (AttributeError, TypeError):
         return None
     return [(hit.chunk.source, hit.chunk.text) for hit in retrieval.hits]

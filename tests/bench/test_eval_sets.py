@@ -148,6 +148,21 @@ def test_seed_like_text_becomes_a_web_page_pdf_and_word_file_with_the_same_words
     assert all(tag in page for tag in ("<nav>", "<footer>", "<aside>", "<script>", "cookie"))
 
 
+def test_a_numbered_heading_typed_right_after_a_paragraph_is_its_own_heading() -> None:
+    raw = (
+        "The spine reuses each capability\nacross units and keeps a ledger.\n"
+        "3. Data and methods\n\n"
+        "We study the ledgers of twelve units\nover two years of reporting\n"
+        "3.1. Sampling the units\n\n"
+        "Units were drawn at random\nfrom the register. In\n"
+        "2022. The register listed forty units\n\n"
+    ) * 4
+    blocks = text_blocks(raw)
+    assert ("h", "3. Data and methods") in blocks
+    assert ("h", "3.1. Sampling the units") in blocks  # a sub-number is never a sentence
+    assert not any(text.startswith("2022.") for kind, text in blocks if kind == "h")
+
+
 def test_a_passage_is_a_hit_whatever_the_case_wrapping_or_hyphenation() -> None:
     question = Question(
         "x", "?", 1, False, [("study.txt", "organizations were interviewed")], ["22"]
