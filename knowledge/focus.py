@@ -193,6 +193,14 @@ _MONEY_Q = re.compile(
     r"(?:does|did|do|is|was|has|have|applies|apply)\b",
     re.IGNORECASE,
 )
+_DISCOUNT_Q = re.compile(
+    r"\b(?:what|which|how much(?: of a)?|how large a|how big a) (?:[\w-]+ )?(?:discount|rebate|"
+    r"reduction|markup|mark-up|surcharge)s?\b",
+    re.IGNORECASE,
+)
+_DISCOUNT_WORDS = frozenset(
+    tokenize("discount discounted rebate reduction reduced markup mark-up surcharge off less")
+)
 _RATE_WORDS = frozenset(tokenize("charge charges charged surcharge fee fees markup rate"))
 # the money words of a question and of its answer: a figure answers "how much does it
 # cost" only in a sentence about what something costs, not about a contract's value
@@ -224,7 +232,7 @@ WHEN_Q = re.compile(
     # not "When picking a use case, what should come first?": a clause, then the question
     r"^\s*when\b(?![^?]*,\s*(?:what|which|who|whom|how|why|where|is|are|do|does|did|can|"
     r"could|should|must|may|will|would)\b)"
-    r"|\bwhat (?:date|day|time|month|week)\b|\bon which (?:date|day)\b"
+    r"|\bwhat (?:date|day|time|month|week)s?\b|\bon which (?:date|day)s?\b"
     r"|\bat what time\b|\bwhich (?:date|day|month|week|weekday)\b"
     r"|\b(?:over|during|in|for|from) (?:what|which) (?:period|time ?frame|time span|dates)\b",
     re.IGNORECASE,
@@ -232,7 +240,7 @@ WHEN_Q = re.compile(
 # a question asking for a day of the calendar: "from what date", "on which day", "in
 # which month" (not "when", which "after the review" or "every quarter" answers)
 _CALENDAR_Q = re.compile(
-    r"\b(?:what|which) (?:date|day|month|weekday)\b",
+    r"\b(?:what|which) (?:date|day|month|weekday)s?\b",
     re.IGNORECASE,
 )
 _CALENDAR_DATE = re.compile(
@@ -246,7 +254,8 @@ _NAMED_Q = re.compile(
     rf"\b(?:which|what) (?:(?!(?:{_AUX}|the|an?|of|kinds?|types?|sorts?|sizes?)\b)[\w-]+ ){{0,2}}?"
     r"(?:provider|vendor|"
     r"supplier|company|firm|manufacturer|brand|partner|cloud|consultancy|agency|language|"
-    r"podcast|bank|country|city|region|regulator|journal|publisher|university)\b"
+    r"podcast|bank|country|city|region|regulator|journal|publisher|university|book|"
+    r"magazine|newspaper|conference)\b"
     # not "which product / tool / office" in general: "a product for insurers", "the AI
     # risk office" answer those without a name; but the tool a thing is built on, runs on
     # or is stored in has one
@@ -526,6 +535,9 @@ def focus_of(question: str) -> Focus | None:
         return Focus("date", calendar=bool(_CALENDAR_Q.search(question)))
     if _PERCENT_Q.search(question):
         return Focus("percent")
+    if _DISCOUNT_Q.search(question):
+        # "what discount does the agreement give": a percentage or an amount off
+        return Focus("money", nouns=_DISCOUNT_WORDS, rate=True)
     if _MONEY_Q.search(question):
         asked = set(tokenize(question))
         families = [family for family in _MONEY_FAMILIES if family & asked]

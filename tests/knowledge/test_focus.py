@@ -34,6 +34,9 @@ from knowledge.focus import focus_of
         ("Which consulting firm helped the lab with its first models?", "named"),
         ("Which outside vendor translates the gateway's answers?", "named"),
         ("What is the name of the external ethicist on the board?", "person"),
+        ("Which book does the chapter on ovens belong to?", "named"),
+        ("What discount on seat prices does the agreement give?", "money"),
+        ("On which dates are next year's reviews held?", "date"),
     ],
 )
 def test_typed_questions_get_their_focus(question: str, kind: str) -> None:
@@ -405,3 +408,12 @@ def test_from_what_date_wants_a_day_of_the_calendar_when_does_not() -> None:
     vague = focus_of("When does the oven policy apply?")
     assert vague is not None and not vague.selective
     assert vague.satisfied("It applies after the review.")
+
+
+def test_a_discount_is_a_percentage_or_an_amount_off_not_a_price() -> None:
+    focus = focus_of("What discount on seat prices does the agreement give?")
+    assert focus is not None
+    assert focus.satisfied("Under the agreement seats cost 15 percent less.")
+    assert focus.satisfied("The agreement takes 200 euros off each seat.")
+    assert not focus.satisfied("Price per seat and month: 32 euros.")
+    assert not focus.satisfied("The agreements renew every year on 1 April.")
