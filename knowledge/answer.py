@@ -640,8 +640,16 @@ def _second_part(
     part = parts[1]
     kind = answer_type(part)
     focus = focus_of(part)
+    first = focus_of(parts[0])
+    if (
+        focus is not None
+        and (first is None or first.kind != focus.kind)
+        and any(focus.satisfied(c.unit.text) for c in chosen)
+    ):
+        return []  # the answer already says something of the kind the second half asks
     vector = np.asarray(embed([part])[0], dtype=np.float32)
     vector /= max(float(np.linalg.norm(vector)), 1e-9)
+    quoted = {(c.rank, c.position) for c in chosen}
     found = [
         c
         for c in _unit_candidates(part, top, state, vector, embed, kind, focus=focus)
@@ -650,14 +658,16 @@ def _second_part(
         # half-question is far in meaning from any sentence: "What pass rate is required?")
         and (focus.satisfied(c.unit.text) if focus is not None else c.lexical > 0)
     ]
+    again = focus is not None and first is not None and first.kind == focus.kind
+    if not found or (found[0].rank, found[0].position) in quoted and not again:
+        return []  # the answer already says it (unless it is a second fact of one kind)
+    found = [c for c in found if (c.rank, c.position) not in quoted]
     if not found:
         return []
-    best = found[0]
-    if any(c.rank == best.rank and c.position == best.position for c in chosen):
-        return []  # the answer already says it
-    if focus is not None and any(focus.satisfied(c.unit.text) for c in chosen):
-        return []  # ... or says something of the kind asked for
-    return [best]
+    # the halves of one question are most often answered by one passage: "how long can a
+    # seat sit idle before it is flagged, and how long does its holder then have to reply?"
+    used = {c.rank for c in chosen}
+    return [next((c for c in found if c.rank in used), found[0])]
 
 
 # a question about what followed an event ("... after the assistant worked?", "once the

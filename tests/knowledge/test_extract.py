@@ -626,3 +626,22 @@ def test_a_two_part_question_is_answered_in_both_parts() -> None:
     one = "How many loaves are checked each month?"
     text, _ = extractive_answer(one, _hits(checks), state, vector=vector, embed=embed)
     assert "120 loaves" in text and "90 percent" not in text
+
+
+def test_two_halves_asking_for_the_same_kind_of_fact_get_both_from_one_passage() -> None:
+    idle = _chunk(
+        "An oven that has not been used for 45 days is flagged, and its baker is asked "
+        "whether it is still needed. Without an answer within ten days, the oven is "
+        "taken back.",
+        n=1,
+    )
+    other = _chunk("The desk assigns an oven within two working days of the request.", n=2)
+    embed, vector = _cosines({"An oven": 0.8, "Without": 0.3, "The desk": 0.5})
+    state = _state(idle, other, FILLER)
+    question = (
+        "How long can an oven sit idle before it is flagged, and how long does its baker "
+        "then have to reply?"
+    )
+    text, _ = extractive_answer(question, _hits(idle, other), state, vector=vector, embed=embed)
+    assert "45 days" in text and "ten days" in text
+    assert "two working days" not in text
