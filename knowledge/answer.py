@@ -278,6 +278,54 @@ COUNTED_SEMANTIC = 0.3  # the same, for a unit holding a telling fact (Focus.tel
 COUNTED_LEXICAL = 0.3
 
 
+# "What does the queue captain do?": the sentences in which the captain does something
+# ("The captain assigns new tickets ..."), not those saying who is captain
+_DOES_Q = re.compile(
+    r"^\s*what (?:does|do|did|will|would|should|must) (?:the |a |an |our |your )?"
+    r"(?:[\w'’-]+ ){0,4}?(?P<head>[\w-]+?)(?:['’]s?)? (?:do|does)\b(?! with)",
+    re.IGNORECASE,
+)
+_NOT_DOING = frozenset(
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "has",
+        "have",
+        "had",
+        "can",
+        "may",
+        "must",
+        "should",
+        "will",
+        "would",
+        "could",
+        "do",
+        "does",
+        "did",
+        "who",
+        "which",
+        "that",
+    ]
+)
+
+
+def _acts(text: str, head: str) -> bool:
+    """Whether ``head`` (or its plural) is followed by a verb of what it does."""
+    stem = head[:-1] if head.endswith("s") and len(head) > 4 else head
+    pattern = rf"\b{re.escape(stem)}(s?)\s+(?:\w+ly\s+)?([a-z]+)\b"
+    for m in re.finditer(pattern, text, re.IGNORECASE):
+        plural, verb = m.group(1), m.group(2).lower()
+        if verb in _NOT_DOING or verb in _NUMBER_WORDS:
+            continue
+        if plural or verb.endswith("s"):  # "champions run", "the captain assigns"
+            return True
+    return False
+
+
 _EXAMPLES_Q = re.compile(r"\b(?:examples?|instances?)\b|\bsuch as\b", re.IGNORECASE)
 _EXAMPLES = re.compile(
     r"\be\.\s?g\.|\bsuch as\b|\bfor (?:example|instance)\b|\bincluding\b|\bexamples? "
@@ -332,6 +380,8 @@ def _unit_candidates(
     targets = _asked_nouns(question)
     targets |= set(expand(list(targets)))  # "criteria" -> a list of "rules"
     examples = bool(_EXAMPLES_Q.search(question))
+    doing = _DOES_Q.search(question)
+    actor = doing.group("head").lower() if doing else None
     limit = bool(_LIMIT_Q.search(question))
     out: list[_Candidate] = []
     for rank, hit in enumerate(hits):
@@ -372,6 +422,8 @@ def _unit_candidates(
                 score += TYPE_BONUS  # "which models does it give as examples": "e.g., LLaMA"
             if limit and _LIMIT.search(unit.text):
                 score += TYPE_BONUS  # "what is the longest ...": "for at most 90 days"
+            if actor and _acts(unit.text, actor):
+                score += TYPE_BONUS  # "what does the captain do": "The captain assigns ..."
             whole = found[unit.parent] if unit.parent >= 0 else None
             out.append(_Candidate(score, rank, position, unit, lexical, semantic, whole))
     out.sort(key=lambda c: -c.score)

@@ -645,3 +645,20 @@ def test_two_halves_asking_for_the_same_kind_of_fact_get_both_from_one_passage()
     text, _ = extractive_answer(question, _hits(idle, other), state, vector=vector, embed=embed)
     assert "45 days" in text and "ten days" in text
     assert "two working days" not in text
+
+
+def test_what_someone_does_prefers_the_sentences_where_they_do_it() -> None:
+    desk = _chunk(
+        "Every week one baker acts as oven captain. "
+        "Nobody is oven captain two weeks in a row. "
+        "The captain assigns the loaves, watches the timers and runs the morning huddle.",
+        n=1,
+    )
+    embed, vector = _cosines({"Every": 0.8, "Nobody": 0.3, "The captain": 0.62})
+    state = _state(desk, FILLER)
+    question = "What does the bakery's oven captain do?"
+    text, _ = extractive_answer(question, _hits(desk), state, vector=vector, embed=embed)
+    assert "The captain assigns the loaves" in text
+    question = "Who is the bakery's oven captain?"
+    text, _ = extractive_answer(question, _hits(desk), state, vector=vector, embed=embed)
+    assert "The captain assigns the loaves" not in text
