@@ -326,6 +326,14 @@ def _acts(text: str, head: str) -> bool:
     return False
 
 
+# "Why does reliability matter to ADP?": the sentence giving the reason ("because ...")
+_WHY_Q = re.compile(r"^\s*(?:and\s+)?why\b|\bwhat is the reason\b|\bfor what reason\b", re.I)
+_BECAUSE = re.compile(
+    r"\b(?:because|since|so that|in order to|so as to|to avoid|to prevent|as a result|due to|"
+    r"owing to|otherwise|that is why|the reason|thanks to)\b",
+    re.IGNORECASE,
+)
+
 _EXAMPLES_Q = re.compile(r"\b(?:examples?|instances?)\b|\bsuch as\b", re.IGNORECASE)
 _EXAMPLES = re.compile(
     r"\be\.\s?g\.|\bsuch as\b|\bfor (?:example|instance)\b|\bincluding\b|\bexamples? "
@@ -380,6 +388,7 @@ def _unit_candidates(
     targets = _asked_nouns(question)
     targets |= set(expand(list(targets)))  # "criteria" -> a list of "rules"
     examples = bool(_EXAMPLES_Q.search(question))
+    why = bool(_WHY_Q.search(question))
     doing = _DOES_Q.search(question)
     actor = doing.group("head").lower() if doing else None
     limit = bool(_LIMIT_Q.search(question))
@@ -422,6 +431,8 @@ def _unit_candidates(
                 score += TYPE_BONUS  # "which models does it give as examples": "e.g., LLaMA"
             if limit and _LIMIT.search(unit.text):
                 score += TYPE_BONUS  # "what is the longest ...": "for at most 90 days"
+            if why and not unit.items and _BECAUSE.search(unit.text):
+                score += TYPE_BONUS  # "why does it matter": "because we're messing with ..."
             if actor and _acts(unit.text, actor):
                 score += TYPE_BONUS  # "what does the captain do": "The captain assigns ..."
             whole = found[unit.parent] if unit.parent >= 0 else None

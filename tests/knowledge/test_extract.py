@@ -662,3 +662,19 @@ def test_what_someone_does_prefers_the_sentences_where_they_do_it() -> None:
     question = "Who is the bakery's oven captain?"
     text, _ = extractive_answer(question, _hits(desk), state, vector=vector, embed=embed)
     assert "The captain assigns the loaves" not in text
+
+
+def test_a_why_question_prefers_the_sentence_giving_the_reason() -> None:
+    quote = _chunk(
+        "Freshness is an important aspect of baking at scale for every bakery. "
+        "The second thing is freshness, because stale bread costs customers their breakfast.",
+        n=1,
+    )
+    embed, vector = _cosines({"Freshness": 0.8, "The second": 0.5})
+    state = _state(quote, FILLER)
+    why = "Why does freshness matter so much to the bakery?"
+    text, _ = extractive_answer(why, _hits(quote), state, vector=vector, embed=embed)
+    assert "because stale bread" in text
+    what = "What does the bakery say about freshness at scale?"
+    text, _ = extractive_answer(what, _hits(quote), state, vector=vector, embed=embed)
+    assert "because stale bread" not in text
