@@ -108,6 +108,8 @@ EXPANSIONS: dict[str, tuple[str, ...]] = {
     "cheap": ("cost",),
     "expensive": ("cost",),
     "spend": ("cost",),
+    "bill": ("invoice", "charge"),
+    "invoice": ("bill",),
     "kpi": ("metric", "measure"),
     "measure": ("metric",),
     "staff": ("employee", "people"),

@@ -216,6 +216,7 @@ def test_vocabulary_gaps_are_expanded_to_the_documents_words() -> None:
     assert "budget" in expand(tokenize("How is the spine funded?"))
     assert "retent" in expand(tokenize("How long are logs kept?"))
     assert "except" in expand(tokenize("Can I bend the rules?"))
+    assert "invoic" in expand(tokenize("On which day are the bills sent?"))
     assert expand(tokenize("What is net value?")) == []
 
 
