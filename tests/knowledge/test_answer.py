@@ -28,7 +28,7 @@ def test_keyword_search_finds_an_exact_code_the_embedding_blurs(service: Knowled
 
 
 def test_dense_search_finds_a_paraphrase_without_shared_words(service: KnowledgeService) -> None:
-    question = "Who automated hospital invoicing classification?"
+    question = "Who automated hospital paperwork classification?"
     assert service.retriever.search(question, mode="keyword").hits == []
     top = service.retriever.search(question, mode="dense").hits[0].chunk
     assert top.source.endswith("cases.txt") and top.section == "Medical coding"
