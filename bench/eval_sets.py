@@ -534,7 +534,7 @@ def run(names: Sequence[str], fold: int | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="spinebot-evalsets-") as tmp:
         work = Path(tmp)
         sets, notes = prepare(names, work)
-        rerank = Settings(data_dir=work / "probe").rerank_url
+        rerank = getattr(Settings(data_dir=work / "probe"), "rerank_url", "")
         if rerank:
             notes.append(f"engine: passages reranked by {rerank} (RERANK_URL)")
         services: dict[tuple[str, ...], tuple[Any, Baselines, int, float]] = {}
