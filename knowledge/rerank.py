@@ -108,9 +108,6 @@ class Reranker:
         except ValueError as exc:
             raise RerankError(f"{self.url} sent no ranking ({exc})") from None
 
-    def close(self) -> None:
-        self._client.close()
-
 
 def parse_scores(payload: Any, count: int) -> list[float]:
     """Scores by document position from a rerank reply: Cohere/Jina/vLLM
