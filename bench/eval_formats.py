@@ -347,6 +347,7 @@ PDF_RENDERED = frozenset(
         "incident-runbook",
         "model-retirement",
         "quarterly-business-review",
+        "spine-secondments",
         "vendor-due-diligence",
     }
 )
