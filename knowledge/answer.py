@@ -442,6 +442,10 @@ def _unit_candidates(
 
 
 MONEY_SUBJECT = 0.35  # a money answer's passage holds this much of the subject's weight
+# a name or a count of something: the passage holds this much of the subject's weight
+# (only the words the corpus uses count, so the bar is lower than MONEY_SUBJECT)
+SUBJECT_KINDS = frozenset({"named", "count"})
+SUBJECT_MIN = 0.25
 
 
 def _coverage(tokens: set[str], found: frozenset[str], state: IndexState) -> float:
@@ -498,6 +502,8 @@ def supported(
         question, hits[: PASSAGES_FOR_EXTRACT + 2], state, vector, embed, kind, _type_words()
     )
     subject = set(tokenize(question)) - _type_words() - (focus.nouns if focus else frozenset())
+    # a word the corpus never uses ("accompany") may be the question's own paraphrase
+    known = {t for t in subject if state.df.get(t)}
     # a name wanted of someone or something the question names ("... at GSK"): the
     # passage has to be about that, not about another firm's holder of the post
     named = (
@@ -546,6 +552,13 @@ def supported(
             < MONEY_SUBJECT
         ):
             continue  # "what does due diligence cost": a fee for a repeat exercise is not it
+        if (
+            focus is not None
+            and focus.kind in SUBJECT_KINDS
+            and _coverage(known, unit_tokens(hits[cand.rank].chunk.embed_text()), state)
+            < SUBJECT_MIN
+        ):
+            continue  # "how many sit on the flour council": seven on the tasting panel
         if named and not named & unit_tokens(hits[cand.rank].chunk.embed_text()):
             continue  # "the chief data officer at ADP" does not answer who it is at GSK
         return True

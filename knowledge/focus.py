@@ -249,6 +249,14 @@ _CALENDAR_DATE = re.compile(
     r"\d{1,2}(?:st|nd|rd|th)?) (?:working |business )?day of\b",
     re.IGNORECASE,
 )
+# a day of the calendar with its year: "1 February 2027", "March 3, 2026", "2027-02-01"
+_CALENDAR_DAY = re.compile(
+    rf"\b\d{{1,2}}(?:st|nd|rd|th)? (?:of )?(?:{_MONTH})\b(?:,? (?:19|20)\d{{2}}\b)?"
+    rf"|\b(?:{_MONTH}) \d{{1,2}}(?:st|nd|rd|th)?,? (?:19|20)\d{{2}}\b"
+    rf"|\b(?:{_MONTH}),? (?:of )?(?:19|20)\d{{2}}\b"
+    r"|\b(?:19|20)\d{2}-\d{2}-\d{2}\b",
+    re.IGNORECASE,
+)
 _YEAR_Q = re.compile(r"\b(?:which|what|in which|in what) year\b", re.IGNORECASE)
 _NAMED_Q = re.compile(
     rf"\b(?:which|what) (?:(?!(?:{_AUX}|the|an?|of|kinds?|types?|sorts?|sizes?)\b)[\w-]+ ){{0,2}}?"
@@ -261,7 +269,7 @@ _NAMED_Q = re.compile(
     # or is stored in has one
     r"|\bwhich (?:[\w-]+ )?(?:model|llm)\b"  # "which judge model": a named one
     r"|\bwhich (?:[\w-]+ )?(?:tool|product|software|database|engine)\b(?=[^?]*\b(?:built|"
-    r"runs?|stores?|stored|powers?|hosts?|hosted|based|written|made)\b)"
+    r"build(?=[^?]*\b(?:on|upon|with)\b)|runs?|stores?|stored|powers?|hosts?|hosted|based|written|made)\b)"
     r"|\bwhich\b[^?]{0,60}\bcompl(?:y|ies|iant|iance)\b",  # GDPR, ISO 27001, SOC 2
     re.IGNORECASE,
 )
@@ -380,8 +388,9 @@ class Focus:
             words = set(tokenize(text))
             if self.nouns and not self.nouns & words and (_AMOUNT_NOUNS - self.nouns) & words:
                 return False  # a contract's value answers nothing about what it costs
-            # "4,000 on tokens": a plain figure counts in a sentence about money
-            about_money = bool(self.nouns) or bool(_MONEY_WORD.search(text))
+            # "the bill came to 4,000": a plain figure counts in a sentence about money,
+            # not "a pilot with 300 users" in answer to what the pilot cost
+            about_money = bool(self.nouns & words) or bool(_MONEY_WORD.search(text))
             if _MONEY.search(text) or about_money and _PLAIN_AMOUNT.search(text):
                 return True
             # "a surcharge of 12 percent" answers "how much does it charge", while a cost
@@ -414,6 +423,7 @@ class Focus:
         return True
 
     def _counts(self, text: str) -> bool:
+        text = _CALENDAR_DAY.sub(" ", text)  # "from 1 March 2027 every agent": a date
         if not _NUMBER.search(text):
             return False
         if not self.nouns:

@@ -679,3 +679,24 @@ def test_a_why_question_prefers_the_sentence_giving_the_reason() -> None:
     what = "What does the bakery say about freshness at scale?"
     text, _ = extractive_answer(what, _hits(quote), state, vector=vector, embed=embed)
     assert "because stale bread" not in text
+
+
+def test_a_name_or_count_is_support_only_in_a_passage_about_what_was_asked() -> None:
+    other = _chunk("The tasting panel is chaired by Mara Lindqvist; it has 7 members.", n=1)
+    asked = _chunk("The flour council has 5 members and meets on Mondays.", n=2)
+    state = _state(other, asked, FILLER, *_fillers())
+    embed, vector = _cosines(
+        {"The tasting": 0.6, "The flour": 0.6, "Filler": 0.1, "Unrelated": 0.1}
+    )
+    question = "How many members sit on the flour council?"
+    # seven members, but of a panel the question does not ask about
+    assert not supported(question, _hits(other, FILLER), state, vector=vector, embed=embed)
+    assert supported(question, _hits(asked, other), state, vector=vector, embed=embed)
+    # a word the corpus never uses ("accompany") is no evidence either way
+    assert supported(
+        "How many members accompany, escort and advise the council?",
+        _hits(asked),
+        state,
+        vector=vector,
+        embed=embed,
+    )

@@ -417,3 +417,28 @@ def test_a_discount_is_a_percentage_or_an_amount_off_not_a_price() -> None:
     assert focus.satisfied("The agreement takes 200 euros off each seat.")
     assert not focus.satisfied("Price per seat and month: 32 euros.")
     assert not focus.satisfied("The agreements renew every year on 1 April.")
+
+
+def test_a_day_of_the_calendar_counts_nothing() -> None:
+    ovens = focus_of("How many ovens are registered in the bakery today?")
+    assert ovens is not None and ovens.kind == "count"
+    # "2027 every oven": the year of a date followed by the counted noun
+    assert not ovens.satisfied("From 1 February 2027 every oven that bakes bread needs a permit.")
+    assert not ovens.satisfied("Since March 3, 2026 ovens are checked by the inspector.")
+    assert ovens.satisfied("The register holds 40 ovens, twelve of them gas-fired.")
+    assert ovens.satisfied("In May 12 ovens were added to the register.")
+
+
+def test_a_plain_figure_is_an_amount_only_in_a_sentence_about_money() -> None:
+    cost = focus_of("How much did the oven pilot cost in total?")
+    assert cost is not None and cost.kind == "money"
+    assert not cost.satisfied("From 1 February 2027, a pilot with 300 bakers in the north hall.")
+    assert cost.satisfied("The oven pilot cost 4,000 in total.")
+    assert cost.satisfied("The pilot's bill came to 4,000.")
+    assert cost.satisfied("The pilot was paid from the 2,500 left in the budget.")
+
+
+def test_the_tool_something_was_built_on_wants_a_name() -> None:
+    built = focus_of("Which tool did the bakery build its order site on?")
+    assert built is not None and built.kind == "named"
+    assert built.satisfied("The order site was put together on Shopfront.")
