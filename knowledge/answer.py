@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.documents import chunk_id, split_sentences
-from knowledge.focus import LIMIT_PHRASES, MONTHS, WEEKDAYS, WHEN_Q, Focus, focus_of
+from knowledge.focus import LIMIT_PHRASES, MONTHS, ROLE_WORD, WEEKDAYS, WHEN_Q, Focus, focus_of
 from knowledge.index import IndexState, tokenize
 from knowledge.passages import Unit, cached_units, clean, is_meta, units
 from knowledge.retrieve import EXPANSION_WEIGHT, NAME_IN_Q, Hit, expand, unit_tokens
@@ -135,7 +135,10 @@ _LIST_Q = re.compile(
     r"(?:metrics|phases|steps|stages|rules|criteria|roles|levels|labels|types|kinds|items|"
     r"options|ways|components|practices|trends|skills)\b|\b(?:two|three|four|five|six|seven|"
     r"eight|nine|ten|\d+) (?:\w+ )?(?:metrics|phases|steps|stages|rules|levels|roles|"
-    r"practices|components|labels|things|parts)\b|^\s*list\b|" + _PLURAL_Q.pattern,
+    r"practices|components|labels|things|parts)\b|^\s*list\b"
+    # "what do I need before I can apply": the conditions, often a list of them
+    r"|^\s*what (?:do|does|must|should|would) (?:[\w'’-]+ ){1,3}(?:need|meet|fulfil|satisfy)\b"
+    r"(?! to\b)|" + _PLURAL_Q.pattern,
     re.IGNORECASE,
 )
 _COUNT_Q = re.compile(
@@ -468,6 +471,8 @@ def _entities(question: str, state: IndexState) -> frozenset[str]:
     company's own); a single word ("in Slack", "use ChatGPT") may be a mere setting."""
     found: set[str] = set()
     for name in _OWNER_Q.findall(question):
+        if ROLE_WORD.match(re.sub(r"['’]s$", "", name)):
+            continue  # "the CEO's voice": a post, not a name
         parts = {p for p in re.split(r"[-'’\s]", name.lower()) if len(p) > 1}
         found |= set(tokenize(name)) | set(tokenize(" ".join(parts)))
     limit = ENTITY_DF * len(state.chunks)

@@ -281,13 +281,15 @@ _NAME_OF_Q = re.compile(
     re.IGNORECASE,
 )
 _ROLE_WORDS = (
-    r"(?:officer|head|lead|leader|manager|director|chief|ceo|cto|cio|cdo|contact|chair|"
+    r"(?:officer|head|lead|leader|manager|director|chief|ceo|cfo|coo|cto|cio|cdo|ciso|"
+    r"contact|chair|"
     r"sponsor|owner|engineer|analyst|architect|champion|representative|coordinator|"
     r"trainer|instructor|reviewer|auditor|approver|controller|administrator|steward|"
     r"founder|creator|author|host|organi[sz]er|facilitator|moderator|secretary|president|"
     r"ethicist|expert|advis[eo]r|consultant|specialist|scientist|researcher|professor|"
     r"lawyer|economist|statistician|actuary)"
 )
+ROLE_WORD = re.compile(rf"^{_ROLE_WORDS}s?$", re.IGNORECASE)  # "CEO", "officers"
 _PERSON_Q = re.compile(
     rf"\bname of (?:the |our |your )?(?:[\w'’-]+ ){{0,4}}?{_ROLE_WORDS}s?\b"
     rf"|\bwho (?:is|was|are) (?:the |our )?(?:[\w'’-]+ ){{0,4}}?{_ROLE_WORDS}s?\b"
@@ -614,4 +616,4 @@ def _with_synonyms(nouns: frozenset[str]) -> frozenset[str]:
     return nouns | frozenset(expand(sorted(nouns)))
 
 
-__all__ = ["LIMIT_PHRASES", "MONTHS", "WEEKDAYS", "WHEN_Q", "Focus", "focus_of"]
+__all__ = ["LIMIT_PHRASES", "MONTHS", "ROLE_WORD", "WEEKDAYS", "WHEN_Q", "Focus", "focus_of"]

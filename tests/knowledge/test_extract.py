@@ -93,6 +93,8 @@ def test_questions_are_typed_by_the_fact_they_ask_for() -> None:
     assert answer_type("How many weeks must a pilot stay positive?") == "number"
     assert answer_type("When is the digest posted?") == "date"
     assert answer_type("What are the five metrics?") == "list"
+    assert answer_type("What do I need before I can apply for a bakery course?") == "list"
+    assert answer_type("What does a baker need to bring on day one?") is None
     assert answer_type("Who pays for the AI spine?") is None  # a role answers it
     assert answer_type("Why do we drop use cases?") is None
 
@@ -531,6 +533,9 @@ def test_a_question_about_someone_no_near_passage_names_is_not_supported() -> No
     assert supported(question, _hits(quote, named), state)
     # a single capitalised word may be where, not whom, the question is about
     assert supported("How do teams ship models in Hearthworks?", _hits(quote, FILLER), state)
+    # a post written in capitals is no name: "the CEO's" asks about whoever holds it
+    assert supported("Could we copy the CEO's voice for adverts?", _hits(quote, FILLER), state)
+    assert not supported("Could we copy the Brennan's voice?", _hits(quote, FILLER), state)
 
 
 def test_a_question_asking_for_examples_prefers_the_sentence_that_gives_them() -> None:
