@@ -143,8 +143,31 @@ _WHEN = re.compile(
     re.IGNORECASE,
 )
 _FULL_NAME = re.compile(r"\b[A-Z][a-z]+ (?:[a-z]{2,3} )?[A-Z][a-z]+")
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _SENTENCE_START = frozenset('.!?:;"“(•-')
-_COMMON_CAPS = frozenset({"AI", "AL", "I", "ML", "LLM", "LLMS", "API"})  # AL: AI misread
+_STARTERS = _wordset(
+    "the a an this that these those it its we our they their you your he she his her each "
+    "every all any no not if when where while only some most first then also however"
+)
+# capitals that are common nouns, not names (AL: AI misread in a PDF)
+_COMMON_CAPS = _wordset(
+    "AI AL I ML LLM LLMS API APIS IDE SDK SQL PDF URL CSV HTML JSON UI UX KPI KPIS ROI SLA "
+    "FAQ GPU GPUS CPU OCR NLP RAG HR IT CEO CFO COO CTO CIO CDO CISO"
+)
+# the word a named question uses for what it wants named; a firm's name is never a title
+_NAMED_HEADS = _wordset(
+    "provider vendor supplier company firm manufacturer brand partner cloud consultancy "
+    "agency podcast bank country city region regulator journal publisher university book "
+    "magazine newspaper conference model llm tool product software database engine"
+)
+_FIRM_HEADS = _wordset(
+    "provider vendor supplier company firm manufacturer partner consultancy agency publisher"
+)
 # names that are not capitalised: route_to_fallback, claims-triage-v3, "Working with AI"
 _IDENTIFIER = re.compile(r"\b[a-z]\w*_\w+\b|\b[a-z]+(?:-[a-z0-9]+)*-v?\d+\b")
 _QUOTED_NAME = re.compile(r"[\"“]([^\"”]{2,60})[\"”]")
@@ -355,6 +378,7 @@ class Focus:
     rate: bool = False  # money asked about as a charge or fee: a percentage answers it
     saving: bool = False  # time asked about as time saved ("how much time did it save")
     calendar: bool = False  # a date asked for as a day of the calendar ("from what date")
+    asked: frozenset[str] = frozenset()  # for a name: the word for what is named ("vendor")
 
     @property
     def selective(self) -> bool:
@@ -466,6 +490,21 @@ class Focus:
                 return True
         return False
 
+    def _appositive(self, text: str, name: str) -> bool:
+        """Whether ``text`` gives ``name`` to something the question names, not to what it
+        asks for: "Harbor, the claims assistant" answers no "which model does the claims
+        assistant run on"; "Lumen, the model" would."""
+        subject = [w for w in self.exclude - self.asked if len(w) > 3 and w not in _FUNCTION]
+        if self.kind != "named" or not self.asked or not subject:
+            return False
+        noun = "|".join(re.escape(w) for w in sorted(subject))
+        word = re.escape(name)
+        pattern = (
+            rf"\b{word},? (?:the|an?|our|its) (?:[\w-]+ ){{0,3}}?(?:{noun})\b"
+            rf"|\b(?:the|our|its) (?:[\w-]+ ){{0,3}}?(?:{noun}),? (?:called |named )?{word}\b"
+        )
+        return bool(re.search(pattern, text, re.IGNORECASE))
+
     def person_names(self, text: str) -> list[str]:
         """The full names in ``text`` the question did not use ("Malin Ekdahl")."""
         found = (m.group(0) for m in _FULL_NAME.finditer(text))
@@ -494,12 +533,24 @@ class Focus:
                 if not set(re.findall(r"[\w&-]+", quoted.lower())) <= self.exclude:
                     names.append(quoted)
         cited = {m.span() for m in _CITATION.finditer(text)}
+        titles = (
+            {m.span() for m in _QUOTED_NAME.finditer(text)} if self.asked & _FIRM_HEADS else set()
+        )
         for match in _CAPITALISED.finditer(text):
             word = match.group(0)
             if any(a <= match.start() < b for a, b in cited):
                 continue  # "(Charrington, 2022)": an author cited, not a name in the text
-            before = text[: match.start()].rstrip().rstrip("”’\"')]")
-            if not before or before[-1] in _SENTENCE_START:
+            if any(a <= match.start() < b for a, b in titles):
+                continue  # a course called "Images and AI" is no vendor
+            if self._appositive(text, word):
+                continue  # "Harbor, the claims assistant": the name of what is asked about
+            before = text[: match.start()].rstrip().rstrip("”’\"')]").rstrip()
+            listed = (
+                before[-1:] in (":", ";", "(", "•", "-")
+                and text[match.end() : match.end() + 1] == ","
+                and word.lower() not in _STARTERS
+            )  # "approved: Harbor, the chat assistant": a name at the head of a list item
+            if not before or before[-1] in _SENTENCE_START and not listed:
                 continue  # capitalised anyway
             if word.lower() in self.exclude or word.upper() in _COMMON_CAPS:
                 continue
@@ -583,7 +634,9 @@ def focus_of(question: str) -> Focus | None:
     if _COUNT_ANY_Q.search(question):
         return Focus("count")
     if _NAMED_Q.search(question):
-        return Focus("named", exclude=_capitalised(question))
+        heads = {w.lower() for w in re.findall(r"[\w-]+", question)} & _NAMED_HEADS
+        heads |= {w[:-1] for w in re.findall(r"\b(\w+)['’]s\b", question.lower())} & _NAMED_HEADS
+        return Focus("named", exclude=_capitalised(question), asked=frozenset(heads))
     if _NAME_OF_Q.search(question):
         return Focus("named", exclude=_capitalised(question), literal=True)
     return None

@@ -442,3 +442,28 @@ def test_the_tool_something_was_built_on_wants_a_name() -> None:
     built = focus_of("Which tool did the bakery build its order site on?")
     assert built is not None and built.kind == "named"
     assert built.satisfied("The order site was put together on Shopfront.")
+
+
+def test_a_name_given_to_what_the_question_names_is_not_the_name_asked_for() -> None:
+    model = focus_of("Which language model does the ordering assistant run on?")
+    assert model is not None and model.kind == "named"
+    assert not model.satisfied("Every reply from Crumb, the ordering assistant, is logged.")
+    assert not model.satisfied("Replies from the ordering assistant called Crumb are logged.")
+    assert model.satisfied("The ordering assistant runs on Lumen, a model hosted in Oslo.")
+
+
+def test_a_quoted_title_is_no_firm_and_an_acronym_may_be_a_common_noun() -> None:
+    firm = focus_of("Which company supplies the ovens behind the night bakery?")
+    assert firm is not None
+    assert not firm.satisfied('Bakers start after the 30-minute course "Ovens and Safety".')
+    assert not firm.satisfied("Orders for the night bakery are sent through the IDE plugin.")
+    assert firm.satisfied("The night bakery's ovens are supplied by Hearthworks.")
+
+
+def test_a_name_heading_a_list_item_after_a_colon_is_a_name_but_a_quote_opens_a_sentence() -> None:
+    name = focus_of("What is the name of the ordering assistant?")
+    assert name is not None
+    assert name.satisfied("Two tools are approved: Crumb, the ordering assistant, and a mixer.")
+    language = focus_of("Which programming language is the bakery's order site written in?")
+    assert language is not None
+    assert not language.satisfied('The baker notes: "From the start, think about the oven."')
