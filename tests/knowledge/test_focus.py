@@ -467,3 +467,11 @@ def test_a_name_heading_a_list_item_after_a_colon_is_a_name_but_a_quote_opens_a_
     language = focus_of("Which programming language is the bakery's order site written in?")
     assert language is not None
     assert not language.satisfied('The baker notes: "From the start, think about the oven."')
+
+
+def test_an_hourly_rate_is_money_but_a_pass_rate_is_not() -> None:
+    hourly = focus_of("What hourly rate applies to the night bakery?")
+    assert hourly is not None and hourly.kind == "money"
+    assert not hourly.satisfied("The night bakery opens at 22:00 and has 14 ovens.")
+    assert hourly.satisfied("The night bakery is charged 85 euros an hour.")
+    assert focus_of("What pass rate applies to the tasting test?") is None
