@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from knowledge.index import tokenize
 
@@ -490,20 +490,26 @@ class Focus:
                 return True
         return False
 
-    def _appositive(self, text: str, name: str) -> bool:
-        """Whether ``text`` gives ``name`` to something the question names, not to what it
-        asks for: "Harbor, the claims assistant" answers no "which model does the claims
-        assistant run on"; "Lumen, the model" would."""
+    @cached_property
+    def _apposition(self) -> re.Pattern[str] | None:
+        """A name given to something the question names, not to what it asks for:
+        "Harbor, the claims assistant" answers no "which model does the claims assistant
+        run on"; "Lumen, the model" would."""
         subject = [w for w in self.exclude - self.asked if len(w) > 3 and w not in _FUNCTION]
         if self.kind != "named" or not self.asked or not subject:
-            return False
+            return None
         noun = "|".join(re.escape(w) for w in sorted(subject))
-        word = re.escape(name)
-        pattern = (
-            rf"\b{word},? (?:the|an?|our|its) (?:[\w-]+ ){{0,3}}?(?:{noun})\b"
-            rf"|\b(?:the|our|its) (?:[\w-]+ ){{0,3}}?(?:{noun}),? (?:called |named )?{word}\b"
+        name = r"([A-Z][\w&.-]*[A-Za-z0-9]|[A-Z])"
+        return re.compile(
+            rf"\b{name},? (?i:(?:the|an?|our|its) (?:[\w-]+ ){{0,3}}?(?:{noun}))\b"
+            rf"|\b(?i:(?:the|our|its) (?:[\w-]+ ){{0,3}}?(?:{noun}),? (?:called |named )?){name}\b"
         )
-        return bool(re.search(pattern, text, re.IGNORECASE))
+
+    def _appositives(self, text: str) -> set[str]:
+        pattern = self._apposition
+        if pattern is None:
+            return set()
+        return {g for m in pattern.finditer(text) for g in m.groups() if g}
 
     def person_names(self, text: str) -> list[str]:
         """The full names in ``text`` the question did not use ("Malin Ekdahl")."""
@@ -536,13 +542,14 @@ class Focus:
         titles = (
             {m.span() for m in _QUOTED_NAME.finditer(text)} if self.asked & _FIRM_HEADS else set()
         )
+        appositives = self._appositives(text)
         for match in _CAPITALISED.finditer(text):
             word = match.group(0)
             if any(a <= match.start() < b for a, b in cited):
                 continue  # "(Charrington, 2022)": an author cited, not a name in the text
             if any(a <= match.start() < b for a, b in titles):
                 continue  # a course called "Images and AI" is no vendor
-            if self._appositive(text, word):
+            if word in appositives:
                 continue  # "Harbor, the claims assistant": the name of what is asked about
             before = text[: match.start()].rstrip().rstrip("”’\"')]").rstrip()
             listed = (
