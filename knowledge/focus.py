@@ -291,8 +291,8 @@ _NAMED_Q = re.compile(
     # risk office" answer those without a name; but the tool a thing is built on, runs on
     # or is stored in has one
     r"|\bwhich (?:[\w-]+ )?(?:model|llm)\b"  # "which judge model": a named one
-    r"|\bwhich (?:[\w-]+ )?(?:tool|product|software|database|engine)\b(?=[^?]*\b(?:built|"
-    r"build(?=[^?]*\b(?:on|upon|with)\b)|runs?|stores?|stored|powers?|hosts?|hosted|based|written|made)\b)"
+    r"|\bwhich (?:[\w-]+ ){0,3}?(?:tool|product|software|database|engine)\b(?=[^?]*\b(?:built|"
+    r"build(?=[^?]*\b(?:on|upon|with)\b)|(?:does|did|do)\b[^?]*\buse|used|runs?|stores?|stored|powers?|hosts?|hosted|based|written|made)\b)"
     r"|\bwhich\b[^?]{0,60}\bcompl(?:y|ies|iant|iance)\b",  # GDPR, ISO 27001, SOC 2
     re.IGNORECASE,
 )

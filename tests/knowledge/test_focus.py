@@ -372,6 +372,11 @@ def test_the_tool_something_runs_on_wants_a_name() -> None:
     assert not built.satisfied("The order site is rebuilt every night at 02:00.")
     assert built.satisfied("The order site runs its search on Elasticsearch.")
     assert focus_of("Which tool should bakers use for recipes?") is None  # "the shared book"
+    # what a named firm does use has a name; what one should use may be a description
+    used = focus_of("Which recipe management product does the bakery use?")
+    assert used is not None and used.kind == "named"
+    assert not used.satisfied("The bakery keeps its recipes in a shared book by the ovens.")
+    assert used.satisfied("The bakery keeps its recipes in Doughbase.")
 
 
 def test_how_many_people_is_answered_by_any_word_for_people_but_not_personal() -> None:
