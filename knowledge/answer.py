@@ -25,7 +25,7 @@ import numpy as np
 
 from knowledge.documents import chunk_id, split_sentences
 from knowledge.focus import LIMIT_PHRASES, MONTHS, ROLE_WORD, WEEKDAYS, WHEN_Q, Focus, focus_of
-from knowledge.index import IndexState, tokenize
+from knowledge.index import STOPWORDS, IndexState, tokenize
 from knowledge.passages import Unit, cached_units, clean, is_meta, units
 from knowledge.retrieve import EXPANSION_WEIGHT, NAME_IN_Q, Hit, expand, unit_tokens
 
@@ -451,6 +451,49 @@ SUBJECT_KINDS = frozenset({"named", "count"})
 SUBJECT_MIN = 0.25
 
 
+# a two-word term of a typed question ("brand council") that one of the first
+# COMPOUND_HITS passages uses must be in the passage of the sentence that answers it
+COMPOUND_HITS = 8
+COMPOUND_KINDS = frozenset({"named", "count", "role", "person", "money"})
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words, a possessive's "'s" dropped ("the oven board's ethicist")."""
+    return [re.sub(r"['’]s$", "", w) for w in re.findall(r"[\w'’-]+", text.lower())]
+
+
+def _pairs(text: str) -> list[tuple[str, str]]:
+    words = _words(text)
+    return [
+        (a, b)
+        for a, b in zip(words, words[1:], strict=False)
+        if a not in STOPWORDS and b not in STOPWORDS and len(a) > 2 and len(b) > 2
+    ]
+
+
+@lru_cache(maxsize=4096)
+def _word_line(text: str) -> str:
+    return " " + " ".join(_words(text)) + " "
+
+
+def _has_compound(text: str, term: tuple[str, str]) -> bool:
+    return f" {term[0]} {term[1]} " in _word_line(text)
+
+
+def _compounds(question: str, hits: Sequence[Hit], focus: Focus) -> list[tuple[str, str]]:
+    """Two-word terms of the question ("brand council") that some retrieved passage
+    uses as a term: a passage without the term is about something else. Words for the
+    kind of fact asked ("cost", "how many") make no term."""
+    asked = _type_words() | focus.nouns
+    return [
+        term
+        for term in dict.fromkeys(_pairs(question))
+        if not (set(tokenize(" ".join(term))) & asked)
+        and not {"much", "many"} & set(term)
+        and any(_has_compound(hit.chunk.embed_text(), term) for hit in hits)
+    ]
+
+
 def _coverage(tokens: set[str], found: frozenset[str], state: IndexState) -> float:
     total = sum(state.idf(t) for t in tokens)
     return sum(state.idf(t) for t in tokens if t in found) / total if total else 1.0
@@ -516,6 +559,7 @@ def supported(
         if focus is not None and focus.kind in ("person", "named", "role")
         else frozenset()
     )
+    terms = _compounds(question, hits[:COMPOUND_HITS], focus) if focus is not None else []
     for cand in found:
         about = cand.semantic >= SUPPORT_SEMANTIC or cand.lexical >= SUPPORT_LEXICAL
         if (
@@ -564,6 +608,13 @@ def supported(
             < SUBJECT_MIN
         ):
             continue  # "how many sit on the flour council": seven on the tasting panel
+        if (
+            terms
+            and focus is not None
+            and focus.kind in COMPOUND_KINDS
+            and not all(_has_compound(hits[cand.rank].chunk.embed_text(), t) for t in terms)
+        ):
+            continue  # "who chairs the brand council": the ethics board's chair is not it
         if named and not named & unit_tokens(hits[cand.rank].chunk.embed_text()):
             continue  # "the chief data officer at ADP" does not answer who it is at GSK
         return True

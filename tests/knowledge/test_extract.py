@@ -705,3 +705,27 @@ def test_a_name_or_count_is_support_only_in_a_passage_about_what_was_asked() -> 
         vector=vector,
         embed=embed,
     )
+
+
+def test_a_two_word_term_of_the_question_must_be_in_the_answering_passage() -> None:
+    board = _chunk(
+        "The tasting board is chaired by the head baker; the works council sends one.", n=1
+    )
+    council = _chunk("The flour council meets every Monday and keeps the price list.", n=2)
+    chaired = _chunk("The flour council is chaired by the head of milling.", n=3)
+    state = _state(board, council, chaired, FILLER, *_fillers())
+    embed, vector = _cosines(
+        {"The tasting": 0.6, "The flour": 0.6, "Filler": 0.1, "Unrelated": 0.1}
+    )
+    question = "Who chairs the flour council?"
+    # "council" and a chair, but of another body: "flour council" is the term asked about
+    assert not supported(question, _hits(board, council), state, vector=vector, embed=embed)
+    assert supported(question, _hits(chaired, board), state, vector=vector, embed=embed)
+    # a term no passage uses ("oven guild") asks nothing of the passage
+    assert supported(
+        "Who chairs the oven guild's flour council?",
+        _hits(chaired, board),
+        state,
+        vector=vector,
+        embed=embed,
+    )
