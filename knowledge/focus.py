@@ -291,8 +291,10 @@ _NAMED_Q = re.compile(
     # risk office" answer those without a name; but the tool a thing is built on, runs on
     # or is stored in has one
     r"|\bwhich (?:[\w-]+ )?(?:model|llm)\b"  # "which judge model": a named one
-    r"|\bwhich (?:[\w-]+ ){0,3}?(?:tool|product|software|database|engine)\b(?=[^?]*\b(?:built|"
-    r"build(?=[^?]*\b(?:on|upon|with)\b)|(?:does|did|do)\b[^?]*\buse|used|runs?|stores?|stored|powers?|hosts?|hosted|based|written|made)\b)"
+    # ... or that a named firm uses ("which tool does RTL use", not "should bakers use")
+    r"|\bwhich (?:[\w-]+ ){0,3}?(?:tool|product|software|database|engine)\b(?=[^?]*\b(?:"
+    r"built|build(?=[^?]*\b(?:on|upon|with)\b)|(?:does|did|do)\b[^?]*\buse|used|runs?|"
+    r"stores?|stored|powers?|hosts?|hosted|based|written|made)\b)"
     r"|\bwhich\b[^?]{0,60}\bcompl(?:y|ies|iant|iance)\b",  # GDPR, ISO 27001, SOC 2
     re.IGNORECASE,
 )
@@ -642,7 +644,6 @@ def focus_of(question: str) -> Focus | None:
         return Focus("count")
     if _NAMED_Q.search(question):
         heads = {w.lower() for w in re.findall(r"[\w-]+", question)} & _NAMED_HEADS
-        heads |= {w[:-1] for w in re.findall(r"\b(\w+)['’]s\b", question.lower())} & _NAMED_HEADS
         return Focus("named", exclude=_capitalised(question), asked=frozenset(heads))
     if _NAME_OF_Q.search(question):
         return Focus("named", exclude=_capitalised(question), literal=True)
