@@ -97,7 +97,7 @@ _NUMBER_WORDS = [
 _HAS_NUMBER = re.compile(r"\d|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
 _HAS_DATE = re.compile(
     r"\b(?:\d{4}|\d{1,2}:\d{2}|\d{4}-W\d{2}|q[1-4]|"
-    + "|".join((*MONTHS, *WEEKDAYS))
+    + "|".join((*("(?-i:May)" if m == "may" else m for m in MONTHS), *WEEKDAYS))
     + r"|daily|weekly|monthly|quarterly|yearly|every|each|after|before|within|once|until)\b",
     re.IGNORECASE,
 )
@@ -161,7 +161,10 @@ _ADDRESS_Q = re.compile(
 _PLACE_Q = re.compile(
     r"\bwhere (?:is|are)\b.*\b(?:located|based|sit|sits|seated|housed)\b|\bwhich "
     r"(?:office|city|country|building|floor|site|location|room)\b|\bwhat (?:address|"
-    r"location)\b|\bin which (?:office|city|country|building)\b",
+    r"location)\b|\bin which (?:office|city|country|building)\b"
+    # where an event is held: a venue, not a system ("where is the supplier day held")
+    r"|\bwhere (?:is|are|was|were|will)\b[^?]*\b(?:held|hosted)\b"
+    r"|\bwhere (?:does|do|did|will)\b[^?]*\btake place\b",
     re.IGNORECASE,
 )
 

@@ -94,7 +94,8 @@ MONTHS = (
     *("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"),
 )
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_MONTH = "|".join(MONTHS)
+# "may" is a month only when capitalised: "data may be read" names no month
+_MONTH = "|".join("(?-i:May)" if m == "may" else m for m in MONTHS)
 _CALENDAR = frozenset((*MONTHS, *WEEKDAYS))
 # languages and nationalities: capitalised, but they name no provider, tool or model
 _LANGUAGES = frozenset(
@@ -163,10 +164,15 @@ _COMMON_CAPS = _wordset(
 _NAMED_HEADS = _wordset(
     "provider vendor supplier company firm manufacturer brand partner cloud consultancy "
     "agency podcast bank country city region regulator journal publisher university book "
-    "magazine newspaper conference model llm tool product software database engine"
+    "magazine newspaper conference model llm tool product software database engine platform "
+    "system providers vendors suppliers companies firms manufacturers brands partners "
+    "consultancies agencies podcasts banks countries cities regions regulators journals "
+    "publishers universities books magazines newspapers conferences"
 )
 _FIRM_HEADS = _wordset(
-    "provider vendor supplier company firm manufacturer partner consultancy agency publisher"
+    "provider vendor supplier company firm manufacturer partner consultancy agency publisher "
+    "providers vendors suppliers companies firms manufacturers partners consultancies "
+    "agencies publishers"
 )
 # names that are not capitalised: route_to_fallback, claims-triage-v3, "Working with AI"
 _IDENTIFIER = re.compile(r"\b[a-z]\w*_\w+\b|\b[a-z]+(?:-[a-z0-9]+)*-v?\d+\b")
@@ -191,6 +197,8 @@ _DURATION_Q = re.compile(
     r"|\b(?:within|in|after) how many (?:seconds|minutes|hours|days|weeks|months|years)\b"
     r"|\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b"
     r"|\bwhat (?:is the )?(?:duration|deadline|lead time)\b"
+    # "what sprint length", "what notice period" (not "what length of text")
+    r"|\bwhat (?:is the )?(?:[\w-]+ )?(?:length|duration|notice period)\b(?! of\b)"
     r"|\bwhat is the (?:longest|shortest|maximum time|minimum time)\b",
     re.IGNORECASE,
 )
@@ -266,6 +274,13 @@ _CALENDAR_Q = re.compile(
     r"\b(?:what|which) (?:date|day|month|weekday)s?\b",
     re.IGNORECASE,
 )
+# when something began, in the past: a day of the calendar or a year answers it ("when was
+# the enclave first set up"), not a rule's "after the pilot"
+_ORIGIN_Q = re.compile(
+    r"^\s*when (?:was|were|did)\b[^?]*\b(?:first|originally|founded|set up|established|"
+    r"launched|introduced|created|started|opened|began|begun)\b",
+    re.IGNORECASE,
+)
 _CALENDAR_DATE = re.compile(
     rf"\b(?:{_MONTH}|{'|'.join(WEEKDAYS)})\b|\b\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}\b"
     r"|\b(?:19|20)\d{2}-\d{2}-\d{2}\b|\b(?:first|second|third|fourth|fifth|last|"
@@ -283,16 +298,18 @@ _CALENDAR_DAY = re.compile(
 _YEAR_Q = re.compile(r"\b(?:which|what|in which|in what) year\b", re.IGNORECASE)
 _NAMED_Q = re.compile(
     rf"\b(?:which|what) (?:(?!(?:{_AUX}|the|an?|of|kinds?|types?|sorts?|sizes?)\b)[\w-]+ ){{0,2}}?"
-    r"(?:provider|vendor|"
-    r"supplier|company|firm|manufacturer|brand|partner|cloud|consultancy|agency|language|"
-    r"podcast|bank|country|city|region|regulator|journal|publisher|university|book|"
-    r"magazine|newspaper|conference)\b"
+    r"(?:providers?|vendors?|"
+    r"suppliers?|compan(?:y|ies)|firms?|manufacturers?|brands?|partners?|cloud|"
+    r"consultanc(?:y|ies)|agenc(?:y|ies)|language|podcasts?|banks?|countr(?:y|ies)|"
+    r"cit(?:y|ies)|regions?|regulators?|journals?|publishers?|universit(?:y|ies)|books?|"
+    r"magazines?|newspapers?|conferences?)\b"
     # not "which product / tool / office" in general: "a product for insurers", "the AI
     # risk office" answer those without a name; but the tool a thing is built on, runs on
     # or is stored in has one
     r"|\bwhich (?:[\w-]+ )?(?:model|llm)\b"  # "which judge model": a named one
     # ... or that a named firm uses ("which tool does RTL use", not "should bakers use")
-    r"|\bwhich (?:[\w-]+ ){0,3}?(?:tool|product|software|database|engine)\b(?=[^?]*\b(?:"
+    r"|\bwhich (?:[\w-]+ ){0,3}?(?:tool|product|software|database|engine|platform|system)\b"
+    r"(?=[^?]*\b(?:"
     r"built|build(?=[^?]*\b(?:on|upon|with)\b)|(?:does|did|do)\b[^?]*\buse|used|runs?|"
     r"stores?|stored|powers?|hosts?|hosted|based|written|made)\b)"
     r"|\bwhich\b[^?]{0,60}\bcompl(?:y|ies|iant|iance)\b",  # GDPR, ISO 27001, SOC 2
@@ -325,7 +342,8 @@ _PERSON_Q = re.compile(
 # founder"), not the name of its host; the stems a sentence must hold, per verb
 _MAKER_Q = re.compile(
     r"\bwho (?:first )?(founded|co-founded|created|invented|started|set up|launched|wrote|"
-    r"authored|designed|hosts|hosted|presents|presented|built|developed)\b",
+    r"authored|designed|hosts|hosted|presents|presented|built|developed|carried out|"
+    r"conducted|commissioned)\b",
     re.IGNORECASE,
 )
 _MAKER_STEMS = {
@@ -345,6 +363,9 @@ _MAKER_STEMS = {
     "presented": "presenter presented host",
     "built": "built builder developed",
     "developed": "developed developer built",
+    "carried out": "carried conducted performed",
+    "conducted": "conducted carried performed",
+    "commissioned": "commissioned",
 }
 # a count of what is, not of what a rule requires: "how many champions are there today?"
 _STATE_Q = re.compile(
@@ -380,6 +401,7 @@ class Focus:
     rate: bool = False  # money asked about as a charge or fee: a percentage answers it
     saving: bool = False  # time asked about as time saved ("how much time did it save")
     calendar: bool = False  # a date asked for as a day of the calendar ("from what date")
+    origin: bool = False  # ... or as when something began: a year answers it too
     asked: frozenset[str] = frozenset()  # for a name: the word for what is named ("vendor")
 
     @property
@@ -398,6 +420,10 @@ class Focus:
             return bool(self.nouns) and self.satisfied(text)
         if self.kind in ("duration", "frequency", "percent"):
             return self.satisfied(text)
+        if self.kind == "date" and self.calendar and not self.origin:
+            # "from what date": "from 1 February 2027"; not any day in answer to when
+            # something began
+            return bool(_CALENDAR_DAY.search(text))
         if self.kind == "named":
             names = self._new_names(text)
             return self.literal and bool(names) or any(_ACRONYM.match(n) for n in names)
@@ -431,6 +457,8 @@ class Focus:
             # "(Charrington, 2022)" dates a source cited, not what the text is about
             return bool(_YEAR.search(_CITATION.sub(" ", text)))
         if self.kind == "date":
+            if self.origin and _YEAR.search(_CITATION.sub(" ", text)):
+                return True
             return bool((_CALENDAR_DATE if self.calendar else _WHEN).search(text))
         if self.kind == "role":
             kind_person = Focus("person", exclude=self.exclude)
@@ -604,7 +632,8 @@ def focus_of(question: str) -> Focus | None:
     if _DURATION_Q.search(question):
         return Focus("duration", saving=bool(_SAVE_Q.search(question)))
     if WHEN_Q.search(question):
-        return Focus("date", calendar=bool(_CALENDAR_Q.search(question)))
+        origin = bool(_ORIGIN_Q.search(question))
+        return Focus("date", calendar=origin or bool(_CALENDAR_Q.search(question)), origin=origin)
     if _PERCENT_Q.search(question):
         return Focus("percent")
     if _DISCOUNT_Q.search(question):

@@ -97,6 +97,15 @@ def test_questions_are_typed_by_the_fact_they_ask_for() -> None:
     assert answer_type("What does a baker need to bring on day one?") is None
     assert answer_type("Who pays for the AI spine?") is None  # a role answers it
     assert answer_type("Why do we drop use cases?") is None
+    # where an event is held asks for a venue; where something is kept may be a system
+    assert answer_type("Where is the bakers' spring fair held?") == "place"
+    assert answer_type("Where does the tasting day take place?") == "place"
+    assert answer_type("Where are the recipes kept?") is None
+
+
+def test_may_the_verb_is_no_date() -> None:
+    assert not has_entity("date", "Bakers may taste the dough.")
+    assert has_entity("date", "The fair opens in May.")
 
 
 def test_entity_checks_need_the_kind_of_fact_asked_for() -> None:
