@@ -181,6 +181,12 @@ _ACRONYM = re.compile(r"^[A-Z][A-Z&]*[A-Z]\d*$")  # GDPR, AWS, H&M
 _CITATION = re.compile(r"\([^()]{0,80}?\b(?:19|20)\d{2}[a-z]?\)")
 _TITLE_WORD = re.compile(r"^[A-Z][a-z]+$")  # two in a row: a person's name
 MAX_NAMES = 12  # more new names than this in one sentence: a flattened table or index
+# the kind of thing a name names, written right after it: "the ContractHub repository"
+_KIND_AFTER = re.compile(
+    r"(?:'s)? (repository|database|folder|channel|portal|site|team|board|committee|council|"
+    r"programme|program|office|library|catalogue|standard|policy|module|course|hackathon|"
+    r"meeting|room|building|newsletter|form|queue|dashboard|fund|award|review)s?\b"
+)
 _CAPITALISED = re.compile(r"\b[A-Z][\w&.-]*[A-Za-z0-9]\b|\b[A-Z]\b")
 
 # --- questions ------------------------------------------------------------------------
@@ -581,6 +587,9 @@ class Focus:
                 continue  # a course called "Images and AI" is no vendor
             if word in appositives:
                 continue  # "Harbor, the claims assistant": the name of what is asked about
+            kind = _KIND_AFTER.match(text, match.end())
+            if self.asked and kind and kind.group(1).lower() not in self.asked:
+                continue  # "the ContractHub repository" names no model
             before = text[: match.start()].rstrip().rstrip("”’\"')]").rstrip()
             listed = (
                 before[-1:] in (":", ";", "(", "•", "-")

@@ -526,3 +526,14 @@ def test_when_something_began_is_answered_by_a_day_or_a_year_not_by_a_rule() -> 
     rule = focus_of("When does a recipe go to the tasting panel?")
     assert rule is not None and not rule.selective
     assert rule.satisfied("A recipe goes to the panel after its third test bake.")
+
+
+def test_a_name_said_to_be_of_another_kind_is_not_the_name_asked_for() -> None:
+    model = focus_of("Which language model does the ordering assistant run on?")
+    assert model is not None
+    assert not model.satisfied("Orders stay in the Breadbox repository; the model is reached.")
+    assert model.satisfied("The ordering assistant runs on Lumen, a model hosted in Oslo.")
+    # the kind written after the name is the one asked about: it is the name wanted
+    database = focus_of("Which database does the ordering assistant store orders in?")
+    assert database is not None and database.kind == "named"
+    assert database.satisfied("Orders are kept in the Breadbox database.")
