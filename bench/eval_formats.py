@@ -344,6 +344,7 @@ PDF_RENDERED = frozenset(
     {
         "answer-localisation",
         "cost-review",
+        "fraud-signal-review",
         "incident-runbook",
         "model-retirement",
         "quarterly-business-review",
