@@ -290,7 +290,11 @@ _ORIGIN_Q = re.compile(
 _CALENDAR_DATE = re.compile(
     rf"\b(?:{_MONTH}|{'|'.join(WEEKDAYS)})\b|\b\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}\b"
     r"|\b(?:19|20)\d{2}-\d{2}-\d{2}\b|\b(?:first|second|third|fourth|fifth|last|"
-    r"\d{1,2}(?:st|nd|rd|th)?) (?:working |business )?day of\b",
+    r"\d{1,2}(?:st|nd|rd|th)?) (?:working |business )?day of\b"
+    # a day counted within a process: "Day 5: drafts are due", "by the tenth working day"
+    r"|\bday \d{1,3}\b|\b(?:sixth|seventh|eighth|ninth|tenth|\d{1,2}(?:st|nd|rd|th)|"
+    r"(?:first|second|third|fourth|fifth|last) (?:working|business|calendar)) "
+    r"(?:working |business |calendar )?day\b",
     re.IGNORECASE,
 )
 # a day of the calendar with its year: "1 February 2027", "March 3, 2026", "2027-02-01"

@@ -537,3 +537,12 @@ def test_a_name_said_to_be_of_another_kind_is_not_the_name_asked_for() -> None:
     database = focus_of("Which database does the ordering assistant store orders in?")
     assert database is not None and database.kind == "named"
     assert database.satisfied("Orders are kept in the Breadbox database.")
+
+
+def test_which_day_is_answered_by_a_day_counted_within_a_process() -> None:
+    day = focus_of("By which day of an order must the baker confirm it?")
+    assert day is not None and day.kind == "date"
+    assert day.satisfied("Day 3: the baker confirms the order by e-mail.")
+    assert day.satisfied("The baker confirms it by the fifth working day.")
+    assert not day.satisfied("The baker confirms the order by e-mail.")
+    assert not day.satisfied("On the first day the bakers meet.")
