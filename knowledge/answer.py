@@ -24,7 +24,16 @@ from typing import Any
 import numpy as np
 
 from knowledge.documents import chunk_id, split_sentences
-from knowledge.focus import LIMIT_PHRASES, MONTHS, ROLE_WORD, WEEKDAYS, WHEN_Q, Focus, focus_of
+from knowledge.focus import (
+    LIMIT_PHRASES,
+    MONTH_PATTERN,
+    MONTHS,
+    ROLE_WORD,
+    WEEKDAYS,
+    WHEN_Q,
+    Focus,
+    focus_of,
+)
 from knowledge.index import STOPWORDS, IndexState, tokenize
 from knowledge.passages import Unit, cached_units, clean, is_meta, units
 from knowledge.retrieve import EXPANSION_WEIGHT, NAME_IN_Q, Hit, expand, unit_tokens
@@ -97,7 +106,7 @@ _NUMBER_WORDS = [
 _HAS_NUMBER = re.compile(r"\d|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
 _HAS_DATE = re.compile(
     r"\b(?:\d{4}|\d{1,2}:\d{2}|\d{4}-W\d{2}|q[1-4]|"
-    + "|".join((*("(?-i:May)" if m == "may" else m for m in MONTHS), *WEEKDAYS))
+    + "|".join((MONTH_PATTERN, *WEEKDAYS))
     + r"|daily|weekly|monthly|quarterly|yearly|every|each|after|before|within|once|until)\b",
     re.IGNORECASE,
 )

@@ -95,7 +95,8 @@ MONTHS = (
 )
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # "may" is a month only when capitalised: "data may be read" names no month
-_MONTH = "|".join("(?-i:May)" if m == "may" else m for m in MONTHS)
+MONTH_PATTERN = "|".join("(?-i:May)" if m == "may" else m for m in MONTHS)
+_MONTH = MONTH_PATTERN
 _CALENDAR = frozenset((*MONTHS, *WEEKDAYS))
 # languages and nationalities: capitalised, but they name no provider, tool or model
 _LANGUAGES = frozenset(
@@ -165,7 +166,8 @@ _NAMED_HEADS = _wordset(
     "provider vendor supplier company firm manufacturer brand partner cloud consultancy "
     "agency podcast bank country city region regulator journal publisher university book "
     "magazine newspaper conference model llm tool product software database engine platform "
-    "system providers vendors suppliers companies firms manufacturers brands partners "
+    "system tools products databases engines platforms systems models llms "
+    "providers vendors suppliers companies firms manufacturers brands partners "
     "consultancies agencies podcasts banks countries cities regions regulators journals "
     "publishers universities books magazines newspapers conferences"
 )
@@ -318,7 +320,8 @@ _NAMED_Q = re.compile(
     # or is stored in has one
     r"|\bwhich (?:[\w-]+ )?(?:model|llm)\b"  # "which judge model": a named one
     # ... or that a named firm uses ("which tool does RTL use", not "should bakers use")
-    r"|\bwhich (?:[\w-]+ ){0,3}?(?:tool|product|software|database|engine|platform|system)\b"
+    r"|\bwhich (?:[\w-]+ ){0,3}?(?:tools?|products?|software|databases?|engines?|platforms?|"
+    r"systems?)\b"
     r"(?=[^?]*\b(?:"
     r"built|build(?=[^?]*\b(?:on|upon|with)\b)|(?:does|did|do)\b[^?]*\buse|used|runs?|"
     r"stores?|stored|powers?|hosts?|hosted|based|written|made)\b)"
@@ -531,6 +534,10 @@ class Focus:
         return False
 
     @cached_property
+    def _asked_stems(self) -> frozenset[str]:
+        return frozenset(tokenize(" ".join(sorted(self.asked))))
+
+    @cached_property
     def _apposition(self) -> re.Pattern[str] | None:
         """A name given to something the question names, not to what it asks for:
         "Harbor, the claims assistant" answers no "which model does the claims assistant
@@ -592,7 +599,7 @@ class Focus:
             if word in appositives:
                 continue  # "Harbor, the claims assistant": the name of what is asked about
             kind = _KIND_AFTER.match(text, match.end())
-            if self.asked and kind and kind.group(1).lower() not in self.asked:
+            if self.asked and kind and not set(tokenize(kind.group(1))) & self._asked_stems:
                 continue  # "the ContractHub repository" names no model
             before = text[: match.start()].rstrip().rstrip("”’\"')]").rstrip()
             listed = (
@@ -719,4 +726,13 @@ def _with_synonyms(nouns: frozenset[str]) -> frozenset[str]:
     return nouns | frozenset(expand(sorted(nouns)))
 
 
-__all__ = ["LIMIT_PHRASES", "MONTHS", "ROLE_WORD", "WEEKDAYS", "WHEN_Q", "Focus", "focus_of"]
+__all__ = [
+    "LIMIT_PHRASES",
+    "MONTHS",
+    "MONTH_PATTERN",
+    "ROLE_WORD",
+    "WEEKDAYS",
+    "WHEN_Q",
+    "Focus",
+    "focus_of",
+]

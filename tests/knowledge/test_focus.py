@@ -546,3 +546,10 @@ def test_which_day_is_answered_by_a_day_counted_within_a_process() -> None:
     assert day.satisfied("The baker confirms it by the fifth working day.")
     assert not day.satisfied("The baker confirms the order by e-mail.")
     assert not day.satisfied("On the first day the bakers meet.")
+
+
+def test_the_kind_after_a_name_is_compared_by_stem_with_the_kind_asked_for() -> None:
+    databases = focus_of("Which databases does the ordering assistant store orders in?")
+    assert databases is not None and databases.kind == "named"
+    assert databases.satisfied("Orders are kept in the Breadbox database.")
+    assert not databases.satisfied("Orders are kept under the Breadbox team.")
