@@ -571,7 +571,11 @@ def supported(
         if focus is not None and focus.kind in ("person", "named", "role")
         else frozenset()
     )
-    terms = _compounds(question, hits[:COMPOUND_HITS], focus) if focus is not None else []
+    terms = (
+        _compounds(question, hits[:COMPOUND_HITS], focus)
+        if focus is not None and focus.kind in COMPOUND_KINDS
+        else []
+    )
     for cand in found:
         about = cand.semantic >= SUPPORT_SEMANTIC or cand.lexical >= SUPPORT_LEXICAL
         if (
@@ -620,12 +624,7 @@ def supported(
             < SUBJECT_MIN
         ):
             continue  # "how many sit on the flour council": seven on the tasting panel
-        if (
-            terms
-            and focus is not None
-            and focus.kind in COMPOUND_KINDS
-            and not all(_has_compound(hits[cand.rank].chunk.embed_text(), t) for t in terms)
-        ):
+        if terms and not all(_has_compound(hits[cand.rank].chunk.embed_text(), t) for t in terms):
             continue  # "who chairs the brand council": the ethics board's chair is not it
         if named and not named & unit_tokens(hits[cand.rank].chunk.embed_text()):
             continue  # "the chief data officer at ADP" does not answer who it is at GSK

@@ -96,7 +96,6 @@ MONTHS = (
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # "may" is a month only when capitalised: "data may be read" names no month
 MONTH_PATTERN = "|".join("(?-i:May)" if m == "may" else m for m in MONTHS)
-_MONTH = MONTH_PATTERN
 _CALENDAR = frozenset((*MONTHS, *WEEKDAYS))
 # languages and nationalities: capitalised, but they name no provider, tool or model
 _LANGUAGES = frozenset(
@@ -137,7 +136,7 @@ _LANGUAGE_Q = frozenset(("language", "languages", "nationality", "nationalities"
 _WEEKDAY = "|".join((*WEEKDAYS, "weekday", "weekend"))
 # when something happens: a date or time, a weekday, a period, or a point in a process
 _WHEN = re.compile(
-    rf"\b(?:19|20)\d{{2}}\b|\b(?:{_MONTH})\b|\b(?:{_WEEKDAY})s?\b|\b\d{{1,2}}[:.]\d{{2}}\b"
+    rf"\b(?:19|20)\d{{2}}\b|\b(?:{MONTH_PATTERN})\b|\b(?:{_WEEKDAY})s?\b|\b\d{{1,2}}[:.]\d{{2}}\b"
     r"|\b(?:q[1-4]|\d{4}-w\d{2})\b|\b(?:daily|weekly|monthly|quarterly|yearly|annually|"
     r"every|each|once|twice)\b|\b(?:after|before|within|until|once|when|as soon as|by the "
     r"end of|at the (?:start|end)|during|from)\b|\b(?:day|week|month|quarter|year)s?\b"
@@ -290,7 +289,7 @@ _ORIGIN_Q = re.compile(
     re.IGNORECASE,
 )
 _CALENDAR_DATE = re.compile(
-    rf"\b(?:{_MONTH}|{'|'.join(WEEKDAYS)})\b|\b\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}\b"
+    rf"\b(?:{MONTH_PATTERN}|{'|'.join(WEEKDAYS)})\b|\b\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}\b"
     r"|\b(?:19|20)\d{2}-\d{2}-\d{2}\b|\b(?:first|second|third|fourth|fifth|last|"
     r"\d{1,2}(?:st|nd|rd|th)?) (?:working |business )?day of\b"
     # a day counted within a process: "Day 5: drafts are due", "by the tenth working day"
@@ -301,9 +300,9 @@ _CALENDAR_DATE = re.compile(
 )
 # a day of the calendar with its year: "1 February 2027", "March 3, 2026", "2027-02-01"
 _CALENDAR_DAY = re.compile(
-    rf"\b\d{{1,2}}(?:st|nd|rd|th)? (?:of )?(?:{_MONTH})\b(?:,? (?:19|20)\d{{2}}\b)?"
-    rf"|\b(?:{_MONTH}) \d{{1,2}}(?:st|nd|rd|th)?,? (?:19|20)\d{{2}}\b"
-    rf"|\b(?:{_MONTH}),? (?:of )?(?:19|20)\d{{2}}\b"
+    rf"\b\d{{1,2}}(?:st|nd|rd|th)? (?:of )?(?:{MONTH_PATTERN})\b(?:,? (?:19|20)\d{{2}}\b)?"
+    rf"|\b(?:{MONTH_PATTERN}) \d{{1,2}}(?:st|nd|rd|th)?,? (?:19|20)\d{{2}}\b"
+    rf"|\b(?:{MONTH_PATTERN}),? (?:of )?(?:19|20)\d{{2}}\b"
     r"|\b(?:19|20)\d{2}-\d{2}-\d{2}\b",
     re.IGNORECASE,
 )
