@@ -349,6 +349,7 @@ PDF_RENDERED = frozenset(
         "model-retirement",
         "quarterly-business-review",
         "spine-secondments",
+        "underwriting-referrals",
         "vendor-due-diligence",
     }
 )
