@@ -7,7 +7,7 @@
 * ask p50/p95, in-process, extractive, on a 5,000- and a 50,000-chunk index. Embedding
   that many chunks would take hours, so the index holds the real chunks plus synthetic
   ones: texts mixed from real sentences, chunk and unit (sentence) vectors blended from
-  real embeddings with a little noise;
+  real embeddings with a little noise, word-piece vectors drawn from the real ones;
 * resident memory (peak) of a fresh process holding the model and each index after
   answering a few questions.
 
@@ -86,6 +86,8 @@ def synthesise(data_dir: Path, target: int) -> int:
     real_vectors = np.asarray(got["embeddings"], dtype=np.float32)
     real_units = [m for m in state.unit_vectors.values() if len(m)]
     unit_pool = np.concatenate(real_units).astype(np.float32) / 127.0
+    real_pieces = [m for m in state.token_vectors.values() if len(m)]
+    piece_pool = np.concatenate(real_pieces) if real_pieces else None
     sentences = [s for text in got["documents"] for s in split_sentences(text.replace("\n", " "))]
     have = len(got["ids"])
     rng = np.random.default_rng(7 + target)
@@ -93,7 +95,7 @@ def synthesise(data_dir: Path, target: int) -> int:
     batch = 12500
     for first in range(have, target, batch):
         n = min(batch, target - first)
-        chunks, unit_vectors = [], {}
+        chunks, unit_vectors, token_vectors = [], {}, {}
         a = rng.integers(0, len(real_vectors), size=n)
         b = rng.integers(0, len(real_vectors), size=n)
         vectors = 0.6 * real_vectors[a] + 0.4 * real_vectors[b]
@@ -116,7 +118,10 @@ def synthesise(data_dir: Path, target: int) -> int:
             rows = unit_pool[rng.integers(0, len(unit_pool), size=count)]
             rows = rows + rng.normal(0, 0.02, size=rows.shape).astype(np.float32)
             unit_vectors[chunk.id] = rows / np.linalg.norm(rows, axis=1, keepdims=True)
-        service.index.add_embedded(chunks, vectors, unit_vectors)
+            if piece_pool is not None:  # real chunks: ~0.6 content word pieces a word
+                pieces = int(0.7 * len(text.split()))
+                token_vectors[chunk.id] = piece_pool[rng.integers(0, len(piece_pool), pieces)]
+        service.index.add_embedded(chunks, vectors, unit_vectors, token_vectors)
         # their headings, as ingest would have embedded them
         heads = sorted({heading_of(c.title, c.section) for c in chunks})
         mixed = real_vectors[rng.integers(0, len(real_vectors), size=len(heads))]

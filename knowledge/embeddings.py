@@ -28,12 +28,42 @@ BATCH_TOKENS = 2 * MAX_TOKENS
 MAX_BATCH = 64
 BULK_BATCHES = 4  # from this many batches on, one batch per core at once (see _bulk)
 TOKENIZER_PATH = Path(__file__).parent / "assets" / "tokenizer.json"
+# Word-piece vectors for late interaction (knowledge.retrieve: each question word's best
+# match in a passage): the model's last hidden state of each content word piece, centred
+# and projected on the first TOKEN_DIM principal axes of the bundled corpus's word pieces
+# (bench/fit_token_basis.py writes the file), unit length, int8.
+TOKEN_BASIS_PATH = Path(__file__).parent / "assets" / "token_basis.npz"
+TOKEN_DIM = 96
+# Word pieces that say nothing about what a passage is about: they are not matched.
+_FUNCTION_WORDS = (
+    "a an the of to in on for and or is are was were be been by with at as what which who"
+    " whom how when where why does do did it its this that these those from into than then"
+    " there their our we you your i me my can could should would will shall may might must"
+    " has have had not no any all each per about over under after before between"
+)
+FUNCTION_PIECES = frozenset(_FUNCTION_WORDS.split())
 
 
 class Embedder(Protocol):
     name: str
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+class TokenEmbedder(Protocol):
+    """An embedder that also gives each text's content word-piece vectors."""
+
+    def embed_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
+    def token_vectors(self, texts: list[str]) -> list[np.ndarray]: ...
+
+
+def token_embedder(embedder: Any) -> TokenEmbedder | None:
+    """``embedder`` when it gives word-piece vectors (the offline MiniLM with its
+    bundled basis), else None: late interaction is then off."""
+    if isinstance(embedder, MiniLMInt8) and embedder.has_token_basis():
+        return embedder
+    return None
 
 
 class MiniLMInt8:
@@ -62,6 +92,8 @@ class MiniLMInt8:
         self._bulk_session: Any = None
         self._tokenizer: Any = None
         self._workers = threads or os.cpu_count() or 1
+        self._content: np.ndarray | None = None  # word-piece id -> is a content piece
+        self._basis: tuple[np.ndarray, np.ndarray] | None = None  # (mean, axes.T)
 
     def _load(self) -> None:
         with self._lock:
@@ -80,8 +112,27 @@ class MiniLMInt8:
             self._model_file = str(model_path)
             session = self._new_session(self._threads)
             self._input_names = {i.name for i in session.get_inputs()}
+            vocab = tokenizer.get_vocab()
+            content = np.zeros(max(vocab.values()) + 1, dtype=bool)
+            for piece, index in vocab.items():
+                first = piece[:1]
+                content[index] = (first.isalnum() and first.isascii() or first == "#") and (
+                    piece not in FUNCTION_PIECES
+                )
+            self._content = content
             self._tokenizer = tokenizer
             self._session = session
+
+    def has_token_basis(self) -> bool:
+        return TOKEN_BASIS_PATH.is_file()
+
+    def _token_basis(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._basis is None:
+            with np.load(TOKEN_BASIS_PATH) as data:
+                mean = np.asarray(data["mean"], dtype=np.float32)
+                axes = np.asarray(data["axes"], dtype=np.float32)[:TOKEN_DIM]
+            self._basis = (mean, np.ascontiguousarray(axes.T))
+        return self._basis
 
     def _new_session(self, threads: int) -> Any:
         import onnxruntime
@@ -117,31 +168,60 @@ class MiniLMInt8:
         token count and run in batches of similar length (see :func:`plan_batches`),
         so a short sentence is not padded to the longest chunk; padding positions are
         masked out, so a text's vector does not depend on the batch it ran in."""
+        return self._run(texts, tokens=False)[0]
+
+    def embed_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """:meth:`embed`, plus each text's content word-piece vectors from the same run
+        of the model (int8, ``TOKEN_DIM`` wide; see ``TOKEN_BASIS_PATH``)."""
+        vectors, pieces = self._run(texts, tokens=True)
+        return vectors, pieces
+
+    def token_vectors(self, texts: list[str]) -> list[np.ndarray]:
+        return self._run(texts, tokens=True)[1]
+
+    def raw_token_states(self, texts: list[str]) -> list[np.ndarray]:
+        """Each text's content word pieces' last hidden states, unprojected (float32):
+        what the token basis is fitted on."""
+        self._load()
+        out = []
+        for row in self.token_ids(texts):
+            _, states = self._embed_ids([row], self._session, tokens="raw")
+            out.append(states[0])
+        return out
+
+    def _run(self, texts: list[str], *, tokens: bool) -> tuple[np.ndarray, list[np.ndarray]]:
         if not texts:
-            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+            return np.zeros((0, DIMENSIONS), dtype=np.float32), []
         distinct = list(dict.fromkeys(texts))
         ids = self.token_ids(distinct)
         vectors = np.empty((len(distinct), DIMENSIONS), dtype=np.float32)
+        pieces: list[np.ndarray] = [np.zeros((0, TOKEN_DIM), dtype=np.int8)] * len(distinct)
         lengths = [len(row) for row in ids]
         batches = plan_batches(lengths, self._batch_tokens, self._max_batch)
+        mode = "projected" if tokens else None
+
+        def run(batch: list[int], session: Any) -> None:
+            vectors[batch], states = self._embed_ids([ids[i] for i in batch], session, mode)
+            for i, matrix in zip(batch, states, strict=False):
+                pieces[i] = matrix
+
         if self._workers > 1 and len(batches) >= BULK_BATCHES:
             session = self._bulk()
-
-            def run(batch: list[int]) -> None:
-                vectors[batch] = self._embed_ids([ids[i] for i in batch], session)
-
             with ThreadPoolExecutor(self._workers, thread_name_prefix="embed") as pool:
                 # Longest first, so no worker is left with a long batch at the end.
-                list(pool.map(run, reversed(batches)))
+                list(pool.map(lambda batch: run(batch, session), reversed(batches)))
         else:
             for batch in batches:
-                vectors[batch] = self._embed_ids([ids[i] for i in batch], self._session)
+                run(batch, self._session)
         if len(distinct) == len(texts):
-            return vectors
+            return vectors, pieces
         row = {text: i for i, text in enumerate(distinct)}
-        return vectors[[row[text] for text in texts]]
+        order = [row[text] for text in texts]
+        return vectors[order], [pieces[i] for i in order]
 
-    def _embed_ids(self, rows: list[list[int]], session: Any) -> np.ndarray:
+    def _embed_ids(
+        self, rows: list[list[int]], session: Any, tokens: str | None = None
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
         width = max(len(row) for row in rows)
         ids = np.zeros((len(rows), width), dtype=np.int64)  # 0 is [PAD]
         mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -155,7 +235,23 @@ class MiniLMInt8:
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        pooled = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        if tokens is None:
+            return pooled, []
+        assert self._content is not None
+        states = []
+        for r, row in enumerate(rows):
+            keep = self._content[np.asarray(row, dtype=np.int64)]
+            raw = hidden[r, : len(row)][keep].astype(np.float32)
+            states.append(raw if tokens == "raw" else self._project(raw))
+        return pooled, states
+
+    def _project(self, raw: np.ndarray) -> np.ndarray:
+        mean, axes = self._token_basis()
+        projected = (raw - mean) @ axes
+        norms = np.linalg.norm(projected, axis=1, keepdims=True)
+        unit = projected / np.clip(norms, 1e-9, None)
+        return np.clip(np.round(unit * 127.0), -127, 127).astype(np.int8)
 
 
 def plan_batches(lengths: list[int], budget: int, max_rows: int) -> list[list[int]]:

@@ -219,6 +219,9 @@ class IndexState:
     df: dict[str, int] = field(default_factory=dict)
     positions: dict[str, int] = field(default_factory=dict)
     unit_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # chunk id -> int8
+    # chunk id -> its content word pieces' vectors (int8; knowledge.embeddings), read
+    # from a memory-mapped file: only the passages a question reaches are paged in
+    token_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     # "title > section" -> its embedding (knowledge.headings), shared by all snapshots
     headings: HeadingVectors = field(default_factory=HeadingVectors)
 
@@ -233,6 +236,19 @@ class IndexState:
             stored = embed_units([chunk], embed)[0]
             self.unit_vectors[chunk.id] = stored
         return stored.astype(np.float32) / 127.0
+
+    def tokens_of(
+        self, chunks: Sequence[Chunk], embed: Callable[[list[str]], list[np.ndarray]]
+    ) -> list[np.ndarray]:
+        """The chunks' word-piece vectors (float32, unit length, one row per piece);
+        those this snapshot lacks (a replica's state rebuilt from Chroma, an index from
+        before they were stored, a new note) are embedded now, in one call, and kept."""
+        missing = [c for c in chunks if c.id not in self.token_vectors]
+        if missing:
+            fresh = embed([uncited(c.embed_text()) for c in missing])
+            for chunk, matrix in zip(missing, fresh, strict=True):
+                self.token_vectors[chunk.id] = matrix
+        return [self.token_vectors[c.id].astype(np.float32) / 127.0 for c in chunks]
 
     @cached_property
     def common_words(self) -> frozenset[str]:
@@ -428,7 +444,8 @@ class KnowledgeIndex:
             chunks=chunks,
             bm25=bm25,
             df=df,
-            unit_vectors=_load_units(state_dir),
+            unit_vectors=_load_rows(state_dir, "units"),
+            token_vectors=_load_rows(state_dir, "tokens", mmap=True),
             headings=self.headings,
         )
 
@@ -470,6 +487,7 @@ class KnowledgeIndex:
         docs: dict[str, DocEntry],
         chunks: list[Chunk],
         unit_vectors: dict[str, np.ndarray] | None = None,
+        token_vectors: dict[str, np.ndarray] | None = None,
     ) -> IndexState:
         bm25 = None
         df: Counter[str] = Counter()
@@ -484,6 +502,7 @@ class KnowledgeIndex:
             bm25.index([tokens or ["_"] for tokens in corpus], show_progress=False)
         live = {chunk.id for chunk in chunks}
         kept = {cid: v for cid, v in (unit_vectors or {}).items() if cid in live}
+        pieces = {cid: v for cid, v in (token_vectors or {}).items() if cid in live}
         return IndexState(
             version=version,
             docs=docs,
@@ -491,6 +510,7 @@ class KnowledgeIndex:
             bm25=bm25,
             df=dict(df),
             unit_vectors=kept,
+            token_vectors=pieces,
             headings=self.headings,
         )
 
@@ -505,7 +525,8 @@ class KnowledgeIndex:
         (tmp_dir / "df.json").write_text(json.dumps(state.df))
         if state.bm25 is not None:
             state.bm25.save(str(tmp_dir / "bm25"), show_progress=False)
-        _save_units(tmp_dir, state.unit_vectors)
+        _save_rows(tmp_dir, "units", state.unit_vectors)
+        _save_rows(tmp_dir, "tokens", state.token_vectors)
         shutil.rmtree(state_dir, ignore_errors=True)
         os.replace(tmp_dir, state_dir)
         manifest = {
@@ -588,7 +609,7 @@ class KnowledgeIndex:
     def ingest(self, roots: Sequence[Path], progress: Progress | None = None) -> IngestCounts:
         """Index the supported files under ``roots``: skip unchanged ones (same content
         hash), replace changed ones, remove indexed ones that no longer exist there."""
-        from knowledge.embeddings import get_embedder
+        from knowledge.embeddings import get_embedder, token_embedder
 
         counts = IngestCounts()
         with self._ingest_lock():
@@ -601,6 +622,7 @@ class KnowledgeIndex:
             docs = {sid: DocEntry(e.hash, list(e.ids), e.title) for sid, e in state.docs.items()}
             by_id = {c.id: c for c in state.chunks}
             unit_vectors = dict(state.unit_vectors)
+            token_vectors = dict(state.token_vectors)
             scopes: list[str] = []
             files: list[tuple[Path, Path]] = []  # (file, the root it was found under)
             for root in roots:
@@ -615,6 +637,7 @@ class KnowledgeIndex:
             salt = f"loader={LOADER_VERSION};base={base_url}"
             collection = self.collection()
             embedder = get_embedder(self.settings.embeddings)
+            with_tokens = token_embedder(embedder)
             pending: list[tuple[Chunk, str]] = []  # (chunk, doc hash)
             # Unit vectors of the previous versions of changed documents, by scored
             # text: an edit re-embeds only the sentences it touched.
@@ -627,7 +650,12 @@ class KnowledgeIndex:
                 if not pending:
                     return
                 batch = [chunk for chunk, _ in pending]
-                vectors = embedder.embed([uncited(chunk.embed_text()) for chunk in batch])
+                texts = [uncited(chunk.embed_text()) for chunk in batch]
+                if with_tokens is not None:  # the same run of the model gives both
+                    vectors, pieces = with_tokens.embed_with_tokens(texts)
+                    token_vectors.update(zip((c.id for c in batch), pieces, strict=True))
+                else:
+                    vectors = embedder.embed(texts)
                 matrices = embed_units(batch, embedder.embed, reusable)
                 for chunk, matrix in zip(batch, matrices, strict=True):
                     unit_vectors[chunk.id] = matrix
@@ -736,7 +764,7 @@ class KnowledgeIndex:
                 progress(total, total, "")
 
             if changed:
-                self._commit(collection, docs, by_id, unit_vectors)
+                self._commit(collection, docs, by_id, unit_vectors, token_vectors)
         return counts
 
     def add_embedded(
@@ -744,10 +772,11 @@ class KnowledgeIndex:
         chunks: Sequence[Chunk],
         vectors: np.ndarray,
         unit_vectors: dict[str, np.ndarray] | None = None,
+        token_vectors: dict[str, np.ndarray] | None = None,
     ) -> None:
         """Add chunks whose embeddings are already computed (bulk loads, benchmarks);
-        ``unit_vectors`` (chunk id -> one row per unit) are embedded on first use when
-        not given."""
+        ``unit_vectors`` (chunk id -> one row per unit) and ``token_vectors`` (chunk
+        id -> int8 word-piece rows) are embedded on first use when not given."""
         with self._ingest_lock():
             self._checked_at = 0.0
             state = self.state()
@@ -772,22 +801,28 @@ class KnowledgeIndex:
                     entry.ids.append(chunk.id)
                 by_id[chunk.id] = chunk
             units_now = {**state.unit_vectors, **given}
-            self._commit(collection, docs, by_id, units_now)
+            pieces_now = {**state.token_vectors, **(token_vectors or {})}
+            self._commit(collection, docs, by_id, units_now, pieces_now)
 
     def put_document(self, doc: Document) -> int:
         """Index one document that is not a file (a knowledge note): replace whatever was
         indexed under its source id. Returns its number of chunks. File ingest leaves it
         alone: its source id is outside every folder's scope."""
-        from knowledge.embeddings import get_embedder
+        from knowledge.embeddings import get_embedder, token_embedder
 
         limits = Limits.from_settings(self.settings)
         chunks = chunk_document(doc, max_chunks=limits.max_chunks)
         digest = content_hash("\n".join(c.text for c in chunks).encode(), doc.title)
         if not chunks:
             raise DocumentError("nothing to index")
-        vectors = get_embedder(self.settings.embeddings).embed(
-            [uncited(c.embed_text()) for c in chunks]
-        )
+        embedder = get_embedder(self.settings.embeddings)
+        texts = [uncited(c.embed_text()) for c in chunks]
+        fresh_pieces: dict[str, np.ndarray] = {}
+        if (with_tokens := token_embedder(embedder)) is not None:
+            vectors, pieces = with_tokens.embed_with_tokens(texts)
+            fresh_pieces = dict(zip((c.id for c in chunks), pieces, strict=True))
+        else:
+            vectors = embedder.embed(texts)
         with self._ingest_lock():
             self._checked_at = 0.0
             state = self.state()
@@ -812,7 +847,8 @@ class KnowledgeIndex:
             docs[doc.source] = DocEntry(digest, new_ids, doc.title)
             # The note's unit vectors are embedded on first use (see units_of).
             units_now = {cid: m for cid, m in state.unit_vectors.items() if cid in by_id}
-            self._commit(collection, docs, by_id, units_now)
+            pieces_now = {**state.token_vectors, **fresh_pieces}
+            self._commit(collection, docs, by_id, units_now, pieces_now)
         return len(chunks)
 
     def remove_source(self, source: str) -> bool:
@@ -830,7 +866,9 @@ class KnowledgeIndex:
                 collection.delete(ids=ids)
             for cid in ids:
                 by_id.pop(cid, None)
-            self._commit(collection, docs, by_id, dict(state.unit_vectors))
+            self._commit(
+                collection, docs, by_id, dict(state.unit_vectors), dict(state.token_vectors)
+            )
         return True
 
     def _commit(
@@ -839,6 +877,7 @@ class KnowledgeIndex:
         docs: dict[str, DocEntry],
         by_id: dict[str, Chunk],
         unit_vectors: dict[str, np.ndarray] | None = None,
+        token_vectors: dict[str, np.ndarray] | None = None,
     ) -> None:
         """Stamp a new version: save the derived state, then publish it in Chroma."""
         version = uuid.uuid4().hex
@@ -847,7 +886,7 @@ class KnowledgeIndex:
             (c for cid, c in by_id.items() if cid in live),
             key=lambda c: (c.source, c.ordinal),
         )
-        new_state = self._build_state(version, docs, chunks, unit_vectors)
+        new_state = self._build_state(version, docs, chunks, unit_vectors, token_vectors)
         self._save(new_state)
         self.headings.save(keep={heading_of(c.title, c.section) for c in chunks})
         metadata = dict(collection.metadata or {})
@@ -872,25 +911,24 @@ def _chroma_meta(chunk: Chunk, units_i8: np.ndarray | None) -> dict[str, Any]:
     return meta
 
 
-def _save_units(state_dir: Path, unit_vectors: dict[str, np.ndarray]) -> None:
-    """All unit vectors as one int8 matrix plus (chunk id, rows) in order."""
-    ids = [cid for cid, matrix in unit_vectors.items() if matrix.ndim == 2 and len(matrix)]
-    rows = [len(unit_vectors[cid]) for cid in ids]
+def _save_rows(state_dir: Path, name: str, rows_of: dict[str, np.ndarray]) -> None:
+    """Each chunk's int8 rows (unit or word-piece vectors) as one matrix, NAME.npy,
+    plus NAME.json: the chunk ids and their row counts, in order."""
+    ids = [cid for cid, matrix in rows_of.items() if matrix.ndim == 2 and len(matrix)]
+    rows = [len(rows_of[cid]) for cid in ids]
     matrix = (
-        np.concatenate([unit_vectors[cid] for cid in ids])
-        if ids
-        else np.zeros((0, 1), dtype=np.int8)
+        np.concatenate([rows_of[cid] for cid in ids]) if ids else np.zeros((0, 1), dtype=np.int8)
     )
-    np.save(state_dir / "units.npy", matrix)
-    (state_dir / "units.json").write_text(json.dumps({"ids": ids, "rows": rows}))
+    np.save(state_dir / f"{name}.npy", matrix)
+    (state_dir / f"{name}.json").write_text(json.dumps({"ids": ids, "rows": rows}))
 
 
-def _load_units(state_dir: Path) -> dict[str, np.ndarray]:
+def _load_rows(state_dir: Path, name: str, *, mmap: bool = False) -> dict[str, np.ndarray]:
     try:
-        layout = json.loads((state_dir / "units.json").read_text())
-        matrix = np.load(state_dir / "units.npy")
+        layout = json.loads((state_dir / f"{name}.json").read_text())
+        matrix = np.load(state_dir / f"{name}.npy", mmap_mode="r" if mmap else None)
     except (OSError, ValueError):
-        return {}  # an older snapshot: units are embedded on first use
+        return {}  # an older snapshot: embedded on first use
     out: dict[str, np.ndarray] = {}
     start = 0
     for cid, n in zip(layout["ids"], layout["rows"], strict=True):

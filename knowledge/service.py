@@ -166,12 +166,16 @@ class KnowledgeService:
             index = self.index
             with self._lock:
                 if self._retriever is None:
-                    from knowledge.embeddings import get_embedder
+                    from knowledge.embeddings import get_embedder, token_embedder
                     from knowledge.retrieve import Retriever
 
                     embedder = get_embedder(self.settings.embeddings)
+                    pieces = token_embedder(embedder)
                     self._retriever = Retriever(
-                        index, lambda text: embedder.embed([text])[0], embedder.embed
+                        index,
+                        lambda text: embedder.embed([text])[0],
+                        embedder.embed,
+                        pieces.token_vectors if pieces is not None else None,
                     )
         return self._retriever
 

@@ -60,16 +60,24 @@ def test_a_changed_document_re_embeds_only_the_sentences_that_changed(
     embedder = get_embedder(settings.embeddings)
     calls: list[list[str]] = []
     original = embedder.embed
+    original_both = embedder.embed_with_tokens  # type: ignore[attr-defined]
 
     def counting(texts: list[str]):  # type: ignore[no-untyped-def]
         calls.append(list(texts))
         return original(texts)
 
+    def counting_both(texts: list[str]):  # type: ignore[no-untyped-def]
+        calls.append(list(texts))
+        return original_both(texts)
+
     monkeypatch.setattr(embedder, "embed", counting)
+    monkeypatch.setattr(embedder, "embed_with_tokens", counting_both)
     path = corpus / "playbooks" / "dropping.md"
     path.write_text(path.read_text().replace("six weeks", "ten weeks"))
     service.ingest([corpus])
-    chunk_texts, unit_texts = calls  # the document's one chunk, then its changed units
+    # the document's one chunk (with its word pieces, in the same run), then its
+    # changed units
+    chunk_texts, unit_texts = calls
     assert len(chunk_texts) == 1 and "ten weeks" in chunk_texts[0]
     assert len(unit_texts) == 1 and "ten weeks of reporting" in unit_texts[0]
     # The same unit vectors as a fresh ingest of the edited corpus.
