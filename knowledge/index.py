@@ -529,6 +529,9 @@ class KnowledgeIndex:
         _save_rows(tmp_dir, "tokens", state.token_vectors)
         shutil.rmtree(state_dir, ignore_errors=True)
         os.replace(tmp_dir, state_dir)
+        # not yet published: read the word pieces back mapped, so the ones just embedded
+        # are not also held in memory
+        state.token_vectors = _load_rows(state_dir, "tokens", mmap=True) or state.token_vectors
         manifest = {
             "format": STATE_FORMAT,
             "version": state.version,
