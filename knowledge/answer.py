@@ -54,6 +54,10 @@ NOT_SAID_TEXT = (
 MAX_SENTENCES = 3
 SCORE_MARGIN = 0.25  # a unit scoring this much below the best is not quoted
 NEIGHBOUR_MARGIN = 0.35  # ... unless it is the sentence after the best, within this much
+# ... or within this much when that sentence goes on about what the best one named ("It
+# has been used in ...", "They typically oversee ...", "This includes ...")
+ANAPHOR_MARGIN = 0.6
+_ANAPHOR = re.compile(r"(?:It|They|This|These|Those|Such|Its|Their)\b")
 SECOND_MARGIN = 0.3  # ... or the best of a second passage, when all else is from one
 MAX_ANSWER_CHARS = 700
 ITEM_CHARS = 400  # a list item is quoted up to this long (a nested list is one item)
@@ -680,6 +684,8 @@ def extractive_answer(
             follows = cand.rank == chosen[0].rank and cand.position == chosen[0].position + 1
             second = {c.rank for c in chosen} == {chosen[0].rank} != {cand.rank}
             margin = NEIGHBOUR_MARGIN if follows else SECOND_MARGIN if second else SCORE_MARGIN
+            if follows and _ANAPHOR.match(cand.unit.text):
+                margin = max(margin, ANAPHOR_MARGIN)
             if (
                 later
                 and cand.rank == chosen[0].rank

@@ -477,6 +477,27 @@ def test_the_sentence_after_the_best_one_is_quoted_when_it_finishes_it() -> None
     assert "Other firms" not in text  # as close, but not the next sentence
 
 
+def test_the_sentence_after_the_best_one_is_quoted_when_it_goes_on_about_it() -> None:
+    board = _chunk(
+        "Each new assistant needs a written plan for how it will be overseen. "
+        "This includes who signs off its releases and which audits it must pass. "
+        "Other teams keep their plans in a shared folder."
+    )
+    closeness = {"Each new": 0.8, "This includes": 0.45, "Other teams": 0.45}  # cosine
+    embed, vector = _cosines(closeness)
+    question = "What must the oversight plan of an assistant cover?"
+    text, _ = extractive_answer(
+        question, _hits(board), _state(board, FILLER), vector=vector, embed=embed
+    )
+    assert "which audits it must pass" in text  # "This includes ...": more on the plan
+    assert "shared folder" not in text  # as close, but not the next sentence
+    closeness["This includes"] = 0.1  # too far off even so
+    text, _ = extractive_answer(
+        question, _hits(board), _state(board, FILLER), vector=vector, embed=embed
+    )
+    assert "which audits" not in text
+
+
 def test_a_name_asked_of_a_named_firm_needs_a_passage_about_that_firm() -> None:
     adp = _chunk("Jack Berkowitz, chief data officer at ADP, describes three gains.", n=1)
     gsk = _chunk("Dana Whitfield, chief data officer at GSK, leads the data office.", n=2)
