@@ -173,8 +173,7 @@ class MiniLMInt8:
     def embed_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
         """:meth:`embed`, plus each text's content word-piece vectors from the same run
         of the model (int8, ``TOKEN_DIM`` wide; see ``TOKEN_BASIS_PATH``)."""
-        vectors, pieces = self._run(texts, tokens=True)
-        return vectors, pieces
+        return self._run(texts, tokens=True)
 
     def token_vectors(self, texts: list[str]) -> list[np.ndarray]:
         return self._run(texts, tokens=True)[1]

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +22,10 @@ from knowledge.llm import ModelUsage, describe_error
 from spinebot.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    import numpy as np
     from langchain_core.language_models import BaseChatModel
 
+    from knowledge.embeddings import TokenEmbedder
     from knowledge.index import KnowledgeIndex
     from knowledge.notes import NoteOutcome, NoteThread
     from knowledge.rerank import Reranker
@@ -171,12 +174,18 @@ class KnowledgeService:
 
                     embedder = get_embedder(self.settings.embeddings)
                     pieces = token_embedder(embedder)
-                    self._retriever = Retriever(
-                        index,
-                        lambda text: embedder.embed([text])[0],
-                        embedder.embed,
-                        pieces.token_vectors if pieces is not None else None,
-                    )
+                    if pieces is None:
+                        self._retriever = Retriever(
+                            index, lambda text: embedder.embed([text])[0], embedder.embed
+                        )
+                    else:
+                        embed_query, question_pieces = _one_run_per_question(pieces)
+                        self._retriever = Retriever(
+                            index,
+                            embed_query,
+                            embed_many=embedder.embed,
+                            token_vectors=question_pieces,
+                        )
         return self._retriever
 
     @property
@@ -445,6 +454,25 @@ class KnowledgeService:
         if count == 0:
             return False, "index is empty: run `spinebot ingest`"
         return True, f"{count} chunks indexed"
+
+
+def _one_run_per_question(
+    pieces: TokenEmbedder,
+) -> tuple[Callable[[str], np.ndarray], Callable[[list[str]], list[np.ndarray]]]:
+    """The question's vector and its word pieces from one run of the model: the
+    retriever asks for the vector first, then (late interaction) for the pieces."""
+
+    @lru_cache(maxsize=64)
+    def run(text: str) -> tuple[np.ndarray, np.ndarray]:
+        vectors, rows = pieces.embed_with_tokens([text])
+        return vectors[0], rows[0]
+
+    def token_vectors(texts: list[str]) -> list[np.ndarray]:
+        if len(texts) == 1:
+            return [run(texts[0])[1]]
+        return pieces.token_vectors(texts)
+
+    return (lambda text: run(text)[0].copy()), token_vectors  # a copy: callers may scale it
 
 
 def make_chat_model(settings: Settings) -> Any:

@@ -109,3 +109,22 @@ def test_only_the_best_few_are_re_ordered_and_the_confidence_keeps_their_evidenc
     assert moved.hits[0].chunk.text == wanted
     # the evidence of the passages first before the re-ordering still counts
     assert moved.confidence >= plain.confidence
+
+
+def test_a_question_is_run_through_the_model_once_for_its_vector_and_its_pieces(
+    service: KnowledgeService, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embedder = get_embedder(settings.embeddings)
+    question = "What must a pilot show before it moves to production?"
+    runs: list[list[str]] = []
+    for name in ("embed", "embed_with_tokens", "token_vectors"):
+        original = getattr(embedder, name)
+
+        def counting(texts: list[str], _original=original):  # type: ignore[no-untyped-def]
+            runs.append(list(texts))
+            return _original(texts)
+
+        monkeypatch.setattr(embedder, name, counting)
+    answer = service.ask(question)
+    assert not answer.abstained
+    assert runs.count([question]) == 1
