@@ -348,6 +348,7 @@ PDF_RENDERED = frozenset(
         "incident-runbook",
         "model-retirement",
         "quarterly-business-review",
+        "spine-clinics",
         "spine-secondments",
         "underwriting-referrals",
         "vendor-due-diligence",
