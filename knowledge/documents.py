@@ -647,6 +647,7 @@ def _text_blocks(
     section: str = "",
     deadline: _Deadline | None = None,
     meta: dict[str, Any] | None = None,
+    title_of: str = "",
 ) -> list[Block]:
     """Paragraphs and headings of plain text (also text extracted from a PDF).
 
@@ -763,6 +764,12 @@ def _text_blocks(
         ):
             level = None
         if level is not None and _body_follows(units, n, vocabulary):
+            if n == 0 and not headings and meta is not None and _names_file(flat, title_of):
+                # a first line that names the file ("shadow-ai-sweeps.txt": "Shadow AI
+                # sweeps: finding and ...") is the document's title, as a Markdown
+                # "# Title" is, not a section of it
+                meta["title"] = flat
+                continue
             _push_heading(headings, level, flat)
             continue
         if not seen_body and n < 3 and meta is not None and _is_byline(flat, vocabulary):
@@ -774,6 +781,17 @@ def _text_blocks(
 
 
 _CAPTION = re.compile(r"^(?:table|figure|fig\.|exhibit)\s*\d+\b", re.IGNORECASE)
+
+
+def _word_stems(text: str) -> set[str]:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words}
+
+
+def _names_file(line: str, stem: str) -> bool:
+    """Whether ``line`` holds every word of the file name ``stem``."""
+    wanted = _word_stems(stem.replace("_", " ").replace("-", " "))
+    return bool(wanted) and wanted <= _word_stems(line)
 
 
 def _median_length(lines: list[str]) -> float:
@@ -821,10 +839,9 @@ def _push_heading(headings: list[tuple[int, str]], level: int, name: str) -> Non
 
 def _load_text(text: str, path: Path, source: str, deadline: _Deadline) -> Document:
     meta: dict[str, Any] = {}
-    blocks = _text_blocks(text, deadline=deadline, meta=meta)
-    return Document(
-        source=source, title=_title_from_path(path), blocks=blocks, meta=meta, format="text"
-    )
+    blocks = _text_blocks(text, deadline=deadline, meta=meta, title_of=path.stem)
+    title = str(meta.pop("title", "")) or _title_from_path(path)
+    return Document(source=source, title=title, blocks=blocks, meta=meta, format="text")
 
 
 # --- PDF: layout from the text operators ---------------------------------------------

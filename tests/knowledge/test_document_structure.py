@@ -545,3 +545,22 @@ def test_a_nested_markdown_list_stays_inside_its_parent_item(tmp_path: Path) -> 
         " down.",
         "steady - none of the above.",
     ]
+
+
+def test_a_plain_text_first_line_that_names_the_file_is_its_title(tmp_path: Path) -> None:
+    body = (
+        "Owner: platform lead. Version 3, in force from 1 May 2027.\n\n"
+        "Why we do it\n\n"
+        "Teams keep asking for the same connectors, so the spine builds them once.\n"
+    )
+    named = tmp_path / "connector-requests.txt"
+    named.write_text("Connector requests: how the spine decides what to build\n\n" + body)
+    doc = load_document(named)
+    assert doc.title == "Connector requests: how the spine decides what to build"
+    assert [b.section for b in doc.blocks] == ["", "Why we do it"]
+    # a first heading that is not the file's name is a section, as before
+    other = tmp_path / "notes.txt"
+    other.write_text("Connector requests\n\n" + body)
+    doc = load_document(other)
+    assert doc.title == "Notes"
+    assert [b.section for b in doc.blocks] == ["Connector requests", "Why we do it"]
