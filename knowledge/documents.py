@@ -1176,7 +1176,7 @@ _BOILERPLATE_ROLES = frozenset(
     {"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog"}
 )
 _BOILERPLATE_NAME = re.compile(
-    r"(?:[a-z0-9]+[-_])*?(?:cookies?|consent|banner|gdpr|breadcrumbs?|sidebar|skip-?links?|"
+    r"(?:[a-z0-9]+[-_])*?(?:cookies?|consent|banner|gdpr|(?:bread)?crumbs?|sidebar|skip-?links?|"
     r"newsletter|share|sharing|social|advert|ads|promo|popup|modal|site-?(?:header|footer|nav))"
     r"(?:[-_][a-z0-9]+)*",
     re.I,
@@ -1188,8 +1188,10 @@ _NEVER_BOILERPLATE = frozenset({"html", "body", "main", "article"})
 
 def _is_boilerplate(tag: Any) -> bool:
     attrs = getattr(tag, "attrs", None)
-    if not attrs or getattr(tag, "name", "") in _NEVER_BOILERPLATE:
+    if getattr(tag, "name", "") in _NEVER_BOILERPLATE:
         return False
+    if not attrs:
+        return _is_trail(tag)
     if str(attrs.get("role", "")).lower() in _BOILERPLATE_ROLES:
         return True
     if "hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true":
@@ -1204,7 +1206,28 @@ def _is_boilerplate(tag: Any) -> bool:
         and not token.lower().startswith(_STATE_PREFIXES)
         and _BOILERPLATE_NAME.fullmatch(token)
         for token in tokens
-    )
+    ) or _is_trail(tag)
+
+
+_TRAIL_SEPARATOR = re.compile(r"\s*[›»]\s*")
+
+
+def _is_trail(tag: Any) -> bool:
+    """A breadcrumb trail however it is marked up: short links joined by › or »
+    ("AI spine › Portfolio › Use-case handover")."""
+    if getattr(tag, "name", "") not in ("p", "div", "ol", "ul", "span"):
+        return False
+    strings = []
+    for string in tag.strings:  # stop early: a container of the page is no trail
+        strings.append(string.strip())
+        if sum(map(len, strings)) > 200:
+            return False
+    text = " ".join(filter(None, strings))
+    if not _TRAIL_SEPARATOR.search(text):
+        return False
+    parts = [part for part in _TRAIL_SEPARATOR.split(text) if part]
+    links = tag.find_all("a")
+    return len(parts) >= 2 and len(links) >= len(parts) - 1 and max(map(len, parts)) <= 60
 
 
 _HTML_CONTAINERS = frozenset({*_HTML_BLOCKS, *_HTML_HEADINGS, "div"})

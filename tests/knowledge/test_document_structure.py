@@ -261,6 +261,22 @@ def test_html_classes_that_only_mention_a_banner_do_not_drop_the_page(tmp_path: 
     assert [(b.section, b.text) for b in doc.blocks] == [("Rates", "Tokens are billed at cost.")]
 
 
+def test_html_breadcrumb_trails_are_dropped_by_class_or_by_shape(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text(
+        "<html><body><main>"
+        '<p class="crumbs"><a href="/a">Spine</a> &rsaquo; <a href="/b">Portfolio</a> &rsaquo; '
+        "Handover</p>"
+        '<div><a href="/a">Spine</a> &raquo; <a href="/c">Models</a> &raquo; Retiring</div>'
+        "<article><h1>Handover</h1><p>The outgoing owner gives 20 working days' notice "
+        "&rsaquo; always in writing.</p></article></main></body></html>"
+    )
+    text = " ".join(b.text for b in load_document(path).blocks)
+    assert "Portfolio" not in text and "Models" not in text
+    # a sentence that happens to hold the character is kept
+    assert "20 working days' notice › always in writing." in text
+
+
 def test_html_without_canonical_link_uses_og_url_and_ignores_unsafe_links(
     tmp_path: Path,
 ) -> None:
