@@ -23,7 +23,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urljoin, urlparse
@@ -821,8 +821,18 @@ def _body_follows(units: list[str], n: int, vocabulary: set[str]) -> bool:
 
 
 def _lift_byline(blocks: list[Block], meta: dict[str, Any]) -> list[Block]:
-    """A byline or bare author name before the first paragraph is metadata, not text."""
+    """A byline or bare author name before the first paragraph is metadata, not text,
+    and no section either when the page set it as a heading ("<h2>Christian ...</h2>")."""
     vocabulary = _vocabulary(" ".join(block.text for block in blocks[:200]))
+    top = blocks[0].section.split(" > ")[0] if blocks else ""
+    if top and _is_byline(top, vocabulary):
+        meta.setdefault("byline", top)
+        blocks = [
+            replace(b, section=b.section[len(top) :].removeprefix(" > "))
+            if b.section == top or b.section.startswith(top + " > ")
+            else b
+            for b in blocks
+        ]
     for i, block in enumerate(blocks[:3]):
         if len(block.text) > 120:
             break

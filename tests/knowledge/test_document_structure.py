@@ -277,6 +277,19 @@ def test_html_breadcrumb_trails_are_dropped_by_class_or_by_shape(tmp_path: Path)
     assert "20 working days' notice › always in writing." in text
 
 
+def test_an_author_name_set_as_a_heading_is_a_byline_not_a_section(tmp_path: Path) -> None:
+    path = tmp_path / "article.html"
+    path.write_text(
+        "<html><body><article><h1>Scaling assistants</h1><h2>Marta Lindgren</h2>"
+        "<p>Most firms start with one team that builds every assistant itself.</p>"
+        "<h2>Funding</h2><p>The central team is paid for by the units it serves.</p>"
+        "</article></body></html>"
+    )
+    doc = load_document(path)
+    assert doc.meta["byline"] == "Marta Lindgren"
+    assert [b.section for b in doc.blocks] == ["", "Funding"]
+
+
 def test_html_without_canonical_link_uses_og_url_and_ignores_unsafe_links(
     tmp_path: Path,
 ) -> None:
