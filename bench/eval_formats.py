@@ -21,7 +21,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-Block = tuple[str, str]  # (kind, text): kind is "h", "h2", "li" or "p"
+Block = tuple[str, str]  # (kind, text): kind is "h", "h2", "li", "p" or "tr" (cells tab-separated)
 
 _HYPHEN_BREAK = re.compile(r"(\w)-\n(\s*)([a-z])")
 _LIST = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
@@ -153,6 +153,11 @@ def markdown_blocks(text: str) -> tuple[str, list[Block]]:
         elif stripped.startswith("#"):
             flush()
             blocks.append(("h", stripped.lstrip("#").strip()))
+        elif stripped.startswith("|") and stripped.endswith("|"):
+            flush()
+            cells = [cell.strip() for cell in stripped.strip("|").split("|")]
+            if not all(re.fullmatch(r":?-{3,}:?", cell) for cell in cells):
+                blocks.append(("tr", "\t".join(cells)))  # a row, the separator row left out
         elif _LIST.match(stripped):
             flush()
             blocks.append(("li", _LIST.sub("", stripped)))
@@ -162,13 +167,40 @@ def markdown_blocks(text: str) -> tuple[str, list[Block]]:
     return title, blocks
 
 
+def _tables(blocks: list[Block]) -> list[tuple[str, str] | list[list[str]]]:
+    """The blocks with each run of table rows gathered into one list of rows."""
+    out: list[tuple[str, str] | list[list[str]]] = []
+    for kind, text in blocks:
+        if kind == "tr":
+            if not out or not isinstance(out[-1], list):
+                out.append([])
+            last = out[-1]
+            assert isinstance(last, list)
+            last.append(text.split("\t"))
+        else:
+            out.append((kind, text))
+    return out
+
+
 def write_html(
     path: Path, title: str, blocks: list[Block], *, site: str = "Research library"
 ) -> None:
     """A web page: the article inside cookie banner, navigation, aside, footer and scripts."""
     body: list[str] = [f"<h1>{html.escape(title)}</h1>"]
     in_list = False
+    in_table = False
     for kind, text in blocks:
+        if kind == "tr":
+            cell = "td" if in_table else "th"
+            if not in_table:
+                body.append("<table>")
+                in_table = True
+            cells = "".join(f"<{cell}>{html.escape(c)}</{cell}>" for c in text.split("\t"))
+            body.append(f"<tr>{cells}</tr>")
+            continue
+        if in_table:
+            body.append("</table>")
+            in_table = False
         if kind == "li" and not in_list:
             body.append("<ul>")
             in_list = True
@@ -179,6 +211,8 @@ def write_html(
         body.append(f"<{tag}>{html.escape(text)}</{tag}>")
     if in_list:
         body.append("</ul>")
+    if in_table:
+        body.append("</table>")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(title)} | {html.escape(site)}</title>
@@ -254,7 +288,17 @@ def write_pdf(path: Path, title: str, blocks: list[Block], *, running_header: st
     pdf.set_font("Helvetica", "B", 15)
     pdf.multi_cell(0, 8, _latin1(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
-    for kind, text in blocks:
+    for item in _tables(blocks):
+        if isinstance(item, list):
+            pdf.set_font("Helvetica", "", 9)
+            with pdf.table() as table:
+                for cells in item:
+                    row = table.row()
+                    for cell in cells:
+                        row.cell(_latin1(cell))
+            pdf.ln(2)
+            continue
+        kind, text = item
         if kind == "h":
             pdf.ln(2)
             pdf.set_font("Helvetica", "B", 12)
@@ -277,7 +321,15 @@ def write_docx(path: Path, title: str, blocks: list[Block]) -> None:
     document = docx.Document()
     document.core_properties.title = title
     document.add_paragraph(title, style="Title")
-    for kind, text in blocks:
+    for item in _tables(blocks):
+        if isinstance(item, list):
+            table = document.add_table(rows=len(item), cols=max(map(len, item)))
+            table.style = "Table Grid"
+            for row, cells in zip(table.rows, item, strict=True):
+                for target, cell in zip(row.cells, cells, strict=False):
+                    target.text = cell
+            continue
+        kind, text = item
         if kind == "h":
             document.add_paragraph(text, style="Heading 1")
         elif kind == "li":

@@ -148,6 +148,28 @@ def test_seed_like_text_becomes_a_web_page_pdf_and_word_file_with_the_same_words
     assert all(tag in page for tag in ("<nav>", "<footer>", "<aside>", "<script>", "cookie"))
 
 
+def test_a_markdown_table_is_rendered_as_a_real_table_in_every_format(tmp_path: Path) -> None:
+    from bench.eval_formats import markdown_blocks
+    from knowledge.documents import load_document
+
+    title, blocks = markdown_blocks(
+        "# Tiers\n\n## Levels\n\n| Tier | Who signs |\n| --- | --- |\n"
+        "| Gold | the chief risk officer |\n| Silver | a unit director |\n"
+    )
+    assert ("tr", "Gold\tthe chief risk officer") in blocks
+    assert not any("---" in text for _, text in blocks)
+    write_html(tmp_path / "t.html", title, blocks)
+    write_docx(tmp_path / "t.docx", title, blocks)
+    write_pdf(tmp_path / "t.pdf", title, blocks, running_header="Tiers")
+    assert "<th>Tier</th>" in (tmp_path / "t.html").read_text()
+    for name in ("t.html", "t.docx"):
+        rows = [b.text for b in load_document(tmp_path / name).blocks]
+        gold = "Tier: Gold; Who signs: the chief risk officer"
+        assert any(row.startswith(gold) for row in rows), name
+    pdf = Text(extract_plain(tmp_path / "t.pdf"))
+    assert pdf.has_phrase("chief risk officer") and "|" not in extract_plain(tmp_path / "t.pdf")
+
+
 def test_a_numbered_heading_typed_right_after_a_paragraph_is_its_own_heading() -> None:
     raw = (
         "The spine reuses each capability\nacross units and keeps a ledger.\n"
