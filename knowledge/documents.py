@@ -57,7 +57,8 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "4"  # 3: table rows under their column headings; 4: "et al." ends no sentence
+LOADER_VERSION = "5"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+# 5: a plain-text title line, breadcrumb trails, an author set as a heading
 
 _MB = 1024 * 1024
 
