@@ -1229,9 +1229,11 @@ def _is_trail(tag: Any) -> bool:
     if getattr(tag, "name", "") not in ("p", "div", "ol", "ul", "span"):
         return False
     strings = []
+    size = 0
     for string in tag.strings:  # stop early: a container of the page is no trail
         strings.append(string.strip())
-        if sum(map(len, strings)) > 200:
+        size += len(strings[-1])
+        if size > 200:
             return False
     text = " ".join(filter(None, strings))
     if not _TRAIL_SEPARATOR.search(text):
