@@ -394,12 +394,14 @@ def render_company(source_dir: Path, out_dir: Path) -> list[Path]:
 
 PDF_RENDERED = frozenset(
     {
+        "ai-audit-programme",
         "answer-localisation",
         "cost-review",
         "fraud-signal-review",
         "incident-runbook",
         "model-retirement",
         "quarterly-business-review",
+        "reserve-suggestions",
         "spine-clinics",
         "spine-secondments",
         "underwriting-referrals",
