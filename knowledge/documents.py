@@ -57,8 +57,8 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "5"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
-# 5: a plain-text title line, breadcrumb trails, an author set as a heading
+LOADER_VERSION = "6"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+# 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables
 
 _MB = 1024 * 1024
 
@@ -866,10 +866,50 @@ class _Line:
     size: float
     bold: bool
     text: str
+    # the line's pieces as the PDF places them, [x, width, text, monospace]: table cells
+    # on one line are separate pieces with a gutter between them
+    cells: list[list[Any]] = field(default_factory=list)
+
+
+class _GlyphWidths:
+    """A font's glyph widths (in thousandths of its size), by character, from pypdf's
+    reading of the font resource; a composite (Type0) font keys its widths by glyph
+    code, so its character map leads from a character to its code."""
+
+    def __init__(self, font: Any) -> None:
+        from pypdf.generic._font import Font
+
+        read = Font.from_font_resource(font)
+        self.widths: dict[str, float] = dict(read.character_widths)
+        self.default = float(self.widths.get("default", 500) or 500)
+        self.codes: dict[str, str] = {}
+        if read.sub_type == "Type0" and isinstance(read.character_map, dict):
+            for code, char in read.character_map.items():
+                if isinstance(code, str) and isinstance(char, str) and len(char) == 1:
+                    self.codes.setdefault(char, code)
+
+    def of(self, text: str) -> float:
+        return sum(float(self.widths.get(self.codes.get(ch, ch), self.default)) for ch in text)
+
+
+def _font_widths(font: Any) -> _GlyphWidths | None:
+    """The glyph widths of a font resource, or None when pypdf cannot read them."""
+    try:
+        return _GlyphWidths(font)
+    except Exception:  # noqa: BLE001 - a font pypdf cannot read: widths are estimated
+        return None
+
+
+_MONOSPACE = re.compile(r"courier|mono|consol|code|typewriter|cmtt", re.IGNORECASE)
 
 
 def _page_lines(
-    page: Any, number: int, *, deadline: _Deadline | None = None, max_chars: int = 0
+    page: Any,
+    number: int,
+    *,
+    deadline: _Deadline | None = None,
+    max_chars: int = 0,
+    fonts: dict[int, tuple[Any, _GlyphWidths | None]] | None = None,
 ) -> list[_Line]:
     """The page's text lines with position and font size, in content-stream order.
 
@@ -879,6 +919,18 @@ def _page_lines(
     lines: list[_Line] = []
     current: list[_Line] = []  # the line being built (empty: the next piece opens one)
     seen = [0, 0]  # calls, characters: a hostile page is stopped from inside pypdf
+    # id of a font resource -> (the resource, kept so that its id stays its own; its widths),
+    # shared by the pages of one file: their fonts are mostly the same objects
+    metrics = fonts if fonts is not None else {}
+
+    def width(text: str, font: Any, name: str, eff: float) -> float:
+        key = id(font)
+        if key not in metrics:
+            metrics[key] = (font, _font_widths(font) if hasattr(font, "get") else None)
+        known = metrics[key][1]
+        if known is not None:
+            return known.of(text) / 1000 * eff
+        return (0.6 if _MONOSPACE.search(name) else 0.5) * eff * len(text)
 
     def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
         if not text:
@@ -896,23 +948,30 @@ def _page_lines(
         y = tm[4] * b + tm[5] * d + f
         name = str(font.get("/BaseFont", "")) if hasattr(font, "get") else ""
         bold = "bold" in name.lower() or "black" in name.lower()
+        mono = bool(_MONOSPACE.search(name))
         for k, piece in enumerate(text.split("\n")):
             if k > 0:
                 current.clear()  # a line break: the next piece starts a new line
             if not piece:
                 continue
+            words = piece.strip()
+            cell = [x, width(words, font, name, eff), words, mono] if words else None
             if not current:
-                line = _Line(number, x, y - k * eff * 1.2, eff, bold, piece)
+                line = _Line(number, x, y - k * eff * 1.2, eff, bold, piece, [])
+                if cell is not None:
+                    line.cells.append(cell)
                 lines.append(line)
                 current.append(line)
                 continue
             line = current[0]
-            if piece.strip():
+            if words:
                 if line.text.strip():
                     line.size = max(line.size, eff)
                     line.bold = line.bold and bold
                 else:  # the line so far was only spaces: this piece defines it
                     line.x, line.y, line.size, line.bold = x, y, eff, bold
+                if cell is not None:
+                    line.cells.append(cell)
             line.text += piece
 
     page.extract_text(visitor_text=visit)
@@ -956,6 +1015,142 @@ def _drop_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
     return out
 
 
+TABLE_MIN_ROWS = 2  # a table has at least this many rows of two cells or more
+_LEADER = re.compile(r"(?:\.\s?){4}")  # the dots that lead to a page number in a contents
+
+
+def _spread(line: _Line) -> bool:
+    """Whether some piece of the line stands an em or more right of the one before it."""
+    return any(
+        b[0] - (a[0] + a[1]) >= line.size for a, b in zip(line.cells, line.cells[1:], strict=False)
+    )
+
+
+def _left_of_edge(cell: list[Any], starts: list[float], cover: list[list[float]]) -> bool:
+    """Whether ``cell`` begins left of where the column it falls in has its cells begin,
+    when two cells or more begin at one place there (a column of cells set from the left)."""
+    x, width = float(cell[0]), float(cell[1])
+    column = next(((lo, hi) for lo, hi in cover if x < hi + 0.5 and x + width > lo - 0.5), None)
+    if column is None:
+        return False
+    inside = sorted(s for s in starts if column[0] - 0.5 <= s <= column[1] + 0.5)
+    edges = [a for a, b in zip(inside, inside[1:], strict=False) if b - a < 0.5]
+    return bool(edges) and x < edges[0] - 2
+
+
+def _pdf_table(
+    lines: Sequence[_Line], start: int, floor: int = 0
+) -> tuple[int, int, list[list[str]], bool] | None:
+    """The table whose first line of cells set apart is ``lines[start]``:
+    (first index, end index, rows of cells, whether the first row heads the columns),
+    or None. Lines before ``floor`` (an earlier table's) are not taken.
+
+    A table is a run of lines in one type size whose text leaves the same vertical gutters
+    free (its columns); it ends at a line that runs across a gutter (a paragraph), and
+    takes the label lines just above it (a header cell wrapped over two lines). Cells may
+    be set left, centred or from the top, and a cell wrapped over several lines is one
+    cell. A new row begins where a piece falls in a column left of the one before it, as
+    the cells of a row are written left to right. Lines that merely line up are no table:
+    a contents page's leaders, a bulleted list, code in a typewriter font, and fewer than
+    ``TABLE_MIN_ROWS`` rows with two cells."""
+    first = lines[start]
+    size = first.size
+
+    def usable(line: _Line) -> bool:
+        return (
+            line.page == first.page
+            and abs(line.size - size) <= 0.15 * size
+            and bool(line.cells)
+            and not any(_LEADER.search(cell[2]) for cell in line.cells)
+        )
+
+    def merged(spans: list[tuple[float, float]]) -> list[list[float]]:
+        out: list[list[float]] = []
+        for lo, hi in sorted(spans):
+            if out and lo <= out[-1][1]:
+                out[-1][1] = max(out[-1][1], hi)
+            else:
+                out.append([lo, hi])
+        return out
+
+    def spans(line: _Line) -> list[tuple[float, float]]:
+        return [(float(c[0]), float(c[0]) + max(float(c[1]), 0.1)) for c in line.cells]
+
+    def joins(line: _Line, cover: list[list[float]]) -> list[list[float]] | None:
+        """The columns with ``line`` in them, or None when it runs across a gutter."""
+        for lo, hi in spans(line):
+            if sum(1 for c_lo, c_hi in cover if lo < c_hi and hi > c_lo) > 1:
+                return None
+        return merged([(c[0], c[1]) for c in cover] + spans(line))
+
+    if not (usable(first) and _spread(first)):
+        return None
+    cover = merged(spans(first))
+    begin = start
+    while begin > floor:
+        above = lines[begin - 1]
+        if not (
+            usable(above) and 0 < above.y - first.y <= 2.5 * size and above.text[-1:] not in ".!?:"
+        ):
+            break
+        grown = joins(above, cover)
+        if grown is None:
+            break
+        cover, begin = grown, begin - 1
+    end, lowest = start + 1, first.y
+    starts: list[float] = [float(c[0]) for line in lines[begin:end] for c in line.cells]
+    while end < len(lines):
+        line = lines[end]
+        if not usable(line):
+            break
+        if line.y < lowest - 3.5 * size:
+            # far below the table: a paragraph after it, unless the next line goes back
+            # up (a short cell set in the middle of a tall row, written before the rest)
+            after = lines[end + 1] if end + 1 < len(lines) else None
+            if after is None or not usable(after) or after.y <= line.y:
+                break
+        grown = joins(line, cover)
+        if grown is None:
+            break
+        if len(line.cells) == 1 and _left_of_edge(line.cells[0], starts, cover):
+            break  # a short paragraph set left of the cells' own left edge: the table ended
+        starts += [float(c[0]) for c in line.cells]
+        cover, lowest, end = grown, min(lowest, line.y), end + 1
+    if len(cover) < 2:
+        return None
+
+    def column(x: float) -> int:
+        return next(j for j, (lo, hi) in enumerate(cover) if lo - 0.5 <= x <= hi + 0.5)
+
+    rows: list[list[list[str]]] = []
+    bold: list[bool] = []  # whether each row is set in bold type throughout
+    last = -1
+    for line in lines[begin:end]:
+        for x, _, text, _ in line.cells:
+            j = column(float(x))
+            if not rows or j < last:
+                rows.append([[] for _ in cover])
+                bold.append(True)
+            rows[-1][j].append(text)
+            bold[-1] = bold[-1] and line.bold
+            last = j
+    if sum(1 for row in rows if sum(1 for cell in row if cell) > 1) < TABLE_MIN_ROWS:
+        return None
+    if all(c[3] for line in lines[begin:end] for c in line.cells):
+        return None  # code in a typewriter font, its comments lined up
+    table = [[_clean("\n".join(cell)) for cell in row] for row in rows]
+    if all(_LIST_LINE.match(row[0] + " ") or not row[0] for row in table):
+        return None  # bullets or numbers beside their items: a list
+    if bold[0] and not all(bold[1:]):
+        header = True  # a first row in bold above rows that are not: the headings
+    else:
+        # labels without figures head the columns, but not of two columns with no type
+        # to tell them apart: "Contact | #help", "Hours | 08:00 to 18:00" is a list of
+        # fields, and reading its first row as headings would pair the wrong cells
+        header = len(cover) > 2 and _header_like(table[0]) and not any(bold)
+    return begin, end, table, header
+
+
 def _pdf_blocks(pages: list[list[_Line]], meta: dict[str, Any]) -> list[Block]:
     """Blocks from positioned lines: larger (or bold, short) lines are headings, ranked
     by size; a unique largest line on the first page is the title; the rest joins into
@@ -997,8 +1192,23 @@ def _pdf_blocks(pages: list[list[_Line]], meta: dict[str, Any]) -> list[Block]:
         return len(heading_sizes) + 1  # bold body-size lines: the lowest level
 
     # Group consecutive heading lines of one level (a heading wrapped over two lines).
-    items: list[tuple[str, int, list[_Line]]] = []  # ("h"|"p", level, lines)
-    for line in all_lines:
+    items: list[tuple[str, int, list[_Line]]] = []  # ("h"|"p"|"t", level | table, lines)
+    tables: list[list[list[str]]] = []  # the rows of each table, in order
+    n = floor = 0
+    while n < len(all_lines):
+        line = all_lines[n]
+        table = _pdf_table(all_lines, n, floor) if len(line.cells) > 1 else None
+        if table is not None:
+            begin, end, rows, headed = table
+            if begin < n:  # its header's first lines were taken as text: give them back
+                taken = {id(ln) for ln in all_lines[begin:n]}
+                while items and items[-1][0] == "p" and id(items[-1][2][0]) in taken:
+                    items.pop()
+            items.append(("t", len(tables), all_lines[begin:end]))
+            tables.append(rows if headed else [[], *rows])  # an empty first row: no headings
+            n = floor = end
+            continue
+        n += 1
         if is_heading(line):
             lvl = level(line)
             if items and items[-1][0] == "h" and items[-1][1] == lvl:
@@ -1057,6 +1267,14 @@ def _pdf_blocks(pages: list[list[_Line]], meta: dict[str, Any]) -> list[Block]:
             flush()
             _push_heading(headings, lvl, _clean("\n".join(ln.text for ln in lines)))
             continue
+        if kind == "t":
+            flush()
+            header, *rows = tables[lvl]
+            section = " > ".join(h for _, h in headings)
+            for row in rows:
+                if any(row):
+                    blocks.append(Block(table_row(row, header), section, lines[0].page))
+            continue
         line = lines[0]
         if para:
             prev = para[-1]
@@ -1114,13 +1332,16 @@ def _load_pdf(
         pages: list[list[_Line]] = []
         chars = 0
         skipped: list[int] = []
+        fonts: dict[int, tuple[Any, _GlyphWidths | None]] = {}
         for number, page in enumerate(reader.pages, start=1):
             deadline.check()
             if _content_size(page) > limits.max_page_content_bytes:
                 skipped.append(number)
                 pages.append([])
                 continue
-            lines = _page_lines(page, number, deadline=deadline, max_chars=limits.max_chars - chars)
+            lines = _page_lines(
+                page, number, deadline=deadline, max_chars=limits.max_chars - chars, fonts=fonts
+            )
             chars += sum(len(line.text) for line in lines)
             if chars > limits.max_chars:
                 raise DocumentTooLarge(
