@@ -58,7 +58,8 @@ _WS = re.compile(r"\s+")
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
 LOADER_VERSION = "6"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
-# 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables
+# 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
+# numbered headings nested by their numbers
 
 _MB = 1024 * 1024
 
@@ -843,7 +844,23 @@ def _lift_byline(blocks: list[Block], meta: dict[str, Any]) -> list[Block]:
     return blocks
 
 
+_SECTION_NUMBER = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)\.?\s")  # "4.2 Findings", "4.2.1."
+
+
 def _push_heading(headings: list[tuple[int, str]], level: int, name: str) -> None:
+    """Open heading ``name`` at ``level``, closing the headings at its level and below.
+
+    A numbered heading goes under the heading of its parent number ("4.2 Costs" under
+    "4. Findings") also where the markup sets both at one level, as a web page, a Word
+    file or a PDF often does: the number says what the type size does not."""
+    number = _SECTION_NUMBER.match(name)
+    if number:
+        parent = number.group(1).rsplit(".", 1)[0]
+        for at in range(len(headings) - 1, -1, -1):
+            above = re.match(r"^(\d{1,2}(?:\.\d{1,2})*)\.?\s", headings[at][1])
+            if above and above.group(1) == parent:
+                level = max(level, headings[at][0] + 1)
+                break
     headings[:] = [(lvl, h) for lvl, h in headings if lvl < level]
     headings.append((level, name))
 

@@ -593,3 +593,32 @@ def test_a_plain_text_first_line_that_names_the_file_is_its_title(tmp_path: Path
     doc = load_document(other)
     assert doc.title == "Notes"
     assert [b.section for b in doc.blocks] == ["Connector requests", "Why we do it"]
+
+
+def test_numbered_headings_nest_by_their_numbers_where_the_markup_is_flat(
+    tmp_path: Path,
+) -> None:
+    # every heading an h2, as many exported pages are: "2.1" still belongs under "2."
+    page = tmp_path / "reserves.html"
+    page.write_text(
+        "<html><body><main><h1>Reserve suggestions</h1>"
+        "<h2>1. Scope</h2><p>Property and motor claims only.</p>"
+        "<h2>2. Inputs</h2><p>Three sources feed each suggestion.</p>"
+        "<h2>2.1 Documents</h2><p>Invoices and engineer reports are read.</p>"
+        "<h2>2.2 History</h2><p>Closed claims of the same kind are compared.</p>"
+        "<h2>2.2.1 Weighting</h2><p>Recent claims count twice.</p>"
+        "<h2>3. Roles</h2><p>The handler sets the reserve.</p>"
+        "<h2>4.1 Orphan</h2><p>A subsection whose section is missing.</p>"
+        "</main></body></html>",
+        encoding="utf-8",
+    )
+    sections = [b.section for b in load_document(page).blocks]
+    assert sections == [
+        "1. Scope",
+        "2. Inputs",
+        "2. Inputs > 2.1 Documents",
+        "2. Inputs > 2.2 History",
+        "2. Inputs > 2.2 History > 2.2.1 Weighting",
+        "3. Roles",
+        "4.1 Orphan",
+    ]
