@@ -239,6 +239,7 @@ class KnowledgeService:
         from knowledge.answer import (
             ABSTAIN_TEXT,
             NOT_SAID_TEXT,
+            answer_has_focus,
             build_messages,
             cite_reply,
             extractive_answer,
@@ -312,6 +313,9 @@ class KnowledgeService:
             model = None
         if model is None:
             text, used = extractive()
+            if not answer_has_focus(question, text):
+                yield done(NOT_SAID_TEXT, [], True, related=retrieval.hits[:RELATED_PASSAGES])
+                return
             yield done(text, used, False)
             return
         recorder = UsageRecorder()

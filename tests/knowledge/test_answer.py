@@ -276,3 +276,41 @@ def test_a_passage_naming_the_rare_name_asked_about_ranks_first(
     service.ingest([tmp_path])
     hits = service.retriever.search("Which business areas does Hearthworks operate in?").hits
     assert hits[0].chunk.source.endswith("cases.md")
+
+
+def test_a_name_question_whose_quoted_sentences_name_nothing_abstains(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some retrieved sentence may name something (a clinic), so that the question looks
+    answered; but when the sentences worth quoting name no supplier, an answer without
+    the name asked for says nothing: the knowledge base does not say who supplies it."""
+    folder = tmp_path / "clinics"
+    folder.mkdir()
+    (folder / "clinics.md").write_text(
+        "# Spine clinics\n\n## Booking a slot\n\n"
+        "Book through Kalendra, the staff booking tool, at least two working days ahead.\n\n"
+        "## Hosts\n\nClinics are hosted by the spine's engineers in turn.\n"
+    )
+    service = KnowledgeService(settings)
+    service.ingest([folder])
+    import knowledge.answer as answer_module
+
+    monkeypatch.setattr(answer_module, "supported", lambda *args, **kwargs: True)
+    answer = service.ask("Which supplier provides the Kalendra booking tool?")
+    assert answer.abstained and answer.sources == [], answer.text
+    assert answer.related and "Kalendra" in answer.related[0].text
+    named = service.ask("Which tool do staff book clinic slots through?")
+    assert not named.abstained and "Kalendra" in named.text
+    monkeypatch.setattr(answer_module, "FOCUS_IN_ANSWER", frozenset())
+    assert not service.ask("Which supplier provides the Kalendra booking tool?").abstained
+
+
+def test_answer_has_focus_looks_for_the_kind_of_fact_in_the_quoted_text() -> None:
+    from knowledge.answer import answer_has_focus
+
+    question = "Which vendor supplies the transcription model?"
+    assert not answer_has_focus(question, "The model runs in our own data centre. [1]")
+    assert answer_has_focus(question, "Transcripts come from Sonara, chosen in 2025. [1]")
+    # a question with no focus of that kind is never held to it
+    assert answer_has_focus("How is net value calculated?", "Value minus cost. [1]")
+    assert answer_has_focus("How many people sit on the panel?", "The panel meets monthly. [1]")
