@@ -132,7 +132,34 @@ _LANGUAGES = frozenset(
         "scandinavian",
     ]
 )
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _LANGUAGE_Q = frozenset(("language", "languages", "nationality", "nationalities"))
+# "in which country": a country answers it, not a tool or a team set in capitals
+_COUNTRY_Q = frozenset(("country", "countries", "nation", "nations"))
+_COUNTRIES = _wordset(
+    """afghanistan albania algeria andorra angola argentina armenia australia austria
+    azerbaijan bahamas bahrain bangladesh barbados belarus belgium belize benin bhutan
+    bolivia bosnia botswana brazil brunei bulgaria burundi cambodia cameroon canada chad
+    chile china colombia congo croatia cuba cyprus czechia czech denmark djibouti dominica
+    ecuador egypt eritrea estonia eswatini ethiopia fiji finland france gabon gambia georgia
+    germany ghana greece grenada guatemala guinea guyana haiti honduras hungary iceland india
+    indonesia iran iraq ireland israel italy jamaica japan jordan kazakhstan kenya kiribati
+    korea kosovo kuwait kyrgyzstan laos latvia lebanon lesotho liberia libya liechtenstein
+    lithuania luxembourg madagascar malawi malaysia maldives mali malta mauritania mauritius
+    mexico micronesia moldova monaco mongolia montenegro morocco mozambique myanmar namibia
+    nauru nepal netherlands holland nicaragua niger nigeria macedonia norway oman pakistan
+    palau palestine panama paraguay peru philippines poland portugal qatar romania russia
+    rwanda samoa senegal serbia seychelles singapore slovakia slovenia somalia spain
+    sudan suriname sweden switzerland syria taiwan tajikistan tanzania thailand togo tonga
+    trinidad tunisia turkey turkmenistan tuvalu uganda ukraine uruguay uzbekistan vanuatu
+    vatican venezuela vietnam yemen zambia zimbabwe uk usa us uae britain england scotland
+    wales america zealand africa arabia lanka rica salvador emirates kingdom states leone"""
+)
 _WEEKDAY = "|".join((*WEEKDAYS, "weekday", "weekend"))
 # when something happens: a date or time, a weekday, a period, or a point in a process
 _WHEN = re.compile(
@@ -144,10 +171,6 @@ _WHEN = re.compile(
     re.IGNORECASE,
 )
 _FULL_NAME = re.compile(r"\b[A-Z][a-z]+ (?:[a-z]{2,3} )?[A-Z][a-z]+")
-
-
-def _wordset(text: str) -> frozenset[str]:
-    return frozenset(text.split())
 
 
 _SENTENCE_START = frozenset('.!?:;"“(•-')
@@ -341,7 +364,8 @@ _ROLE_WORDS = (
     r"trainer|instructor|reviewer|auditor|approver|controller|administrator|steward|"
     r"founder|creator|author|host|organi[sz]er|facilitator|moderator|secretary|president|"
     r"ethicist|expert|advis[eo]r|consultant|specialist|scientist|researcher|professor|"
-    r"lawyer|economist|statistician|actuary)"
+    r"lawyer|counsel|solicitor|attorney|accountant|underwriter|surveyor|adjuster|supervisor|"
+    r"executive|deputy|economist|statistician|actuary)"
 )
 ROLE_WORD = re.compile(rf"^{_ROLE_WORDS}s?$", re.IGNORECASE)  # "CEO", "officers"
 _PERSON_Q = re.compile(
@@ -616,6 +640,11 @@ class Focus:
                 _LANGUAGE_Q & self.exclude and "model" not in self.exclude
             ):
                 continue  # "in German and Swedish": no name of the model or vendor asked
+            if self.asked & _COUNTRY_Q and not _LANGUAGE_Q & self.exclude:
+                # "work only in Marginalia": a tool, not the country asked for
+                if word.lower() in _COUNTRIES:
+                    names.append(word)
+                continue
             if word in people:
                 continue  # "Ya Xu" is a person, not the company, tool or place asked for
             if "-" in word and any(p.isalpha() and p.islower() for p in word.split("-")):

@@ -553,3 +553,15 @@ def test_the_kind_after_a_name_is_compared_by_stem_with_the_kind_asked_for() -> 
     assert databases is not None and databases.kind == "named"
     assert databases.satisfied("Orders are kept in the Breadbox database.")
     assert not databases.satisfied("Orders are kept under the Breadbox team.")
+
+
+def test_which_country_wants_a_country_and_a_counsel_is_a_person() -> None:
+    country = focus_of("In which country are the annotation supplier's staff based?")
+    assert country is not None
+    assert not country.satisfied("The supplier's staff work only in Marginalia, our tool.")
+    assert country.satisfied("The supplier's staff work from offices in Poland.")
+    assert country.satisfied("Its annotators sit in the United Kingdom.")
+    counsel = focus_of("What is the name of the intellectual property counsel on the panel?")
+    assert counsel is not None and counsel.kind == "person"
+    assert not counsel.satisfied("The panel has a counsel from Legal & Compliance.")
+    assert counsel.satisfied("The panel's counsel is Malin Ekdahl from Legal.")
