@@ -57,9 +57,9 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "6"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "7"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
-# numbered headings nested by their numbers
+# numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings
 
 _MB = 1024 * 1024
 
@@ -519,13 +519,21 @@ def _strip_inline(text: str) -> str:
     return text.strip()
 
 
-def table_row(cells: Sequence[str], header: Sequence[str] | None = None) -> str:
+def table_row(cells: Sequence[str], header: Sequence[str] | None = None, *, label: str = "") -> str:
     """A table row as text that can be quoted on its own: each cell under its column's
     heading ("Data: Prompts and replies; Kept for: 30 days; Where: the log store."), so
-    a row answers "how long are prompts kept?" without the header row beside it."""
+    a row answers "how long are prompts kept?" without the header row beside it. A row
+    headed by its own first cell (``label``, an HTML ``th``), and a row of two cells in
+    a table without headings, read as a field and its value ("Owner: the product lead.")."""
     cells = list(cells)
     if not header or len(header) != len(cells):
-        return " | ".join(c for c in cells if c)
+        filled = [c for c in cells if c]
+        if not label and not header and len(filled) == 2 and len(filled[0]) <= 60:
+            label, filled = filled[0], filled[1:]
+        if label and filled:
+            text = f"{label.rstrip(':')}: {'; '.join(filled)}"
+            return text if text.endswith((".", "!", "?")) else f"{text}."
+        return " | ".join(filled or ([label] if label else []))
     parts = [
         f"{h}: {c}" if h and c and h.casefold() != c.casefold() else c
         for h, c in zip(header, cells, strict=True)
@@ -1548,9 +1556,16 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
     blocks: list[Block] = []
     pending: list[str] = []
 
+    term = [""]  # a definition list's term, put before the first block of its definition
+
     def add(text: str) -> None:
         text = _WS.sub(" ", text).strip()
         if text:
+            if term[0]:
+                # "Quota" then "The number of requests ...": one passage that says what
+                # a quota is, so a question about the term finds and quotes its meaning
+                text = f"{term[0]}: {text}"
+                term[0] = ""
             blocks.append(Block(text, " > ".join(h for _, h in headings)))
 
     def flush() -> None:
@@ -1597,8 +1612,26 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
                 key = id(table)
                 if found and all(c.name == "th" for c in found) and key not in headers:
                     headers[key] = cells  # labels every row below it
+                elif len(found) > 1 and found[0].name == "th" and key not in headers:
+                    add(table_row(cells[1:], None, label=cells[0]))  # "Owner: the lead."
                 else:
                     add(table_row(cells, headers.get(key)))
+            elif name == "dt":
+                flush()
+                term[0] = _WS.sub(" ", child.get_text(" ")).strip().rstrip(":")
+            elif name == "details":
+                # a question shown folded ("<summary>What happens when ...?</summary>")
+                # heads its answer, and only its answer
+                flush()
+                outer = list(headings)
+                walk(child, in_content)
+                flush()
+                headings[:] = outer
+            elif name == "summary":
+                flush()
+                text = _WS.sub(" ", child.get_text(" ")).strip()
+                if text:
+                    _push_heading(headings, 7, text)
             elif name in _HTML_BLOCKS and not any(
                 getattr(d, "name", None) in _HTML_CONTAINERS for d in child.descendants
             ):

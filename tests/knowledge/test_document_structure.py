@@ -181,7 +181,7 @@ def test_docx_styles_give_title_heading_levels_and_tables_in_reading_order(
     assert doc.meta["byline"] == "Anna Berger"
     assert [(b.section, b.text) for b in doc.blocks] == [
         ("Rates > Tokens", "Units pay for model tokens at cost plus five percent."),
-        ("Rates > Tokens", "GPU hour | 2.10 EUR"),
+        ("Rates > Tokens", "GPU hour: 2.10 EUR."),
         ("Rates > Hosting", "Hosting is billed monthly per deployed service."),
     ]
 
@@ -621,4 +621,30 @@ def test_numbered_headings_nest_by_their_numbers_where_the_markup_is_flat(
         "2. Inputs > 2.2 History > 2.2.1 Weighting",
         "3. Roles",
         "4.1 Orphan",
+    ]
+
+
+def test_html_terms_folded_questions_and_row_headings_keep_what_they_label(
+    tmp_path: Path,
+) -> None:
+    page = tmp_path / "glossary.html"
+    page.write_text(
+        "<html><body><main><h1>Gateway glossary</h1><h2>Terms</h2>"
+        "<dl><dt>Quota</dt><dd>Requests a team may send each minute.</dd>"
+        "<dt>Fallback model:</dt><dd><p>The model that answers when the first fails.</p></dd></dl>"
+        "<h2>Contacts</h2><table><tr><th>Owner</th><td>The gateway product lead</td></tr>"
+        "<tr><th>Hours</th><td>08:00 to 18:00 CET</td></tr></table>"
+        "<details><summary>What happens above the quota?</summary>"
+        "<p>Requests get a 429 answer.</p></details>"
+        "<p>Quotas are reviewed every quarter.</p></main></body></html>",
+        encoding="utf-8",
+    )
+    blocks = [(b.section, b.text) for b in load_document(page).blocks]
+    assert blocks == [
+        ("Terms", "Quota: Requests a team may send each minute."),
+        ("Terms", "Fallback model: The model that answers when the first fails."),
+        ("Contacts", "Owner: The gateway product lead."),
+        ("Contacts", "Hours: 08:00 to 18:00 CET."),
+        ("Contacts > What happens above the quota?", "Requests get a 429 answer."),
+        ("Contacts", "Quotas are reviewed every quarter."),
     ]

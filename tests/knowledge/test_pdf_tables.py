@@ -197,8 +197,8 @@ def test_narrow_gutters_centred_headings_and_a_table_of_fields(tmp_path: Path) -
         "Tier: Bronze; Limit: EUR 5,000; Approver: The team lead.",
         "Tier: Silver; Limit: EUR 40,000; Approver: The FinOps analyst.",
         "Limits are monthly.",
-        "Contact | the gateway channel",
-        "Hours | 08:00 to 18:00 CET",
+        "Contact: the gateway channel.",
+        "Hours: 08:00 to 18:00 CET.",
     ]
 
 
