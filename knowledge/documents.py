@@ -533,7 +533,7 @@ def table_row(cells: Sequence[str], header: Sequence[str] | None = None, *, labe
         if label and filled:
             text = f"{label.rstrip(':')}: {'; '.join(filled)}"
             return text if text.endswith((".", "!", "?")) else f"{text}."
-        return " | ".join(filled or ([label] if label else []))
+        return " | ".join(c for c in (label, *filled) if c)
     parts = [
         f"{h}: {c}" if h and c and h.casefold() != c.casefold() else c
         for h, c in zip(header, cells, strict=True)
@@ -852,7 +852,7 @@ def _lift_byline(blocks: list[Block], meta: dict[str, Any]) -> list[Block]:
     return blocks
 
 
-_SECTION_NUMBER = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)\.?\s")  # "4.2 Findings", "4.2.1."
+_SECTION_NUMBER = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)\.?\s")  # "4. Findings", "4.2.1."
 
 
 def _push_heading(headings: list[tuple[int, str]], level: int, name: str) -> None:
@@ -862,10 +862,10 @@ def _push_heading(headings: list[tuple[int, str]], level: int, name: str) -> Non
     "4. Findings") also where the markup sets both at one level, as a web page, a Word
     file or a PDF often does: the number says what the type size does not."""
     number = _SECTION_NUMBER.match(name)
-    if number:
+    if number and "." in number.group(1):
         parent = number.group(1).rsplit(".", 1)[0]
         for at in range(len(headings) - 1, -1, -1):
-            above = re.match(r"^(\d{1,2}(?:\.\d{1,2})*)\.?\s", headings[at][1])
+            above = _SECTION_NUMBER.match(headings[at][1])
             if above and above.group(1) == parent:
                 level = max(level, headings[at][0] + 1)
                 break
@@ -948,14 +948,14 @@ def _page_lines(
     # shared by the pages of one file: their fonts are mostly the same objects
     metrics = fonts if fonts is not None else {}
 
-    def width(text: str, font: Any, name: str, eff: float) -> float:
+    def width(text: str, font: Any, mono: bool, eff: float) -> float:
         key = id(font)
         if key not in metrics:
             metrics[key] = (font, _font_widths(font) if hasattr(font, "get") else None)
         known = metrics[key][1]
         if known is not None:
             return known.of(text) / 1000 * eff
-        return (0.6 if _MONOSPACE.search(name) else 0.5) * eff * len(text)
+        return (0.6 if mono else 0.5) * eff * len(text)
 
     def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
         if not text:
@@ -980,7 +980,7 @@ def _page_lines(
             if not piece:
                 continue
             words = piece.strip()
-            cell = [x, width(words, font, name, eff), words, mono] if words else None
+            cell = [x, width(words, font, mono, eff), words, mono] if words else None
             if not current:
                 line = _Line(number, x, y - k * eff * 1.2, eff, bold, piece, [])
                 if cell is not None:
@@ -1218,7 +1218,7 @@ def _pdf_blocks(pages: list[list[_Line]], meta: dict[str, Any]) -> list[Block]:
 
     # Group consecutive heading lines of one level (a heading wrapped over two lines).
     items: list[tuple[str, int, list[_Line]]] = []  # ("h"|"p"|"t", level | table, lines)
-    tables: list[list[list[str]]] = []  # the rows of each table, in order
+    tables: list[tuple[list[list[str]], bool]] = []  # each table's rows; headed or not
     n = floor = 0
     while n < len(all_lines):
         line = all_lines[n]
@@ -1230,7 +1230,7 @@ def _pdf_blocks(pages: list[list[_Line]], meta: dict[str, Any]) -> list[Block]:
                 while items and items[-1][0] == "p" and id(items[-1][2][0]) in taken:
                     items.pop()
             items.append(("t", len(tables), all_lines[begin:end]))
-            tables.append(rows if headed else [[], *rows])  # an empty first row: no headings
+            tables.append((rows, headed))
             n = floor = end
             continue
         n += 1
@@ -1294,9 +1294,10 @@ def _pdf_blocks(pages: list[list[_Line]], meta: dict[str, Any]) -> list[Block]:
             continue
         if kind == "t":
             flush()
-            header, *rows = tables[lvl]
+            rows, headed = tables[lvl]
+            header = rows[0] if headed else None
             section = " > ".join(h for _, h in headings)
-            for row in rows:
+            for row in rows[1:] if headed else rows:
                 if any(row):
                     blocks.append(Block(table_row(row, header), section, lines[0].page))
             continue
