@@ -395,6 +395,7 @@ def render_company(source_dir: Path, out_dir: Path) -> list[Path]:
 PDF_RENDERED = frozenset(
     {
         "ai-audit-programme",
+        "ai-procurement-panel",
         "answer-localisation",
         "cost-review",
         "fraud-signal-review",
