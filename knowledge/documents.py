@@ -21,6 +21,7 @@ import hashlib
 import math
 import re
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -57,9 +58,10 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "7"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "8"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
-# numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings
+# numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
+# 8: a web page printed to PDF by a browser loses the print header, footer and site chrome
 
 _MB = 1024 * 1024
 
@@ -1009,8 +1011,57 @@ def _edge_key(text: str) -> str:
     return re.sub(r"\d+", "#", text.lower()).strip()
 
 
+# A web browser's print header and footer (Chromium, Edge): the date and time with the
+# page's title at the top, its address with "page/pages" at the bottom. On a one-page
+# print nothing repeats, so they are known by their shape.
+_PRINT_ADDRESS = re.compile(r"^\s*(?:file|https?)://\S+(?:\s+\d{1,4}\s*/\s*\d{1,4})?\s*$", re.I)
+_PRINT_STAMP = re.compile(
+    r"^\s*\d{1,2}/\d{1,2}/\d{2,4},?\s+\d{1,2}:\d{2}(?:\s*[AP]M)?(?:\s|$)", re.I
+)
+# The site's footer at the end of a printed page: from its copyright line on
+_PRINT_COPYRIGHT = re.compile(r"^\s*(?:©|\(c\)\s|copyright\b)", re.I)
+PRINT_FOOTER_LINES = 8  # a site footer is found among a printed page's last lines
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)  # "ﬁle://": a ligature in the print footer
+
+
+def _browser_printed(pages: list[list[_Line]]) -> bool:
+    """Whether the pages carry a browser's print footer (the address, "1/3")."""
+    for lines in pages:
+        if lines and any(
+            _PRINT_ADDRESS.match(_nfkc(line.text)) and re.search(r"\d\s*/\s*\d+\s*$", line.text)
+            for line in _edge_lines(lines)
+        ):
+            return True
+    return False
+
+
+def _edge_lines(lines: list[_Line]) -> list[_Line]:
+    """The lines on a page's two highest and two lowest baselines."""
+    if not lines:
+        return []
+    ys = sorted({round(line.y) for line in lines})
+    edge_ys = set(ys[:2]) | set(ys[-2:])
+    return [line for line in lines if round(line.y) in edge_ys]
+
+
 def _drop_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
-    """Drop page numbers, and lines repeated at the top or bottom of many pages."""
+    """Drop page numbers, lines repeated at the top or bottom of many pages, and a web
+    browser's print header and footer."""
+    if _browser_printed(pages):
+        pages = [
+            [
+                line
+                for line in lines
+                if not (
+                    (_PRINT_ADDRESS.match(_nfkc(line.text)) or _PRINT_STAMP.match(line.text))
+                    and id(line) in {id(e) for e in _edge_lines(lines)}
+                )
+            ]
+            for lines in pages
+        ]
 
     def edges(lines: list[_Line]) -> list[_Line]:
         if not lines:
@@ -1176,10 +1227,14 @@ def _pdf_table(
     return begin, end, table, header
 
 
-def _pdf_blocks(pages: list[list[_Line]], meta: dict[str, Any]) -> list[Block]:
+def _pdf_blocks(
+    pages: list[list[_Line]], meta: dict[str, Any], *, printed: bool = False
+) -> list[Block]:
     """Blocks from positioned lines: larger (or bold, short) lines are headings, ranked
     by size; a unique largest line on the first page is the title; the rest joins into
-    paragraphs split at wider vertical gaps."""
+    paragraphs split at wider vertical gaps. A web page ``printed`` from a browser loses
+    what stands above its title (banners, the site's name and menu) and its site footer
+    (from the copyright line on)."""
     sizes: dict[float, int] = {}
     for lines in pages:
         for line in lines:
@@ -1189,6 +1244,12 @@ def _pdf_blocks(pages: list[list[_Line]], meta: dict[str, Any]) -> list[Block]:
         return []
     body = max(sizes.items(), key=lambda kv: kv[1])[0]
     all_lines = [line for lines in pages for line in lines]
+    if printed:
+        tail = len(all_lines) - PRINT_FOOTER_LINES
+        for n in range(len(all_lines) - 1, max(tail, 0) - 1, -1):
+            if _PRINT_COPYRIGHT.match(all_lines[n].text):
+                del all_lines[n:]
+                break
     body_lines = [ln for ln in all_lines if round(ln.size, 1) == body]
     body_bold = sum(len(ln.text) for ln in body_lines if ln.bold) > 0.5 * sum(
         len(ln.text) for ln in body_lines
@@ -1263,7 +1324,8 @@ def _pdf_blocks(pages: list[list[_Line]], meta: dict[str, Any]) -> list[Block]:
             items[:at] = [
                 it
                 for it in items[:at]
-                if not (it[0] == "p" and len(it[2]) == 1 and title in it[2][0].text.lower())
+                if not printed
+                and not (it[0] == "p" and len(it[2]) == 1 and title in it[2][0].text.lower())
             ]
             items.remove(first_heading)
 
@@ -1346,6 +1408,7 @@ def _load_pdf(
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     meta: dict[str, Any] = {}
+    printed = False  # a web page printed to PDF by a browser
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -1376,7 +1439,9 @@ def _load_pdf(
             pages.append(lines)
         if skipped:
             meta["skipped_pages"] = ",".join(str(n) for n in skipped)
-        blocks = _lift_byline(_pdf_blocks(_drop_running_lines(pages), meta), meta)
+        printed = _browser_printed(pages)
+        kept = _drop_running_lines(pages)
+        blocks = _lift_byline(_pdf_blocks(kept, meta, printed=printed), meta)
         if skipped and not blocks:
             raise DocumentTooLarge(
                 f"pages {meta['skipped_pages']} hold over "
@@ -1397,7 +1462,11 @@ def _load_pdf(
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
         raise DocumentError(f"unreadable PDF ({type(exc).__name__})") from None
-    title = str(info_title).strip() or str(meta.pop("title", "")) or _title_from_path(path)
+    # the title a printed web page's browser gave the PDF is the page's <title>, with the
+    # site's name after it ("Value tracking | AI spine wiki"): its own heading is better
+    found = str(meta.pop("title", ""))
+    title = (found if printed else "") or str(info_title).strip() or found
+    title = title or _title_from_path(path)
     return Document(source=source, title=title, blocks=blocks, meta=meta, format="pdf")
 
 

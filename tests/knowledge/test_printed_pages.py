@@ -1,0 +1,98 @@
+"""A web page saved as PDF from a browser: the print header and footer, and the site
+around the article (banner, menu, footer), are not the document's text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fpdf import FPDF
+
+from knowledge.documents import chunk_document, load_document
+
+BODY = [
+    ("h", "When a version is retired"),
+    ("p", "Hosted model versions are switched off ninety days after a successor is named."),
+    ("p", "Owners move their prompts to the successor and rerun their evaluation set first."),
+    ("h", "Records"),
+    ("p", "The gateway keeps the date each use case moved, for audits."),
+]
+
+
+def cell(pdf: FPDF, height: float, text: str) -> None:
+    pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+
+
+def printed_page(path: Path, *, browser: bool = True, pages: int = 1) -> None:
+    """A page laid out as Chromium prints it: the date, time and <title> in small type at
+    the top, the address and "page/pages" at the bottom, and the site's cookie banner, name
+    and menu above the article's title, its copyright footer below the article."""
+    pdf = FPDF(format="Letter")
+    pdf.set_auto_page_break(False)
+    pdf.set_title("Retiring a model version | Team wiki")
+    for number in range(1, pages + 1):
+        pdf.add_page()
+        if browser:
+            pdf.set_font("Helvetica", size=8)
+            pdf.text(10, 8, "12/2/26, 2:16 PM Retiring a model version | Team wiki")
+            pdf.text(10, 272, f"file:///srv/wiki/model-retirement.html {number}/{pages}")
+        pdf.set_y(16)
+        if number == 1:
+            pdf.set_font("Helvetica", size=12)
+            cell(pdf, 6, "We use cookies to count visits. Manage your choices at any time.")
+            pdf.set_font("Helvetica", size=10)
+            cell(pdf, 6, "Accept all  Decline")
+            pdf.set_font("Helvetica", size=12)
+            cell(pdf, 6, "Team wiki")
+            cell(pdf, 6, "Home  Topics  Search")
+            pdf.ln(6)
+            pdf.set_font("Helvetica", "B", 24)
+            cell(pdf, 12, "Retiring a model version")
+            pdf.ln(4)
+        for kind, text in BODY:
+            if kind == "h":
+                pdf.set_font("Helvetica", "B", 18)
+                pdf.ln(4)
+                cell(pdf, 9, text)
+            else:
+                pdf.set_font("Helvetica", size=12)
+                cell(pdf, 6, text)
+                pdf.ln(3)
+        if number == pages:
+            pdf.ln(8)
+            pdf.set_font("Helvetica", size=12)
+            cell(pdf, 6, "(c) 2026 Team wiki. All rights reserved.")
+            cell(pdf, 6, "Privacy - Contact - Service desk: extension 4400")
+    pdf.output(str(path))
+
+
+def test_a_printed_web_page_keeps_its_article_and_its_own_title(tmp_path: Path) -> None:
+    path = tmp_path / "model-retirement.pdf"
+    printed_page(path)
+    doc = load_document(path)
+    text = "\n".join(block.text for block in doc.blocks)
+    assert doc.title == "Retiring a model version"  # not the tab's "... | Team wiki"
+    for chrome in ("12/2/26", "file://", "cookies", "Accept all", "Home", "extension 4400"):
+        assert chrome not in text, chrome
+    assert doc.blocks[0].text.startswith("Hosted model versions are switched off")
+    assert doc.blocks[-1].text == "The gateway keeps the date each use case moved, for audits."
+    assert {c.section for c in chunk_document(doc)} >= {"When a version is retired", "Records"}
+
+
+def test_the_browser_footer_of_every_page_of_a_longer_print_goes(tmp_path: Path) -> None:
+    path = tmp_path / "long.pdf"
+    printed_page(path, pages=2)
+    text = "\n".join(block.text for block in load_document(path).blocks)
+    assert "file://" not in text and "2:16 PM" not in text and "Team wiki." not in text
+    assert text.count("Hosted model versions are switched off") == 2
+
+
+def test_a_pdf_not_printed_from_a_browser_keeps_its_first_lines_and_its_footer(
+    tmp_path: Path,
+) -> None:
+    # the same layout without the browser's footer: a dated first line and a closing
+    # copyright line may be the document's own text, and stay
+    path = tmp_path / "memo.pdf"
+    printed_page(path, browser=False)
+    text = "\n".join(block.text for block in load_document(path).blocks)
+    assert "We use cookies to count visits." in text
+    assert "extension 4400" in text
