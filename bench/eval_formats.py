@@ -8,6 +8,10 @@
 * :func:`write_pdf` lays them out as a paginated A4 PDF with a running header and page
   numbers (fpdf2, core fonts: text is folded to Latin-1).
 * :func:`write_docx` writes a Word file with Title / Heading / List Bullet styles.
+* :func:`print_pages` prints web pages to PDF with headless Chromium, as "Save as PDF"
+  does (the browser's date-and-title header, address-and-page footer, and the site's
+  banner, menu, aside and footer printed with the article); only where a Chromium is
+  installed (``SPINEBOT_CHROMIUM`` or ``chromium`` on the PATH).
 
 The same texts in these shapes test that loaders keep the article and drop the rest; the
 answering passages are found by the same anchors as in the plain files.
@@ -16,9 +20,13 @@ answering passages are found by the same anchors as in the plain files.
 from __future__ import annotations
 
 import html
+import os
 import re
+import shutil
+import subprocess
 import unicodedata
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 Block = tuple[str, str]  # (kind, text): kind is "h", "h2", "li", "p" or "tr" (cells tab-separated)
@@ -411,8 +419,80 @@ PDF_RENDERED = frozenset(
 )
 
 
+_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
+PRINT_SITE = "Lindqvist & Hale wiki"
+
+
+def chromium() -> str | None:
+    """The headless browser that prints pages: ``SPINEBOT_CHROMIUM`` when set, else the
+    first of chromium / chromium-browser / google-chrome on the PATH; None when absent."""
+    explicit = os.environ.get("SPINEBOT_CHROMIUM")
+    names = [explicit] if explicit else ["chromium", "chromium-browser", "google-chrome"]
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def print_pages(pages: list[tuple[Path, Path]], browser: str) -> None:
+    """Print each ``(html, pdf)`` pair with the browser, two at a time."""
+
+    def one(pair: tuple[Path, Path]) -> None:
+        source, target = pair
+        subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             f"--print-to-pdf={target}", source.resolve().as_uri()],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        if not target.is_file():
+            raise RuntimeError(f"{browser} printed no {target.name}")
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(one, pages))
+
+
+def print_seeds(seed_files: list[Path], out_dir: Path, browser: str) -> list[Path]:
+    """The seeds' web pages (:func:`write_html`) printed to PDF."""
+    pages = []
+    for seed in seed_files:
+        page = out_dir.parent / f"{out_dir.name}-pages" / f"{seed.stem}.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        write_html(page, title_of(seed), text_blocks(seed.read_text(encoding="utf-8")))
+        pages.append((page, out_dir / f"{seed.stem}.pdf"))
+    print_pages(pages, browser)
+    return [pdf for _, pdf in pages]
+
+
+def print_company(source_dir: Path, out_dir: Path, browser: str) -> list[Path]:
+    """Every company document as a printed web page: the wiki pages as they are, the
+    Markdown, plain-text and rendered sources first made into pages of the same site."""
+    pages = []
+    for doc in sorted((source_dir / "docs").iterdir()) + sorted(
+        (source_dir / "render").glob("*.md")
+    ):
+        if doc.suffix == ".html":
+            pages.append((doc, out_dir / f"{doc.stem}.pdf"))
+            continue
+        text = doc.read_text(encoding="utf-8")
+        if doc.suffix == ".md":
+            title, blocks = markdown_blocks(_FRONT_MATTER.sub("", text))
+        else:
+            blocks = text_blocks(text)
+            title = blocks.pop(0)[1] if blocks and blocks[0][0] == "h" else title_of(doc)
+        page = out_dir.parent / f"{out_dir.name}-pages" / f"{doc.stem}.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        write_html(page, title or title_of(doc), blocks, site=PRINT_SITE)
+        pages.append((page, out_dir / f"{doc.stem}.pdf"))
+    print_pages(pages, browser)
+    return [pdf for _, pdf in pages]
+
+
 __all__ = [
+    "chromium",
     "markdown_blocks",
+    "print_company",
+    "print_seeds",
     "render_company",
     "render_seed_variants",
     "text_blocks",

@@ -14,13 +14,16 @@ seeds-raw       the three seed files exactly as they are               seeds.jso
 seeds-html      the seeds as web pages with nav/footer/cookie banner   seeds.jsonl
 seeds-pdf       the seeds as paginated PDFs with a running header      seeds.jsonl
 seeds-docx      the seeds as Word files                                seeds.jsonl
+seeds-print     the seeds' web pages printed to PDF by Chromium        seeds.jsonl
 company         bench/eval/company (Markdown, HTML, PDF, .docx)        company.jsonl
+company-print   every company document as a wiki page printed to PDF  company.jsonl
 ==============  =====================================================  ============
 
 The seeds are read from ``SPINEBOT_SEEDS_DIR`` or ``<repo>/../shared/seeds``; the seed
 sets are skipped (with a note) when none exists. Every set is ingested into a fresh
 temporary data dir through ``KnowledgeService.ingest``; PDF, .docx and HTML variants
-are generated at bench time (``bench/eval_formats.py``).
+are generated at bench time (``bench/eval_formats.py``); the printed sets only where a
+Chromium is installed (skipped with a note otherwise).
 
 Systems, in the same run:
 
@@ -84,7 +87,9 @@ SET_NAMES = (
     "seeds-html",
     "seeds-pdf",
     "seeds-docx",
+    "seeds-print",
     "company",
+    "company-print",
 )
 HELD_OUT = {
     "dev": False,
@@ -93,7 +98,9 @@ HELD_OUT = {
     "seeds-html": True,
     "seeds-pdf": True,
     "seeds-docx": True,
+    "seeds-print": True,
     "company": True,
+    "company-print": True,
 }
 
 
@@ -473,7 +480,13 @@ class EvalSet:
 
 def prepare(names: Sequence[str], work: Path) -> tuple[list[EvalSet], list[str]]:
     """Build the requested sets under ``work``; returns the sets and notes on skipped ones."""
-    from bench.eval_formats import render_company, render_seed_variants
+    from bench.eval_formats import (
+        chromium,
+        print_company,
+        print_seeds,
+        render_company,
+        render_seed_variants,
+    )
     from knowledge.documents import CORPUS_DIR, discover
 
     seeds = seeds_dir()
@@ -487,6 +500,17 @@ def prepare(names: Sequence[str], work: Path) -> tuple[list[EvalSet], list[str]]
             files = corpus_files + ([seeds / f for f in SEED_FILES] if seeds else [])
             note = "" if seeds else "no seeds: seed questions count via their research notes"
             sets.append(EvalSet(name, legacy_questions(path), roots, files, False, note))
+            continue
+        if name.endswith("-print") and chromium() is None:
+            notes.append(f"{name}: skipped, no Chromium to print with (set SPINEBOT_CHROMIUM)")
+            continue
+        if name == "seeds-print" and seeds is not None:
+            sources = {f: (seeds / f).read_text(encoding="utf-8") for f in SEED_FILES}
+            folder = work / name
+            folder.mkdir()
+            files = print_seeds([seeds / f for f in SEED_FILES], folder, str(chromium()))
+            questions = new_questions(EVAL_DIR / "seeds.jsonl", sources)
+            sets.append(EvalSet(name, questions, [folder], files, True))
             continue
         if name.startswith("seeds-"):
             if seeds is None:
@@ -513,6 +537,13 @@ def prepare(names: Sequence[str], work: Path) -> tuple[list[EvalSet], list[str]]
             folder = work / name
             folder.mkdir()
             files = render_company(COMPANY_DIR, folder)
+            questions = new_questions(EVAL_DIR / "company.jsonl", company_sources())
+            sets.append(EvalSet(name, questions, [folder], files, True))
+            continue
+        if name == "company-print":
+            folder = work / name
+            folder.mkdir()
+            files = print_company(COMPANY_DIR, folder, str(chromium()))
             questions = new_questions(EVAL_DIR / "company.jsonl", company_sources())
             sets.append(EvalSet(name, questions, [folder], files, True))
             continue
