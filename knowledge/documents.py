@@ -58,10 +58,11 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "8"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "9"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
-# 8: a web page printed to PDF by a browser loses the print header, footer and site chrome
+# 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
+# 9: Word headings set by hand (bold or larger Normal paragraphs)
 
 _MB = 1024 * 1024
 
@@ -1745,7 +1746,9 @@ def _load_docx(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
     title = (document.core_properties.title or "").strip()
     headings: list[tuple[int, str]] = []
     blocks: list[Block] = []
-    for n, item in enumerate(document.iter_inner_content()):
+    items = list(document.iter_inner_content())
+    formatted = _formatted_headings(items, Table)
+    for n, item in enumerate(items):
         if n % 500 == 0:
             deadline.check()
         if isinstance(item, Table):
@@ -1768,6 +1771,8 @@ def _load_docx(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
         if not text:
             continue
         level = _docx_heading_level(item.style)
+        if level is None:
+            level = formatted.get(n)
         if level is not None:
             if level == 0 or (level == 1 and not title and not headings and not blocks):
                 title = title or text
@@ -1787,6 +1792,90 @@ def _load_docx(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
         meta=meta,
         format="docx",
     )
+
+
+DOCX_HEADING_WORDS = 14  # a heading set by hand is a short line ...
+_NOT_A_HEADING_END = ".,;:"  # ... that ends no sentence or clause ("?" may: an FAQ)
+
+
+def _run_format(paragraph: Any) -> tuple[bool, float | None]:
+    """Whether all of a paragraph's text is bold, and its largest font size (points;
+    None when no run or style sets one)."""
+    style_font = getattr(getattr(paragraph, "style", None), "font", None)
+    style_bold = bool(getattr(style_font, "bold", None))
+    style_size = getattr(style_font, "size", None)
+    bold = True
+    size: float | None = style_size.pt if style_size is not None else None
+    seen = False
+    for run in paragraph.runs:
+        if not run.text.strip():
+            continue
+        seen = True
+        if not (run.bold or (run.bold is None and style_bold)):
+            bold = False
+        if run.font.size is not None:
+            size = max(size or 0.0, run.font.size.pt)
+    return bold and seen, size
+
+
+def _formatted_headings(items: list[Any], table_type: type) -> dict[int, int]:
+    """Headings made by hand in Word: short paragraphs in bold or in a larger type than
+    the text, not in a heading style, followed by text. Their level goes by size
+    (larger is higher); bold lines in the text's own size are the lowest level, below
+    any heading style's. Returns item position -> level."""
+    paragraphs: list[tuple[int, str, bool, float | None, bool]] = []
+    sizes: dict[float | None, int] = {}
+    for n, item in enumerate(items):
+        if isinstance(item, table_type):
+            continue
+        text = _WS.sub(" ", item.text).strip()
+        if not text:
+            continue
+        styled = _docx_heading_level(item.style) is not None
+        listed = "list" in (getattr(item.style, "name", "") or "").lower() or (
+            item._p.pPr is not None and item._p.pPr.numPr is not None
+        )
+        bold, size = _run_format(item)
+        paragraphs.append((n, text, bold, size, styled or listed))
+        if not bold and not styled:
+            sizes[size] = sizes.get(size, 0) + len(text)
+    if not sizes:
+        return {}
+    body = max(sizes.items(), key=lambda kv: kv[1])[0]
+    body_pt = body or 11.0
+
+    def candidate(text: str, bold: bool, size: float | None) -> bool:
+        if len(text.split()) > DOCX_HEADING_WORDS or text[-1] in _NOT_A_HEADING_END:
+            return False
+        larger = size is not None and size >= body_pt * 1.15
+        return larger or (bold and (size is None or size >= body_pt * 0.95))
+
+    found: list[tuple[int, float]] = []
+    for i, (n, text, bold, size, skip) in enumerate(paragraphs):
+        if skip or not candidate(text, bold, size):
+            continue
+        after = paragraphs[i + 1] if i + 1 < len(paragraphs) else None
+        if after is None:
+            continue  # the last line of the document heads nothing
+        _, next_text, next_bold, next_size, next_skip = after
+        if (
+            not next_skip
+            and candidate(next_text, next_bold, next_size)
+            and (next_size or body_pt) >= (size or body_pt)
+        ):
+            continue  # bold lines of one size in a row: emphasis, not headings
+        found.append((n, size or body_pt))
+    ranked = sorted({sz for _, sz in found if sz >= body_pt * 1.15}, reverse=True)
+    lowest = len(ranked) + 1
+    styled_levels = [
+        lvl
+        for item in items
+        if not isinstance(item, table_type)
+        and (lvl := _docx_heading_level(item.style)) is not None
+        and lvl > 0
+    ]
+    offset = max(styled_levels, default=0)
+    return {n: offset + (ranked.index(sz) + 1 if sz in ranked else lowest) for n, sz in found}
 
 
 def _docx_heading_level(style: Any) -> int | None:

@@ -186,6 +186,44 @@ def test_docx_styles_give_title_heading_levels_and_tables_in_reading_order(
     ]
 
 
+
+def test_docx_headings_set_by_hand_in_bold_and_larger_type_are_headings(
+    tmp_path: Path,
+) -> None:
+    import docx
+    from docx.shared import Pt
+
+    document = docx.Document()
+
+    def line(text: str, size: float | None = None, bold: bool = False) -> None:
+        run = document.add_paragraph().add_run(text)
+        run.bold = bold or None
+        if size:
+            run.font.size = Pt(size)
+
+    line("Chargeback policy", 20, bold=True)
+    line("Units pay for what their use cases spend on models.")
+    line("Rates", 14, bold=True)
+    line("Tokens", bold=True)
+    line("Units pay for model tokens at cost plus five percent.")
+    line("Never share an invoice outside the unit.", bold=True)  # a bold sentence: text
+    line("Hosting", bold=True)
+    line("Hosting is billed monthly per deployed service.")
+    line("Approved by", bold=True)  # bold lines in a row: emphasis, not headings
+    line("The finance board", bold=True)
+    path = tmp_path / "chargeback.docx"
+    document.save(str(path))
+    doc = load_document(path)
+    assert doc.title == "Chargeback policy"
+    assert [(b.section, b.text) for b in doc.blocks] == [
+        ("", "Units pay for what their use cases spend on models."),
+        ("Rates > Tokens", "Units pay for model tokens at cost plus five percent."),
+        ("Rates > Tokens", "Never share an invoice outside the unit."),
+        ("Rates > Hosting", "Hosting is billed monthly per deployed service."),
+        ("Rates > Hosting", "Approved by"),
+        ("Rates > Hosting", "The finance board"),
+    ]
+
 PAGE = """<!doctype html><html><head>
 <title>Incident handling | Northwind Intranet</title>
 <link rel="canonical" href="https://intranet.example.com/ops/incidents">
