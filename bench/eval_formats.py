@@ -8,6 +8,9 @@
 * :func:`write_pdf` lays them out as a paginated A4 PDF with a running header and page
   numbers (fpdf2, core fonts: text is folded to Latin-1).
 * :func:`write_docx` writes a Word file with Title / Heading / List Bullet styles.
+* :func:`word_company` rewrites every company document as a Word file formatted by
+  hand, as many are: headings in bold (and larger) Normal paragraphs, no heading styles,
+  no title property.
 * :func:`print_pages` prints web pages to PDF with headless Chromium, as "Save as PDF"
   does (the browser's date-and-title header, address-and-page footer, and the site's
   banner, menu, aside and footer printed with the article); only where a Chromium is
@@ -488,6 +491,54 @@ def print_company(source_dir: Path, out_dir: Path, browser: str) -> list[Path]:
     return [pdf for _, pdf in pages]
 
 
+def write_plain_docx(path: Path, title: str, blocks: list[tuple[str, str]]) -> None:
+    """A Word file with direct formatting only: the title a 20 pt bold paragraph, each
+    heading (``("h1"|"h2"|"h3", text)``) a bold 14/12/11 pt paragraph, the rest plain."""
+    import docx
+    from docx.shared import Pt
+
+    document = docx.Document()
+    sizes = {"title": 20, "h1": 14, "h2": 12, "h3": 11}
+    for kind, text in [("title", title), *blocks]:
+        paragraph = document.add_paragraph()
+        run = paragraph.add_run(text)
+        if kind in sizes:
+            run.bold = True
+            run.font.size = Pt(sizes[kind])
+        elif kind == "li":
+            paragraph.style = "List Bullet"
+    document.save(str(path))
+
+
+def word_company(source_dir: Path, out_dir: Path) -> list[Path]:
+    """Every company document, as read by the knowledge loader (article text, headings,
+    table rows as fields), written again by :func:`write_plain_docx`."""
+    import tempfile
+
+    from knowledge.documents import load_document
+
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for doc in render_company(source_dir, Path(tmp)):
+            loaded = load_document(doc)
+            blocks: list[tuple[str, str]] = []
+            path: list[str] = []
+            for block in loaded.blocks:
+                section = [h for h in block.section.split(" > ") if h] if block.section else []
+                if section != path:
+                    common = 0
+                    while common < min(len(section), len(path)) and section[common] == path[common]:
+                        common += 1
+                    for depth in range(common, len(section)):
+                        blocks.append((f"h{min(depth + 1, 3)}", section[depth]))
+                    path = section
+                blocks.append(("p", block.text))
+            target = out_dir / f"{doc.stem}.docx"
+            write_plain_docx(target, loaded.title, blocks)
+            written.append(target)
+    return written
+
+
 __all__ = [
     "chromium",
     "markdown_blocks",
@@ -497,7 +548,9 @@ __all__ = [
     "render_seed_variants",
     "text_blocks",
     "title_of",
+    "word_company",
     "write_docx",
     "write_html",
     "write_pdf",
+    "write_plain_docx",
 ]

@@ -17,6 +17,7 @@ seeds-docx      the seeds as Word files                                seeds.jso
 seeds-print     the seeds' web pages printed to PDF by Chromium        seeds.jsonl
 company         bench/eval/company (Markdown, HTML, PDF, .docx)        company.jsonl
 company-print   every company document as a wiki page printed to PDF  company.jsonl
+company-word    every company document as a hand-formatted Word file  company.jsonl
 ==============  =====================================================  ============
 
 The seeds are read from ``SPINEBOT_SEEDS_DIR`` or ``<repo>/../shared/seeds``; the seed
@@ -90,6 +91,7 @@ SET_NAMES = (
     "seeds-print",
     "company",
     "company-print",
+    "company-word",
 )
 HELD_OUT = {
     "dev": False,
@@ -101,6 +103,7 @@ HELD_OUT = {
     "seeds-print": True,
     "company": True,
     "company-print": True,
+    "company-word": True,
 }
 
 
@@ -486,6 +489,7 @@ def prepare(names: Sequence[str], work: Path) -> tuple[list[EvalSet], list[str]]
         print_seeds,
         render_company,
         render_seed_variants,
+        word_company,
     )
     from knowledge.documents import CORPUS_DIR, discover
 
@@ -537,6 +541,13 @@ def prepare(names: Sequence[str], work: Path) -> tuple[list[EvalSet], list[str]]
             folder = work / name
             folder.mkdir()
             files = render_company(COMPANY_DIR, folder)
+            questions = new_questions(EVAL_DIR / "company.jsonl", company_sources())
+            sets.append(EvalSet(name, questions, [folder], files, True))
+            continue
+        if name == "company-word":
+            folder = work / name
+            folder.mkdir()
+            files = word_company(COMPANY_DIR, folder)
             questions = new_questions(EVAL_DIR / "company.jsonl", company_sources())
             sets.append(EvalSet(name, questions, [folder], files, True))
             continue
