@@ -186,7 +186,6 @@ def test_docx_styles_give_title_heading_levels_and_tables_in_reading_order(
     ]
 
 
-
 def test_docx_headings_set_by_hand_in_bold_and_larger_type_are_headings(
     tmp_path: Path,
 ) -> None:
@@ -223,6 +222,7 @@ def test_docx_headings_set_by_hand_in_bold_and_larger_type_are_headings(
         ("Rates > Hosting", "Approved by"),
         ("Rates > Hosting", "The finance board"),
     ]
+
 
 PAGE = """<!doctype html><html><head>
 <title>Incident handling | Northwind Intranet</title>
