@@ -42,6 +42,9 @@ MIN_CHARS = 200
 OVERLAP_CHARS = 160
 
 _HEADING_MD = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+# A heading typed as a line of bold text ("**Approvals**") in its own paragraph
+_BOLD_LINE_MD = re.compile(r"^\s{0,3}(\*\*|__)(?=\S)([^*_\n]{1,160}?)(?<=\S)\1\s*$")
+HAND_HEADING_LEVEL = 7  # below every level the markup has (h1-h6, # to ######)
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
 # a sentence ends at . ! or ?, with the quotation mark or bracket that closes it kept
 _SENTENCE_END = re.compile(
@@ -58,11 +61,12 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "9"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "10"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
 # 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
-# 9: Word headings set by hand (bold or larger Normal paragraphs)
+# 9: Word headings set by hand (bold or larger Normal paragraphs); 10: the same in
+# Markdown ("**Approvals**" on its own) and web pages ("<p><strong>Approvals</strong></p>")
 
 _MB = 1024 * 1024
 
@@ -468,6 +472,19 @@ def _load_markdown(text: str, path: Path, source: str, deadline: _Deadline) -> D
             buffer.append(line)
             continue
         heading = None if in_fence or len(line) > 300 else _HEADING_MD.match(line)
+        bold = (
+            None
+            if heading or in_fence or len(line) > 300 or (buffer and buffer[-1].strip())
+            else _BOLD_LINE_MD.match(line)
+        )
+        if bold and _hand_heading(bold.group(2)):
+            flush()
+            if not title and not headings and not blocks:
+                title = bold.group(2).strip()  # a bold first line: the document's title
+                continue
+            headings[:] = [(lvl, h) for lvl, h in headings if lvl < HAND_HEADING_LEVEL]
+            headings.append((HAND_HEADING_LEVEL, bold.group(2).strip()))
+            continue
         if heading:
             flush()
             level, name = len(heading.group(1)), _strip_inline(heading.group(2))
@@ -490,6 +507,13 @@ def _load_markdown(text: str, path: Path, source: str, deadline: _Deadline) -> D
         meta={k: v for k, v in meta.items() if isinstance(v, str | int | float | bool)},
         format="markdown",
     )
+
+
+def _hand_heading(text: str) -> bool:
+    """Whether a line set in bold by hand reads as a heading: short, and ending no
+    sentence or clause (a question may: an FAQ)."""
+    text = text.strip()
+    return bool(text) and len(text.split()) <= DOCX_HEADING_WORDS and text[-1] not in ".,;:"
 
 
 def _loose_front_matter(text: str) -> dict[str, Any]:
@@ -1585,6 +1609,29 @@ def _html_visible(tag: Any) -> bool:
     return True
 
 
+_BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|bolder|[6-9]00)\b", re.I)
+
+
+def _html_all_bold(element: Any) -> bool:
+    """Whether every piece of text in ``element`` is inside bold type (``b``, ``strong``
+    or an inline ``font-weight`` of 600 or more), and there is some."""
+    from bs4 import NavigableString
+
+    seen = False
+    for piece in element.descendants:
+        if not isinstance(piece, NavigableString) or not piece.strip():
+            continue
+        seen = True
+        node = piece.parent
+        while node is not None and node is not element.parent:
+            if node.name in ("b", "strong") or _BOLD_STYLE.search(str(node.get("style", ""))):
+                break
+            node = node.parent
+        else:
+            return False  # reached the paragraph's parent: this piece is not bold
+    return seen
+
+
 def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Document:
     from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
@@ -1617,11 +1664,14 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
         root = soup.body or soup
     deadline.check()
     title = page_title
+    has_h1 = False
     for scope in (root, soup):
         h1 = next((h for h in scope.find_all("h1") if _html_visible(h)), None)
         if h1 is not None:
             title = _WS.sub(" ", h1.get_text(" ")).strip() or page_title
+            has_h1 = True
             break
+    hand_title: list[str] = []  # a leading bold paragraph, on a page without an h1
 
     headings: list[tuple[int, str]] = []
     blocks: list[Block] = []
@@ -1707,7 +1757,16 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
                 getattr(d, "name", None) in _HTML_CONTAINERS for d in child.descendants
             ):
                 flush()
-                add(child.get_text())
+                text = _WS.sub(" ", child.get_text(" ")).strip()
+                if name == "p" and _html_all_bold(child) and _hand_heading(text):
+                    # "<p><strong>Approvals</strong></p>": a heading typed by hand; the
+                    # first, before any text, is the title of a page without an h1
+                    if not has_h1 and not headings and not blocks and not hand_title:
+                        hand_title.append(text)
+                    else:
+                        _push_heading(headings, HAND_HEADING_LEVEL, text)
+                else:
+                    add(child.get_text())
             else:
                 flush()
                 walk(child, in_content or name in ("article", "main"))
@@ -1717,6 +1776,7 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
     flush()
     meta: dict[str, Any] = {}
     blocks = _lift_byline(blocks, meta)
+    title = hand_title[0] if hand_title else title
     return Document(
         source=source,
         title=title or _title_from_path(path),

@@ -224,6 +224,48 @@ def test_docx_headings_set_by_hand_in_bold_and_larger_type_are_headings(
     ]
 
 
+def test_markdown_and_web_page_headings_typed_in_bold_are_headings(tmp_path: Path) -> None:
+    (tmp_path / "rates.md").write_text(
+        "**Chargeback policy**\n\n"
+        "Units pay for what their use cases spend.\n\n"
+        "# Rates\n\n"
+        "**Tokens**\n\n"
+        "Tokens are billed at cost plus five percent.\n\n"
+        "**Do not forward invoices.**\n\n"  # a bold sentence is text
+        "__Hosting__\n"
+        "Hosting is billed monthly.\n\n"
+        "A line with **bold** inside stays as it is.\n",
+        encoding="utf-8",
+    )
+    doc = load_document(tmp_path / "rates.md")
+    assert doc.title == "Chargeback policy"
+    assert [(b.section, b.text) for b in doc.blocks] == [
+        ("", "Units pay for what their use cases spend."),
+        ("Rates > Tokens", "Tokens are billed at cost plus five percent."),
+        ("Rates > Tokens", "Do not forward invoices."),
+        ("Rates > Hosting", "Hosting is billed monthly."),
+        ("Rates > Hosting", "A line with bold inside stays as it is."),
+    ]
+    (tmp_path / "rates.html").write_text(
+        "<html><head><title>Rates | Wiki</title></head><body>"
+        '<p><span style="font-size:20pt; font-weight: 700">Chargeback policy</span></p>'
+        "<p>Units pay for what their use cases spend.</p>"
+        "<p><strong>Tokens</strong></p><p>Tokens are billed at cost plus five percent.</p>"
+        "<p><b>Note:</b> rates change in January.</p>"  # partly bold: text
+        '<p><span style="font-weight:bold">Hosting</span></p><p>Hosting is billed monthly.</p>'
+        "</body></html>",
+        encoding="utf-8",
+    )
+    page = load_document(tmp_path / "rates.html")
+    assert page.title == "Chargeback policy"
+    assert [(b.section, b.text) for b in page.blocks] == [
+        ("", "Units pay for what their use cases spend."),
+        ("Tokens", "Tokens are billed at cost plus five percent."),
+        ("Tokens", "Note: rates change in January."),
+        ("Hosting", "Hosting is billed monthly."),
+    ]
+
+
 PAGE = """<!doctype html><html><head>
 <title>Incident handling | Northwind Intranet</title>
 <link rel="canonical" href="https://intranet.example.com/ops/incidents">
