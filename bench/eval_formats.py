@@ -8,9 +8,10 @@
 * :func:`write_pdf` lays them out as a paginated A4 PDF with a running header and page
   numbers (fpdf2, core fonts: text is folded to Latin-1).
 * :func:`write_docx` writes a Word file with Title / Heading / List Bullet styles.
-* :func:`word_company` rewrites every company document as a Word file formatted by
-  hand, as many are: headings in bold (and larger) Normal paragraphs, no heading styles,
-  no title property.
+* :func:`hand_company` rewrites every company document with its headings formatted by
+  hand, as many are: Word files with bold (and larger) Normal paragraphs and no heading
+  styles or title property, web pages with bold paragraphs and no heading tags,
+  Markdown with bold lines and no ``#``.
 * :func:`print_pages` prints web pages to PDF with headless Chromium, as "Save as PDF"
   does (the browser's date-and-title header, address-and-page footer, and the site's
   banner, menu, aside and footer printed with the article); only where a Chromium is
@@ -510,13 +511,40 @@ def write_plain_docx(path: Path, title: str, blocks: list[tuple[str, str]]) -> N
     document.save(str(path))
 
 
-def word_company(source_dir: Path, out_dir: Path) -> list[Path]:
+def write_plain_markdown(path: Path, title: str, blocks: list[tuple[str, str]]) -> None:
+    """Markdown as many write it: no ``#`` headings, the title and every heading a line of
+    bold text in a paragraph of its own."""
+    lines = [f"**{title}**", ""]
+    for kind, text in blocks:
+        lines += [f"**{text}**" if kind.startswith("h") else text, ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def write_plain_html(path: Path, title: str, blocks: list[tuple[str, str]]) -> None:
+    """A page without heading tags: the title and each heading a bold paragraph (``b``,
+    ``strong`` or a span in bold type), as rich-text editors often save them."""
+    body = [f'<p><span style="font-size:20pt;font-weight:700">{html.escape(title)}</span></p>']
+    marks = ("<strong>{}</strong>", "<b>{}</b>", '<span style="font-weight: bold">{}</span>')
+    for n, (kind, text) in enumerate(blocks):
+        escaped = html.escape(text)
+        body.append(f"<p>{marks[n % 3].format(escaped) if kind.startswith('h') else escaped}</p>")
+    head = '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n'
+    page = head + "\n".join(body) + "\n</body></html>\n"
+    path.write_text(page, encoding="utf-8")
+
+
+def hand_company(source_dir: Path, out_dir: Path) -> list[Path]:
     """Every company document, as read by the knowledge loader (article text, headings,
-    table rows as fields), written again by :func:`write_plain_docx`."""
+    table rows as fields), written again with headings formatted by hand and no
+    heading markup: a PDF or Word source as a Word file (:func:`write_plain_docx`), a
+    web page as a page (:func:`write_plain_html`), Markdown or plain text as Markdown
+    (:func:`write_plain_markdown`)."""
     import tempfile
 
     from knowledge.documents import load_document
 
+    writers = {".docx": write_plain_docx, ".html": write_plain_html, ".md": write_plain_markdown}
+    family = {".pdf": ".docx", ".docx": ".docx", ".html": ".html", ".md": ".md", ".txt": ".md"}
     written = []
     with tempfile.TemporaryDirectory() as tmp:
         for doc in render_company(source_dir, Path(tmp)):
@@ -533,14 +561,16 @@ def word_company(source_dir: Path, out_dir: Path) -> list[Path]:
                         blocks.append((f"h{min(depth + 1, 3)}", section[depth]))
                     path = section
                 blocks.append(("p", block.text))
-            target = out_dir / f"{doc.stem}.docx"
-            write_plain_docx(target, loaded.title, blocks)
+            suffix = family[doc.suffix]
+            target = out_dir / f"{doc.stem}{suffix}"
+            writers[suffix](target, loaded.title, blocks)
             written.append(target)
     return written
 
 
 __all__ = [
     "chromium",
+    "hand_company",
     "markdown_blocks",
     "print_company",
     "print_seeds",
@@ -548,9 +578,10 @@ __all__ = [
     "render_seed_variants",
     "text_blocks",
     "title_of",
-    "word_company",
     "write_docx",
     "write_html",
     "write_pdf",
     "write_plain_docx",
+    "write_plain_html",
+    "write_plain_markdown",
 ]

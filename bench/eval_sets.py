@@ -17,7 +17,7 @@ seeds-docx      the seeds as Word files                                seeds.jso
 seeds-print     the seeds' web pages printed to PDF by Chromium        seeds.jsonl
 company         bench/eval/company (Markdown, HTML, PDF, .docx)        company.jsonl
 company-print   every company document as a wiki page printed to PDF  company.jsonl
-company-word    every company document as a hand-formatted Word file  company.jsonl
+company-hand    every company document with hand-formatted headings    company.jsonl
 ==============  =====================================================  ============
 
 The seeds are read from ``SPINEBOT_SEEDS_DIR`` or ``<repo>/../shared/seeds``; the seed
@@ -91,7 +91,7 @@ SET_NAMES = (
     "seeds-print",
     "company",
     "company-print",
-    "company-word",
+    "company-hand",
 )
 HELD_OUT = {
     "dev": False,
@@ -103,7 +103,7 @@ HELD_OUT = {
     "seeds-print": True,
     "company": True,
     "company-print": True,
-    "company-word": True,
+    "company-hand": True,
 }
 
 
@@ -485,11 +485,11 @@ def prepare(names: Sequence[str], work: Path) -> tuple[list[EvalSet], list[str]]
     """Build the requested sets under ``work``; returns the sets and notes on skipped ones."""
     from bench.eval_formats import (
         chromium,
+        hand_company,
         print_company,
         print_seeds,
         render_company,
         render_seed_variants,
-        word_company,
     )
     from knowledge.documents import CORPUS_DIR, discover
 
@@ -544,10 +544,10 @@ def prepare(names: Sequence[str], work: Path) -> tuple[list[EvalSet], list[str]]
             questions = new_questions(EVAL_DIR / "company.jsonl", company_sources())
             sets.append(EvalSet(name, questions, [folder], files, True))
             continue
-        if name == "company-word":
+        if name == "company-hand":
             folder = work / name
             folder.mkdir()
-            files = word_company(COMPANY_DIR, folder)
+            files = hand_company(COMPANY_DIR, folder)
             questions = new_questions(EVAL_DIR / "company.jsonl", company_sources())
             sets.append(EvalSet(name, questions, [folder], files, True))
             continue
