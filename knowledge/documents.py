@@ -61,12 +61,13 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "10"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "11"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
 # 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
 # 9: Word headings set by hand (bold or larger Normal paragraphs); 10: the same in
-# Markdown ("**Approvals**" on its own) and web pages ("<p><strong>Approvals</strong></p>")
+# Markdown ("**Approvals**" on its own) and web pages ("<p><strong>Approvals</strong></p>");
+# 11: Word text in content controls and text boxes
 
 _MB = 1024 * 1024
 
@@ -1806,7 +1807,7 @@ def _load_docx(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
     title = (document.core_properties.title or "").strip()
     headings: list[tuple[int, str]] = []
     blocks: list[Block] = []
-    items = list(document.iter_inner_content())
+    items = list(_docx_items(document))
     formatted = _formatted_headings(items, Table)
     for n, item in enumerate(items):
         if n % 500 == 0:
@@ -1827,7 +1828,7 @@ def _load_docx(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
                     Block(table_row(row_cells, header), " > ".join(h for _, h in headings))
                 )
             continue
-        text = _WS.sub(" ", item.text).strip()
+        text = _WS.sub(" ", _docx_text(item._p)).strip()
         if not text:
             continue
         level = _docx_heading_level(item.style)
@@ -1852,6 +1853,78 @@ def _load_docx(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
         meta=meta,
         format="docx",
     )
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+_TEXT_BOX = _W + "txbxContent"
+_NOT_TEXT = frozenset({_W + "del", _W + "pPr", _W + "rPr"})  # deleted text, properties
+
+
+def _docx_items(document: Any) -> Iterator[Any]:
+    """The body's paragraphs and tables in reading order, also those inside content
+    controls (``w:sdt``: a template's fields, often its whole body) that python-docx's
+    own iteration skips; after a paragraph, the paragraphs of its text boxes (a callout,
+    a sidebar), each once (Word stores a text box twice: drawing and fallback)."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    body = document.element.body
+
+    def walk(element: Any, parent: Any) -> Iterator[Any]:
+        for child in element.iterchildren():
+            if child.tag == _W + "p":
+                yield Paragraph(child, parent)
+                for box in _text_boxes(child):
+                    for inner in box.iterchildren(_W + "p"):
+                        yield Paragraph(inner, parent)
+            elif child.tag == _W + "tbl":
+                yield Table(child, parent)
+            elif child.tag == _W + "sdt":
+                for content in child.iterchildren(_W + "sdtContent"):
+                    yield from walk(content, parent)
+
+    yield from walk(body, document._body)
+
+
+def _text_boxes(paragraph: Any) -> list[Any]:
+    """The outermost text boxes anchored in a paragraph, not their fallback copies."""
+    found = []
+    for box in paragraph.iter(_TEXT_BOX):
+        node = box.getparent()
+        inside = False
+        while node is not None and node is not paragraph:
+            if node.tag in (_MC_FALLBACK, _TEXT_BOX):
+                inside = True
+                break
+            node = node.getparent()
+        if not inside:
+            found.append(box)
+    return found
+
+
+def _docx_text(paragraph: Any) -> str:
+    """A paragraph's text from its XML: runs also inside inline content controls,
+    fields and insertions; not its text boxes (read as paragraphs of their own) nor
+    deleted text."""
+    out: list[str] = []
+
+    def walk(element: Any) -> None:
+        for child in element.iterchildren():
+            tag = child.tag
+            if tag in (_TEXT_BOX, _MC_FALLBACK) or tag in _NOT_TEXT:
+                continue
+            if tag == _W + "t":
+                out.append(child.text or "")
+            elif tag == _W + "tab":
+                out.append("\t")
+            elif tag in (_W + "br", _W + "cr"):
+                out.append("\n")
+            else:
+                walk(child)
+
+    walk(paragraph)
+    return "".join(out)
 
 
 DOCX_HEADING_WORDS = 14  # a heading set by hand is a short line ...
@@ -1888,7 +1961,7 @@ def _formatted_headings(items: list[Any], table_type: type) -> dict[int, int]:
     for n, item in enumerate(items):
         if isinstance(item, table_type):
             continue
-        text = _WS.sub(" ", item.text).strip()
+        text = _WS.sub(" ", _docx_text(item._p)).strip()
         if not text:
             continue
         styled = _docx_heading_level(item.style) is not None

@@ -266,6 +266,60 @@ def test_markdown_and_web_page_headings_typed_in_bold_are_headings(tmp_path: Pat
     ]
 
 
+W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+TEXT_BOX = (
+    f"<w:r {W_NS} "
+    'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
+    'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+    'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+    'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+    'xmlns:v="urn:schemas-microsoft-com:vml">'
+    '<mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wp:anchor><a:graphic>'
+    '<a:graphicData uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+    "<wps:wsp><wps:txbx><w:txbxContent><w:p><w:r><w:t>Escalate a breach within two hours."
+    "</w:t></w:r></w:p></w:txbxContent></wps:txbx></wps:wsp></a:graphicData></a:graphic>"
+    "</wp:anchor></w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape><v:textbox>"
+    "<w:txbxContent><w:p><w:r><w:t>Escalate a breach within two hours.</w:t></w:r></w:p>"
+    "</w:txbxContent></v:textbox></v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r>"
+)
+
+
+def test_docx_text_in_content_controls_and_text_boxes_is_read_once(tmp_path: Path) -> None:
+    # a corporate template: its fields in content controls, a callout in a text box,
+    # a tracked deletion; python-docx's own paragraphs miss the first two
+    import docx
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    document.add_paragraph("Spend policy", style="Title")
+    document.add_heading("Approvals", level=1)
+    anchor = document.add_paragraph("Owners approve their own spend.")
+    anchor._p.addprevious(
+        parse_xml(
+            f"<w:sdt {W_NS}><w:sdtPr/><w:sdtContent><w:p><w:r><w:t>The approval limit is "
+            "5,000 euros.</w:t></w:r></w:p></w:sdtContent></w:sdt>"
+        )
+    )
+    anchor._p.append(parse_xml(TEXT_BOX))
+    edited = document.add_paragraph("Reviews happen ")
+    edited._p.append(
+        parse_xml(f"<w:del {W_NS}><w:r><w:delText>every day and </w:delText></w:r></w:del>")
+    )
+    edited._p.append(
+        parse_xml(
+            f"<w:sdt {W_NS}><w:sdtContent><w:r><w:t>monthly.</w:t></w:r></w:sdtContent></w:sdt>"
+        )
+    )
+    path = tmp_path / "template.docx"
+    document.save(str(path))
+    assert [(b.section, b.text) for b in load_document(path).blocks] == [
+        ("Approvals", "The approval limit is 5,000 euros."),
+        ("Approvals", "Owners approve their own spend."),
+        ("Approvals", "Escalate a breach within two hours."),
+        ("Approvals", "Reviews happen monthly."),
+    ]
+
+
 PAGE = """<!doctype html><html><head>
 <title>Incident handling | Northwind Intranet</title>
 <link rel="canonical" href="https://intranet.example.com/ops/incidents">
