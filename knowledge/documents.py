@@ -61,13 +61,14 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "11"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "12"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
 # 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
 # 9: Word headings set by hand (bold or larger Normal paragraphs); 10: the same in
 # Markdown ("**Approvals**" on its own) and web pages ("<p><strong>Approvals</strong></p>");
-# 11: Word text in content controls and text boxes
+# 11: Word text in content controls and text boxes; 12: a web page's folded text
+# (accordion answers, tabs, "expand" parts), each accordion item headed by its button
 
 _MB = 1024 * 1024
 
@@ -1539,7 +1540,17 @@ _STATE_PREFIXES = ("no-", "has-", "with-", "is-", "show-", "hide-", "without-")
 _NEVER_BOILERPLATE = frozenset({"html", "body", "main", "article"})
 
 
-def _is_boilerplate(tag: Any) -> bool:
+# A folded part of the text that the reader opens: an accordion's or FAQ's answer, a tab,
+# an "expand" section. Hidden until clicked, it is text all the same.
+_FOLDED_NAME = re.compile(
+    r"(?:[a-z0-9]+[-_])*?(?:accordions?|collapse|collapsible|collapsed|panel|tab-?pane|"
+    r"tab-?panel|tabs?-?content|expand|expandable|expand-?content|disclosure|toggle-?content|"
+    r"faq|answer|details)(?:[-_][a-z0-9]+)*",
+    re.I,
+)
+
+
+def _is_boilerplate(tag: Any, in_content: bool = False) -> bool:
     attrs = getattr(tag, "attrs", None)
     if getattr(tag, "name", "") in _NEVER_BOILERPLATE:
         return False
@@ -1547,13 +1558,21 @@ def _is_boilerplate(tag: Any) -> bool:
         return _is_trail(tag)
     if str(attrs.get("role", "")).lower() in _BOILERPLATE_ROLES:
         return True
-    if "hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true":
-        return True
-    style = str(attrs.get("style", "")).replace(" ", "").lower()
-    if "display:none" in style or "visibility:hidden" in style:
-        return True
     classes = attrs.get("class") or []
     tokens = [str(attrs.get("id", "")), *(classes if isinstance(classes, list) else [classes])]
+    style = str(attrs.get("style", "")).replace(" ", "").lower()
+    if (
+        "hidden" in attrs
+        or str(attrs.get("aria-hidden", "")).lower() == "true"
+        or "display:none" in style
+        or "visibility:hidden" in style
+    ):
+        # hidden: chrome (a banner, a menu) unless it is a folded part of the article
+        folded = str(attrs.get("role", "")).lower() in ("tabpanel", "region") or any(
+            token and _FOLDED_NAME.fullmatch(token) for token in tokens
+        )
+        if not (in_content or folded):
+            return True
     return any(
         token
         and not token.lower().startswith(_STATE_PREFIXES)
@@ -1596,7 +1615,7 @@ def _html_drops(tag: Any, in_content: bool) -> bool:
     name = tag.name
     if name in _HTML_DROP_SET or name == "footer" or name == "header" and not in_content:
         return True
-    return _is_boilerplate(tag)
+    return _is_boilerplate(tag, in_content)
 
 
 def _html_visible(tag: Any) -> bool:
@@ -1608,6 +1627,14 @@ def _html_visible(tag: Any) -> bool:
             return False
         in_content = in_content or node.name in ("article", "main")
     return True
+
+
+def _disclosure(tag: Any) -> bool:
+    """A button that opens a folded part of the page, with a short label of its own."""
+    if tag.name != "button" or not (tag.get("aria-controls") or tag.get("aria-expanded")):
+        return False
+    text = _WS.sub(" ", tag.get_text(" ")).strip()
+    return 0 < len(text) <= 200 and not _is_boilerplate(tag)
 
 
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|bolder|[6-9]00)\b", re.I)
@@ -1710,6 +1737,14 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
             visited[0] += 1
             if visited[0] % 2000 == 0:
                 deadline.check()
+            if _disclosure(child):
+                # an accordion's button ("How long is a claim kept?") heads the panel it
+                # opens, as a folded question's summary does
+                flush()
+                label = _WS.sub(" ", child.get_text(" ")).strip()
+                _push_heading(headings, HAND_HEADING_LEVEL, label)
+                opened[0] += 1
+                continue
             if _html_drops(child, in_content):
                 continue
             name = child.name
@@ -1770,9 +1805,13 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
                     add(child.get_text())
             else:
                 flush()
+                outer, before = list(headings), opened[0]
                 walk(child, in_content or name in ("article", "main"))
                 flush()
+                if opened[0] != before:
+                    headings[:] = outer  # an accordion item's question heads only its panel
 
+    opened = [0]  # accordion buttons seen: each heads only the item it is in
     walk(root, getattr(root, "name", "") in ("article", "main"))
     flush()
     meta: dict[str, Any] = {}

@@ -320,6 +320,47 @@ def test_docx_text_in_content_controls_and_text_boxes_is_read_once(tmp_path: Pat
     ]
 
 
+def test_folded_answers_of_a_web_page_are_text_and_their_button_heads_them(
+    tmp_path: Path,
+) -> None:
+    # an FAQ page as site builders make it: each answer hidden until its button is
+    # clicked, tabs and an "expand" section hidden by a style; a hidden banner and a
+    # hidden menu outside the article are still chrome
+    page = tmp_path / "faq.html"
+    page.write_text(
+        "<html><body>"
+        '<div class="notice" hidden><p>Our offices close on Friday.</p></div>'
+        '<div aria-hidden="true"><p>Menu: Home, Claims, Contact</p></div>'
+        "<div id='content'><h1>Claims FAQ</h1><p>What handlers ask most.</p>"
+        '<div class="accordion-item">'
+        '<button class="accordion-button" aria-expanded="false" aria-controls="a1">'
+        "How long is a claim file kept?</button>"
+        '<div id="a1" class="accordion-collapse collapse" hidden>'
+        "<p>Claim files are kept for ten years.</p></div></div>"
+        '<div role="tabpanel" style="display: none"><p>The hotline opens at eight.</p></div>'
+        '<div class="expand-content" style="display:none"><p>The fee is 40 euros.</p></div>'
+        "</div></body></html>",
+        encoding="utf-8",
+    )
+    assert [(b.section, b.text) for b in load_document(page).blocks] == [
+        ("", "What handlers ask most."),
+        ("How long is a claim file kept?", "Claim files are kept for ten years."),
+        ("", "The hotline opens at eight."),
+        ("", "The fee is 40 euros."),
+    ]
+    # inside the page's main part, folded text is kept whatever its class
+    page.write_text(
+        "<html><body><main><h1>Rates</h1><p>Rates are set each January.</p>"
+        '<div class="more" hidden><p>Night shifts are paid at 1.5 times the rate.</p></div>'
+        "</main></body></html>",
+        encoding="utf-8",
+    )
+    assert [b.text for b in load_document(page).blocks] == [
+        "Rates are set each January.",
+        "Night shifts are paid at 1.5 times the rate.",
+    ]
+
+
 PAGE = """<!doctype html><html><head>
 <title>Incident handling | Northwind Intranet</title>
 <link rel="canonical" href="https://intranet.example.com/ops/incidents">
