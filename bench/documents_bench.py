@@ -100,6 +100,11 @@ def main() -> int:
         write_text(root / "large.html", 2 * 1024 * 1024, html)
         lines = "SHORT LINE {n} IN CAPITALS\nline {n} without a period\n\nAnna Berger{n}\n\n"
         write_text(root / "lines.txt", 4 * 1024 * 1024, lines)
+        # raw HTML and footnote marks in Markdown, unclosed, in one long paragraph each
+        (root / "marks.md").write_text(
+            "Start.\n\n" + "[^" * 50_000 + "\n\n" + "<div " * 50_000 + "\n\n" + "<!---->" * 50_000,
+            encoding="utf-8",
+        )
         print(f"{'document':<34} {'size':>11} {'time':>9}  outcome")
         measure("zip-bomb .docx (400 MB unzipped)", root / "bomb.docx", limits)
         measure("PDF page of 50 MB text operators", root / "bomb.pdf", limits)
@@ -108,6 +113,7 @@ def main() -> int:
         measure("2 MB plain text", root / "large.txt", limits)
         measure("2 MB HTML", root / "large.html", limits)
         measure("4 MB of short lines (no prose)", root / "lines.txt", limits)
+        measure("unclosed HTML / footnote marks (.md)", root / "marks.md", limits)
     return 0
 
 

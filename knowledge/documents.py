@@ -61,14 +61,15 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "12"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "13"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
 # 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
 # 9: Word headings set by hand (bold or larger Normal paragraphs); 10: the same in
 # Markdown ("**Approvals**" on its own) and web pages ("<p><strong>Approvals</strong></p>");
 # 11: Word text in content controls and text boxes; 12: a web page's folded text
-# (accordion answers, tabs, "expand" parts), each accordion item headed by its button
+# (accordion answers, tabs, "expand" parts), each accordion item headed by its button;
+# 13: raw HTML in Markdown (comments, tags, <details>/<summary>) and footnote marks
 
 _MB = 1024 * 1024
 
@@ -457,7 +458,8 @@ def _load_markdown(text: str, path: Path, source: str, deadline: _Deadline) -> D
     headings: list[tuple[int, str]] = []
     blocks: list[Block] = []
     buffer: list[str] = []
-    in_fence = False
+    in_fence = in_comment = False
+    folded: list[list[tuple[int, str]]] = []  # the headings outside each open <details>
 
     def flush() -> None:
         if buffer:
@@ -469,10 +471,29 @@ def _load_markdown(text: str, path: Path, source: str, deadline: _Deadline) -> D
     for number, line in enumerate(text.split("\n")):
         if number % 2000 == 0:
             deadline.check()
-        if line.lstrip().startswith(("```", "~~~")):
+        if line.lstrip().startswith(("```", "~~~")) and not in_comment:
             in_fence = not in_fence
             buffer.append(line)
             continue
+        if not in_fence:
+            if in_comment:  # an HTML comment over several lines: none of it is text
+                in_comment = "-->" not in line
+                line = line.split("-->", 1)[1] if not in_comment else ""
+            elif "<!--" in line and "-->" not in line.split("<!--", 1)[1]:
+                in_comment = True
+                line = line.split("<!--", 1)[0]
+            summary = _MD_SUMMARY.match(line)
+            if summary:
+                # a folded question ("<summary>How do I rotate a key?</summary>") heads
+                # its answer, and only its answer, as in a web page
+                flush()
+                folded.append(list(headings))
+                _push_heading(headings, HAND_HEADING_LEVEL, _strip_inline(summary.group(1)))
+                continue
+            if _MD_DETAILS_END.match(line) and folded:
+                flush()
+                headings[:] = folded.pop()
+                continue
         heading = None if in_fence or len(line) > 300 else _HEADING_MD.match(line)
         bold = (
             None
@@ -538,9 +559,34 @@ _EMPHASIS = (
 _MD_LINK = re.compile(r"!?\[([^\[\]\n]+)\]\([^()\s]*\)")
 
 
+# Raw HTML that Markdown passes through (GitHub and GitLab wikis use it): the tags go,
+# their text stays; a "<name>" placeholder that is no HTML tag, and code, stay as typed
+_MD_HTML_TAG = re.compile(
+    r"<!--[^\n]{0,1000}?-->|</?(?:a|abbr|b|i|em|strong|u|s|del|ins|mark|small|sub|sup|kbd|span|div|p|"
+    r"center|font|img|picture|source|figure|figcaption|details|summary|br|hr|table|thead|"
+    r"tbody|tr|td|th|ul|ol|li|dl|dt|dd|h[1-6]|section|blockquote|video|audio|iframe)"
+    r"(?:\s[^<>]*)?/?>",
+    re.I,
+)
+_MD_FOOTNOTE = re.compile(r"^\[\^[^\]\s]{1,40}\]:\s*|\[\^[^\]\s]{1,40}\]")  # [^1]: ... and ref[^1]
+_MD_CODE_SPAN = re.compile(r"(`+[^`]*`+)")
+_MD_SUMMARY = re.compile(r"^\s*(?:<details[^>]*>\s*)?<summary[^>]*>(.*?)</summary>\s*$", re.I)
+_MD_DETAILS_END = re.compile(r"^\s*</details>\s*$", re.I)
+
+
+def _strip_html(text: str) -> str:
+    parts = _MD_CODE_SPAN.split(text)
+    for n in range(0, len(parts), 2):  # the odd parts are code spans
+        piece = re.sub(r"<br\s*/?>", " ", parts[n], flags=re.I)
+        parts[n] = _MD_FOOTNOTE.sub("", _MD_HTML_TAG.sub("", piece))
+    return "".join(parts)
+
+
 def _strip_inline(text: str) -> str:
     """Markdown inline syntax out, identifiers such as ``TREND_NEW_WEEKS`` intact."""
     text = _MD_LINK.sub(r"\1", text)
+    if "<" in text or "[^" in text:
+        text = _strip_html(text)
     text = text.replace("`", "")
     for _ in range(2):  # nested emphasis such as ***bold italic***
         for pattern in _EMPHASIS:

@@ -361,6 +361,29 @@ def test_folded_answers_of_a_web_page_are_text_and_their_button_heads_them(
     ]
 
 
+def test_raw_html_in_markdown_is_markup_not_text(tmp_path: Path) -> None:
+    # a Git wiki page: comments, line breaks, a folded question, a centred picture and
+    # footnotes in HTML or their own syntax; a "<name>" placeholder and code stay
+    (tmp_path / "gateway.md").write_text(
+        "# Gateway guide\n\n"
+        "<!-- keep this page short\n   and friendly -->\n\n"
+        "Requests go through the gateway.<br>Each team has a key.\n\n"
+        "<details>\n<summary>How do I rotate a key?</summary>\n\n"
+        "Ask the platform desk; it takes one day.\n\n</details>\n\n"
+        '<div align="center"><img src="flow.png" alt="flow"></div>\n\n'
+        "Register with `/usecase add <name>` or /usecase add <name>.[^1]\n\n"
+        "[^1]: Names are unique.\n",
+        encoding="utf-8",
+    )
+    doc = load_document(tmp_path / "gateway.md")
+    assert [(b.section, b.text) for b in doc.blocks] == [
+        ("", "Requests go through the gateway. Each team has a key."),
+        ("How do I rotate a key?", "Ask the platform desk; it takes one day."),
+        ("", "Register with /usecase add <name> or /usecase add <name>."),
+        ("", "Names are unique."),
+    ]
+
+
 PAGE = """<!doctype html><html><head>
 <title>Incident handling | Northwind Intranet</title>
 <link rel="canonical" href="https://intranet.example.com/ops/incidents">
