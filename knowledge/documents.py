@@ -61,7 +61,7 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "13"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "14"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
 # 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
@@ -69,7 +69,8 @@ LOADER_VERSION = "13"  # 3: table rows under their column headings; 4: "et al." 
 # Markdown ("**Approvals**" on its own) and web pages ("<p><strong>Approvals</strong></p>");
 # 11: Word text in content controls and text boxes; 12: a web page's folded text
 # (accordion answers, tabs, "expand" parts), each accordion item headed by its button;
-# 13: raw HTML in Markdown (comments, tags, <details>/<summary>) and footnote marks
+# 13: raw HTML in Markdown (comments, tags, <details>/<summary>) and footnote marks;
+# 14: ligatures spelt out, soft hyphens and zero-width characters dropped
 
 _MB = 1024 * 1024
 
@@ -337,6 +338,11 @@ def load_document(
         doc = _load_text(_decode(data), path, source, deadline)
     else:
         raise DocumentError(f"unsupported file type '{suffix}'")
+    if any(_INVISIBLE.search(block.text) for block in doc.blocks):
+        doc.blocks = [
+            Block(_plain_letters(b.text), _plain_letters(b.section), b.page) for b in doc.blocks
+        ]
+    doc.title = _plain_letters(doc.title)
     if not any(block.text.strip() for block in doc.blocks):
         raise DocumentError("no text found")
     chars = sum(len(block.text) for block in doc.blocks)
@@ -347,6 +353,32 @@ def load_document(
         )
     doc.url = safe_url(doc.url) or safe_url(source) or safe_url(link)
     return doc
+
+
+# Characters that split a word for the keyword index though a reader sees one word:
+# typeset ligatures ("ﬁnance" from a PDF), soft hyphens and zero-width spaces and joiners
+_LETTERS = str.maketrans(
+    {
+        "\ufb00": "ff",
+        "\ufb01": "fi",
+        "\ufb02": "fl",
+        "\ufb03": "ffi",
+        "\ufb04": "ffl",
+        "\ufb05": "st",
+        "\ufb06": "st",
+        "\u00ad": None,
+        "\u200b": None,
+        "\u200c": None,
+        "\u200d": None,
+        "\u2060": None,
+        "\ufeff": None,
+    }
+)
+_INVISIBLE = re.compile("[\ufb00-\ufb06\u00ad\u200b-\u200d\u2060\ufeff]")
+
+
+def _plain_letters(text: str) -> str:
+    return text.translate(_LETTERS) if _INVISIBLE.search(text) else text
 
 
 def check_size(data: bytes, suffix: str, limits: Limits) -> None:

@@ -384,6 +384,20 @@ def test_raw_html_in_markdown_is_markup_not_text(tmp_path: Path) -> None:
     ]
 
 
+def test_ligatures_soft_hyphens_and_zero_width_spaces_do_not_split_words(
+    tmp_path: Path,
+) -> None:
+    # a typeset PDF's text gives "ﬁ" as one character; a web page's soft hyphens and
+    # zero-width spaces are invisible: the keyword index must see the words a reader sees
+    (tmp_path / "office.md").write_text(
+        "# The \ufb01nance o\ufb03ce\n\nIt \ufb02ags manage\u00adment costs\u200b weekly.\n",
+        encoding="utf-8",
+    )
+    doc = load_document(tmp_path / "office.md")
+    assert doc.title == "The finance office"
+    assert [b.text for b in doc.blocks] == ["It flags management costs weekly."]
+
+
 PAGE = """<!doctype html><html><head>
 <title>Incident handling | Northwind Intranet</title>
 <link rel="canonical" href="https://intranet.example.com/ops/incidents">
