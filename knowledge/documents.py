@@ -61,7 +61,7 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "14"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "15"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
 # 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
@@ -70,7 +70,8 @@ LOADER_VERSION = "14"  # 3: table rows under their column headings; 4: "et al." 
 # 11: Word text in content controls and text boxes; 12: a web page's folded text
 # (accordion answers, tabs, "expand" parts), each accordion item headed by its button;
 # 13: raw HTML in Markdown (comments, tags, <details>/<summary>) and footnote marks;
-# 14: ligatures spelt out, soft hyphens and zero-width characters dropped
+# 14: ligatures spelt out, soft hyphens and zero-width characters dropped; 15: web page
+# tables with a title row, row and column spans, a thead of plain cells
 
 _MB = 1024 * 1024
 
@@ -1707,6 +1708,45 @@ def _html_visible(tag: Any) -> bool:
     return True
 
 
+MAX_SPAN = 50  # a cell spans at most this many rows or columns (hostile markup)
+
+
+def _span(cell: Any, attr: str) -> int:
+    try:
+        return max(1, min(int(str(cell.get(attr, "1")).strip() or 1), MAX_SPAN))
+    except ValueError:
+        return 1
+
+
+def _table_cells(found: list[Any], carry: dict[int, list[Any]]) -> list[str]:
+    """A row's cells in column order: a cell spanning columns fills each of them, and a
+    cell spanning rows ("Silver" beside two rows of limits) is repeated in the rows below
+    (``carry`` holds what is still to be repeated, by column)."""
+    cells: list[str] = []
+    pending = iter(found)
+    column = 0
+    while True:
+        held = carry.get(column)
+        if held is not None:
+            cells.append(held[0])
+            held[1] -= 1
+            if held[1] <= 0:
+                del carry[column]
+            column += 1
+            continue
+        cell = next(pending, None)
+        if cell is None:
+            break
+        text = _WS.sub(" ", cell.get_text(" ")).strip()
+        down = _span(cell, "rowspan")
+        for _ in range(_span(cell, "colspan")):
+            if down > 1:
+                carry[column] = [text, down - 1]
+            cells.append(text)
+            column += 1
+    return cells
+
+
 def _disclosure(tag: Any) -> bool:
     """A button that opens a folded part of the page, with a short label of its own."""
     if tag.name != "button" or not (tag.get("aria-controls") or tag.get("aria-expanded")):
@@ -1802,6 +1842,7 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
 
     visited = [0]
     headers: dict[int, list[str]] = {}  # table -> its header row
+    spans: dict[int, dict[int, list[Any]]] = {}  # table -> column -> [text, rows left]
 
     def walk(element: Any, in_content: bool) -> None:
         for child in element.children:
@@ -1841,11 +1882,18 @@ def _load_html(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
                 pending.append(child.get_text())
             elif name == "tr":
                 flush()
-                found = child.find_all(["td", "th"])
-                cells = [_WS.sub(" ", c.get_text(" ")).strip() for c in found]
+                found = child.find_all(["td", "th"], recursive=False) or child.find_all(
+                    ["td", "th"]
+                )
                 table = child.find_parent("table")
                 key = id(table)
-                if found and all(c.name == "th" for c in found) and key not in headers:
+                cells = _table_cells(found, spans.setdefault(key, {}))
+                in_head = child.find_parent("thead") is not None
+                if len(found) == 1 and _span(found[0], "colspan") > 1 and key not in headers:
+                    add(cells[0])  # a title row across the table ("Daily quotas by tier")
+                elif (
+                    found and (in_head or all(c.name == "th" for c in found)) and key not in headers
+                ):
                     headers[key] = cells  # labels every row below it
                 elif len(found) > 1 and found[0].name == "th" and key not in headers:
                     add(table_row(cells[1:], None, label=cells[0]))  # "Owner: the lead."

@@ -398,6 +398,33 @@ def test_ligatures_soft_hyphens_and_zero_width_spaces_do_not_split_words(
     assert [b.text for b in doc.blocks] == ["It flags management costs weekly."]
 
 
+def test_web_page_tables_with_a_title_row_spans_and_a_thead_of_plain_cells(
+    tmp_path: Path,
+) -> None:
+    page = tmp_path / "quotas.html"
+    page.write_text(
+        "<html><body><main><h1>Quotas</h1><table>"
+        '<tr><th colspan="3">Daily quotas by tier</th></tr>'
+        "<tr><th>Tier</th><th>Tokens</th><th>Approver</th></tr>"
+        "<tr><td>Bronze</td><td>1 million</td><td>Team lead</td></tr>"
+        '<tr><td rowspan="2">Silver</td><td>5 million</td><td>FinOps analyst</td></tr>'
+        "<tr><td>8 million</td><td>Head of spine</td></tr>"
+        '<tr><td>Gold</td><td colspan="2">agreed case by case</td></tr>'
+        "</table><table><thead><tr><td>Tier</td><td>Price</td></tr></thead>"
+        "<tbody><tr><td>Bronze</td><td>10 euros</td></tr></tbody></table>"
+        "</main></body></html>",
+        encoding="utf-8",
+    )
+    assert [b.text for b in load_document(page).blocks] == [
+        "Daily quotas by tier",
+        "Tier: Bronze; Tokens: 1 million; Approver: Team lead.",
+        "Tier: Silver; Tokens: 5 million; Approver: FinOps analyst.",
+        "Tier: Silver; Tokens: 8 million; Approver: Head of spine.",
+        "Tier: Gold; Tokens: agreed case by case; Approver: agreed case by case.",
+        "Tier: Bronze; Price: 10 euros.",
+    ]
+
+
 PAGE = """<!doctype html><html><head>
 <title>Incident handling | Northwind Intranet</title>
 <link rel="canonical" href="https://intranet.example.com/ops/incidents">
