@@ -61,7 +61,7 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "15"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "16"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
 # 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
@@ -71,7 +71,8 @@ LOADER_VERSION = "15"  # 3: table rows under their column headings; 4: "et al." 
 # (accordion answers, tabs, "expand" parts), each accordion item headed by its button;
 # 13: raw HTML in Markdown (comments, tags, <details>/<summary>) and footnote marks;
 # 14: ligatures spelt out, soft hyphens and zero-width characters dropped; 15: web page
-# tables with a title row, row and column spans, a thead of plain cells
+# tables with a title row, row and column spans, a thead of plain cells; 16: the same
+# for Word tables (merged title row, merged cells, equal neighbouring cells kept)
 
 _MB = 1024 * 1024
 
@@ -1978,20 +1979,30 @@ def _load_docx(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
         if n % 500 == 0:
             deadline.check()
         if isinstance(item, Table):
-            rows: list[list[str]] = []
+            # each row by grid column (a cell merged across columns once per column it
+            # covers, as under a header) and by cell (merged cells once)
+            rows: list[tuple[list[str], list[str]]] = []
             for row in item.rows:
-                cells: list[str] = []
+                grid: list[str] = []
+                unique: list[str] = []
+                last = None
                 for cell in row.cells:
                     text = _WS.sub(" ", cell.text).strip()
-                    if text and (not cells or cells[-1] != text):  # merged cells repeat
-                        cells.append(text)
-                if cells:
-                    rows.append(cells)
-            header = rows[0] if len(rows) > 1 and _header_like(rows[0]) else None
-            for row_cells in rows[1:] if header else rows:
-                blocks.append(
-                    Block(table_row(row_cells, header), " > ".join(h for _, h in headings))
-                )
+                    grid.append(text)
+                    if cell._tc is not last:
+                        unique.append(text)
+                    last = cell._tc
+                while unique and not unique[-1]:
+                    unique.pop()
+                if any(unique):
+                    rows.append((grid, unique))
+            # a title row across the table ("Daily quotas by tier") is its caption
+            while len(rows) > 2 and len(rows[0][1]) == 1 and len(rows[1][1]) > 1:
+                blocks.append(Block(rows.pop(0)[1][0], " > ".join(h for _, h in headings)))
+            header = rows[0][1] if len(rows) > 1 and _header_like(rows[0][1]) else None
+            for grid, unique in rows[1:] if header else rows:
+                cells = grid if header and len(grid) == len(header) else unique
+                blocks.append(Block(table_row(cells, header), " > ".join(h for _, h in headings)))
             continue
         text = _WS.sub(" ", _docx_text(item._p)).strip()
         if not text:

@@ -425,6 +425,33 @@ def test_web_page_tables_with_a_title_row_spans_and_a_thead_of_plain_cells(
     ]
 
 
+def test_docx_table_with_a_merged_title_row_merged_cells_and_equal_neighbours(
+    tmp_path: Path,
+) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Quotas", style="Title")
+    table = document.add_table(rows=5, cols=3)
+    table.cell(0, 0).merge(table.cell(0, 2)).text = "Daily quotas by tier"
+    for row, values in enumerate(
+        [["Tier", "Weekdays", "Weekends"], ["Bronze", "Yes", "Yes"], ["Silver", "Yes", "No"]],
+        start=1,
+    ):
+        for col, value in enumerate(values):
+            table.cell(row, col).text = value
+    table.cell(4, 0).text = "Gold"
+    table.cell(4, 1).merge(table.cell(4, 2)).text = "by agreement"
+    path = tmp_path / "quotas.docx"
+    document.save(str(path))
+    assert [b.text for b in load_document(path).blocks] == [
+        "Daily quotas by tier",
+        "Tier: Bronze; Weekdays: Yes; Weekends: Yes.",  # equal neighbours are two cells
+        "Tier: Silver; Weekdays: Yes; Weekends: No.",
+        "Tier: Gold; Weekdays: by agreement; Weekends: by agreement.",
+    ]
+
+
 PAGE = """<!doctype html><html><head>
 <title>Incident handling | Northwind Intranet</title>
 <link rel="canonical" href="https://intranet.example.com/ops/incidents">
