@@ -61,7 +61,7 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "16"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "17"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
 # 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
@@ -72,7 +72,8 @@ LOADER_VERSION = "16"  # 3: table rows under their column headings; 4: "et al." 
 # 13: raw HTML in Markdown (comments, tags, <details>/<summary>) and footnote marks;
 # 14: ligatures spelt out, soft hyphens and zero-width characters dropped; 15: web page
 # tables with a title row, row and column spans, a thead of plain cells; 16: the same
-# for Word tables (merged title row, merged cells, equal neighbouring cells kept)
+# for Word tables (merged title row, merged cells, equal neighbouring cells kept);
+# 17: a page built of divs loses header, menus and footer named by id or class
 
 _MB = 1024 * 1024
 
@@ -1615,6 +1616,15 @@ _BOILERPLATE_NAME = re.compile(
     r"(?:[-_][a-z0-9]+)*",
     re.I,
 )
+# Site chrome in a page built of divs ("<div id='footer'>", "<ul class='menu'>"), as
+# semantic tags mark it in newer pages: menus and footers wherever they are, a header
+# outside the article (an article's own header holds its title)
+_CHROME_NAME = re.compile(  # "main-menu", "footer-links"; not "layout-with-footer"
+    r"(?:[a-z0-9]+[-_])?(?:footer|menu|menus|menubar|navbar|nav|navigation|topbar|toolbar)"
+    r"(?:[-_][a-z0-9]+){0,2}",
+    re.I,
+)
+_HEADER_NAME = re.compile(r"(?:(?:site|global|top)[-_]?)?(?:header|masthead)", re.I)
 # A class saying the page *has* a banner ("has-cookie-banner", "no-sidebar") is not one.
 _STATE_PREFIXES = ("no-", "has-", "with-", "is-", "show-", "hide-", "without-")
 _NEVER_BOILERPLATE = frozenset({"html", "body", "main", "article"})
@@ -1656,7 +1666,11 @@ def _is_boilerplate(tag: Any, in_content: bool = False) -> bool:
     return any(
         token
         and not token.lower().startswith(_STATE_PREFIXES)
-        and _BOILERPLATE_NAME.fullmatch(token)
+        and (
+            _BOILERPLATE_NAME.fullmatch(token)
+            or _CHROME_NAME.fullmatch(token)
+            or (not in_content and _HEADER_NAME.fullmatch(token) and tag.find("h1") is None)
+        )
         for token in tokens
     ) or _is_trail(tag)
 

@@ -452,6 +452,28 @@ def test_docx_table_with_a_merged_title_row_merged_cells_and_equal_neighbours(
     ]
 
 
+def test_a_page_built_of_divs_loses_its_header_menus_and_footer(tmp_path: Path) -> None:
+    # an older intranet page: no nav, header or footer tags, only ids and classes
+    page = tmp_path / "claims.html"
+    page.write_text(
+        "<html><head><title>Claims | Intranet</title></head><body>"
+        '<div id="header"><a href="/">Intranet</a> Welcome, guest</div>'
+        '<div class="navbar"><ul class="main-menu"><li><a href="/">Home</a></li></ul></div>'
+        '<div class="layout-with-footer"><div class="page-header"><h1>Claims policy</h1>'
+        "<p>Owned by the claims office.</p></div>"
+        "<p>Claims are settled within ten days.</p></div>"
+        '<div id="footer">Copyright 2026. Service desk +1 555 0100.</div>'
+        "</body></html>",
+        encoding="utf-8",
+    )
+    doc = load_document(page)
+    assert doc.title == "Claims policy"
+    assert [b.text for b in doc.blocks] == [
+        "Owned by the claims office.",
+        "Claims are settled within ten days.",
+    ]
+
+
 PAGE = """<!doctype html><html><head>
 <title>Incident handling | Northwind Intranet</title>
 <link rel="canonical" href="https://intranet.example.com/ops/incidents">
