@@ -537,24 +537,15 @@ def prepare(names: Sequence[str], work: Path) -> tuple[list[EvalSet], list[str]]
             files = sorted(folder.iterdir())
             sets.append(EvalSet(name, questions, [folder], files, True))
             continue
-        if name == "company":
+        writers = {
+            "company": render_company,
+            "company-hand": hand_company,
+            "company-print": lambda source, out: print_company(source, out, str(chromium())),
+        }
+        if name in writers:
             folder = work / name
             folder.mkdir()
-            files = render_company(COMPANY_DIR, folder)
-            questions = new_questions(EVAL_DIR / "company.jsonl", company_sources())
-            sets.append(EvalSet(name, questions, [folder], files, True))
-            continue
-        if name == "company-hand":
-            folder = work / name
-            folder.mkdir()
-            files = hand_company(COMPANY_DIR, folder)
-            questions = new_questions(EVAL_DIR / "company.jsonl", company_sources())
-            sets.append(EvalSet(name, questions, [folder], files, True))
-            continue
-        if name == "company-print":
-            folder = work / name
-            folder.mkdir()
-            files = print_company(COMPANY_DIR, folder, str(chromium()))
+            files = writers[name](COMPANY_DIR, folder)
             questions = new_questions(EVAL_DIR / "company.jsonl", company_sources())
             sets.append(EvalSet(name, questions, [folder], files, True))
             continue

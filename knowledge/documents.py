@@ -1159,34 +1159,28 @@ def _drop_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
     """Drop page numbers, lines repeated at the top or bottom of many pages, and a web
     browser's print header and footer."""
     if _browser_printed(pages):
-        pages = [
-            [
-                line
-                for line in lines
-                if not (
-                    (_PRINT_ADDRESS.match(_nfkc(line.text)) or _PRINT_STAMP.match(line.text))
-                    and id(line) in {id(e) for e in _edge_lines(lines)}
-                )
-            ]
-            for lines in pages
-        ]
-
-    def edges(lines: list[_Line]) -> list[_Line]:
-        if not lines:
-            return []
-        ys = sorted({round(line.y) for line in lines})
-        edge_ys = set(ys[:2]) | set(ys[-2:])
-        return [line for line in lines if round(line.y) in edge_ys]
+        trimmed = []
+        for lines in pages:
+            edge_ids = {id(line) for line in _edge_lines(lines)}
+            trimmed.append(
+                [
+                    line
+                    for line in lines
+                    if id(line) not in edge_ids
+                    or not (_PRINT_ADDRESS.match(_nfkc(line.text)) or _PRINT_STAMP.match(line.text))
+                ]
+            )
+        pages = trimmed
 
     counts: dict[str, int] = {}
     for lines in pages:
-        for key in {_edge_key(line.text) for line in edges(lines)}:
+        for key in {_edge_key(line.text) for line in _edge_lines(lines)}:
             counts[key] = counts.get(key, 0) + 1
     with_text = sum(1 for lines in pages if lines)
     threshold = max(2, math.ceil(0.5 * with_text))
     out: list[list[_Line]] = []
     for lines in pages:
-        edge_ids = {id(line) for line in edges(lines)}
+        edge_ids = {id(line) for line in _edge_lines(lines)}
         kept = []
         for line in lines:
             if id(line) in edge_ids and len(lines) > 1:
