@@ -21,7 +21,6 @@ import hashlib
 import math
 import re
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -540,8 +539,7 @@ def _load_markdown(text: str, path: Path, source: str, deadline: _Deadline) -> D
             if not title and not headings and not blocks:
                 title = bold.group(2).strip()  # a bold first line: the document's title
                 continue
-            headings[:] = [(lvl, h) for lvl, h in headings if lvl < HAND_HEADING_LEVEL]
-            headings.append((HAND_HEADING_LEVEL, bold.group(2).strip()))
+            _push_heading(headings, HAND_HEADING_LEVEL, bold.group(2).strip())
             continue
         if heading:
             flush()
@@ -1131,15 +1129,18 @@ _PRINT_COPYRIGHT = re.compile(r"^\s*(?:©|\(c\)\s|copyright\b)", re.I)
 PRINT_FOOTER_LINES = 8  # a site footer is found among a printed page's last lines
 
 
-def _nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)  # "ﬁle://": a ligature in the print footer
+def _print_edge(text: str) -> bool:
+    """A line of a browser's print header or footer: the address, or the date and time."""
+    return bool(_PRINT_ADDRESS.match(_plain_letters(text)) or _PRINT_STAMP.match(text))
 
 
 def _browser_printed(pages: list[list[_Line]]) -> bool:
-    """Whether the pages carry a browser's print footer (the address, "1/3")."""
+    """Whether the pages carry a browser's print footer (the address, "1/3"; its "fi" may
+    come as a ligature, "ﬁle://")."""
     for lines in pages:
         if lines and any(
-            _PRINT_ADDRESS.match(_nfkc(line.text)) and re.search(r"\d\s*/\s*\d+\s*$", line.text)
+            _PRINT_ADDRESS.match(_plain_letters(line.text))
+            and re.search(r"\d\s*/\s*\d+\s*$", line.text)
             for line in _edge_lines(lines)
         ):
             return True
@@ -1163,12 +1164,7 @@ def _drop_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
         for lines in pages:
             edge_ids = {id(line) for line in _edge_lines(lines)}
             trimmed.append(
-                [
-                    line
-                    for line in lines
-                    if id(line) not in edge_ids
-                    or not (_PRINT_ADDRESS.match(_nfkc(line.text)) or _PRINT_STAMP.match(line.text))
-                ]
+                [line for line in lines if id(line) not in edge_ids or not _print_edge(line.text)]
             )
         pages = trimmed
 
