@@ -565,11 +565,17 @@ def _load_markdown(text: str, path: Path, source: str, deadline: _Deadline) -> D
     )
 
 
+DOCX_HEADING_WORDS = 14  # a heading set by hand is a short line ...
+_NOT_HEADING_END = ".,;:"  # ... that ends no sentence or clause ("?" may: an FAQ)
+
+
 def _hand_heading(text: str) -> bool:
     """Whether a line set in bold by hand reads as a heading: short, and ending no
     sentence or clause (a question may: an FAQ)."""
     text = text.strip()
-    return bool(text) and len(text.split()) <= DOCX_HEADING_WORDS and text[-1] not in ".,;:"
+    return (
+        bool(text) and len(text.split()) <= DOCX_HEADING_WORDS and text[-1] not in _NOT_HEADING_END
+    )
 
 
 def _loose_front_matter(text: str) -> dict[str, Any]:
@@ -1978,7 +1984,11 @@ def _load_docx(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
     headings: list[tuple[int, str]] = []
     blocks: list[Block] = []
     items = list(_docx_items(document))
-    formatted = _formatted_headings(items, Table)
+    # each paragraph's text, read from its XML once ("" for a table)
+    texts = [
+        "" if isinstance(it, Table) else _WS.sub(" ", _docx_text(it._p)).strip() for it in items
+    ]
+    formatted = _formatted_headings(items, texts)
     for n, item in enumerate(items):
         if n % 500 == 0:
             deadline.check()
@@ -2008,7 +2018,7 @@ def _load_docx(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
                 cells = grid if header and len(grid) == len(header) else unique
                 blocks.append(Block(table_row(cells, header), " > ".join(h for _, h in headings)))
             continue
-        text = _WS.sub(" ", _docx_text(item._p)).strip()
+        text = texts[n]
         if not text:
             continue
         level = _docx_heading_level(item.style)
@@ -2107,10 +2117,6 @@ def _docx_text(paragraph: Any) -> str:
     return "".join(out)
 
 
-DOCX_HEADING_WORDS = 14  # a heading set by hand is a short line ...
-_NOT_A_HEADING_END = ".,;:"  # ... that ends no sentence or clause ("?" may: an FAQ)
-
-
 def _run_format(paragraph: Any) -> tuple[bool, float | None]:
     """Whether all of a paragraph's text is bold, and its largest font size (points;
     None when no run or style sets one)."""
@@ -2131,20 +2137,21 @@ def _run_format(paragraph: Any) -> tuple[bool, float | None]:
     return bold and seen, size
 
 
-def _formatted_headings(items: list[Any], table_type: type) -> dict[int, int]:
+def _formatted_headings(items: list[Any], texts: list[str]) -> dict[int, int]:
     """Headings made by hand in Word: short paragraphs in bold or in a larger type than
     the text, not in a heading style, followed by text. Their level goes by size
     (larger is higher); bold lines in the text's own size are the lowest level, below
-    any heading style's. Returns item position -> level."""
+    any heading style's. ``texts``: each item's text ("" for a table). Returns item
+    position -> level."""
     paragraphs: list[tuple[int, str, bool, float | None, bool]] = []
     sizes: dict[float | None, int] = {}
-    for n, item in enumerate(items):
-        if isinstance(item, table_type):
-            continue
-        text = _WS.sub(" ", _docx_text(item._p)).strip()
+    offset = 0  # the deepest heading style's level
+    for n, (item, text) in enumerate(zip(items, texts, strict=True)):
         if not text:
-            continue
-        styled = _docx_heading_level(item.style) is not None
+            continue  # a table, or an empty paragraph
+        style_level = _docx_heading_level(item.style)
+        styled = style_level is not None
+        offset = max(offset, style_level or 0)
         listed = "list" in (getattr(item.style, "name", "") or "").lower() or (
             item._p.pPr is not None and item._p.pPr.numPr is not None
         )
@@ -2158,7 +2165,7 @@ def _formatted_headings(items: list[Any], table_type: type) -> dict[int, int]:
     body_pt = body or 11.0
 
     def candidate(text: str, bold: bool, size: float | None) -> bool:
-        if len(text.split()) > DOCX_HEADING_WORDS or text[-1] in _NOT_A_HEADING_END:
+        if not _hand_heading(text):
             return False
         larger = size is not None and size >= body_pt * 1.15
         return larger or (bold and (size is None or size >= body_pt * 0.95))
@@ -2180,14 +2187,6 @@ def _formatted_headings(items: list[Any], table_type: type) -> dict[int, int]:
         found.append((n, size or body_pt))
     ranked = sorted({sz for _, sz in found if sz >= body_pt * 1.15}, reverse=True)
     lowest = len(ranked) + 1
-    styled_levels = [
-        lvl
-        for item in items
-        if not isinstance(item, table_type)
-        and (lvl := _docx_heading_level(item.style)) is not None
-        and lvl > 0
-    ]
-    offset = max(styled_levels, default=0)
     return {n: offset + (ranked.index(sz) + 1 if sz in ranked else lowest) for n, sz in found}
 
 
