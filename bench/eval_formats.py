@@ -32,6 +32,7 @@ import unicodedata
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 Block = tuple[str, str]  # (kind, text): kind is "h", "h2", "li", "p" or "tr" (cells tab-separated)
 
@@ -549,18 +550,7 @@ def hand_company(source_dir: Path, out_dir: Path) -> list[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         for doc in render_company(source_dir, Path(tmp)):
             loaded = load_document(doc)
-            blocks: list[tuple[str, str]] = []
-            path: list[str] = []
-            for block in loaded.blocks:
-                section = [h for h in block.section.split(" > ") if h] if block.section else []
-                if section != path:
-                    common = 0
-                    while common < min(len(section), len(path)) and section[common] == path[common]:
-                        common += 1
-                    for depth in range(common, len(section)):
-                        blocks.append((f"h{min(depth + 1, 3)}", section[depth]))
-                    path = section
-                blocks.append(("p", block.text))
+            blocks = _loaded_blocks(loaded)
             suffix = family[doc.suffix]
             target = out_dir / f"{doc.stem}{suffix}"
             writers[suffix](target, loaded.title, blocks)
@@ -568,8 +558,221 @@ def hand_company(source_dir: Path, out_dir: Path) -> list[Path]:
     return written
 
 
+# --- a corporate Word template: content controls, a text box, captioned tables --------
+
+_W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+_BOX_NS = (
+    'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
+    'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+    'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+    'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+    'xmlns:v="urn:schemas-microsoft-com:vml"'
+)
+_ROW_FIELD = re.compile(r"^([^:;]{1,60}): ")
+
+
+def _xml_text(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _box_paragraphs(texts: list[str]) -> str:
+    return "".join(
+        f"<w:p><w:r><w:t xml:space='preserve'>{_xml_text(t)}</w:t></w:r></w:p>" for t in texts
+    )
+
+
+def _text_box_run(texts: list[str], number: int) -> str:
+    """A floating text box as Word writes it: the drawing, and a VML copy for older readers."""
+    inner = _box_paragraphs(texts)
+    return (
+        f'<w:r {_W_NS} {_BOX_NS}><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing>'
+        '<wp:anchor distT="0" distB="0" distL="114300" distR="114300" simplePos="0" '
+        'relativeHeight="1" behindDoc="0" locked="0" layoutInCell="1" allowOverlap="1">'
+        '<wp:simplePos x="0" y="0"/><wp:positionH relativeFrom="margin"><wp:posOffset>0'
+        '</wp:posOffset></wp:positionH><wp:positionV relativeFrom="paragraph"><wp:posOffset>0'
+        '</wp:posOffset></wp:positionV><wp:extent cx="5760000" cy="1080000"/>'
+        f'<wp:wrapTopAndBottom/><wp:docPr id="{number}" name="Text Box {number}"/>'
+        "<a:graphic><a:graphicData "
+        'uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp>'
+        '<wps:cNvSpPr txBox="1"/><wps:spPr><a:xfrm><a:off x="0" y="0"/>'
+        '<a:ext cx="5760000" cy="1080000"/></a:xfrm><a:prstGeom prst="rect"><a:avLst/>'
+        f"</a:prstGeom></wps:spPr><wps:txbx><w:txbxContent>{inner}</w:txbxContent></wps:txbx>"
+        "<wps:bodyPr/></wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing>"
+        '</mc:Choice><mc:Fallback><w:pict><v:shape style="width:453.6pt;height:85pt">'
+        f"<v:textbox><w:txbxContent>{inner}</w:txbxContent></v:textbox></v:shape></w:pict>"
+        "</mc:Fallback></mc:AlternateContent></w:r>"
+    )
+
+
+def _control(tag: str, paragraphs_xml: str) -> str:
+    """A block-level rich-text content control holding ``paragraphs_xml``."""
+    return (
+        f'<w:sdt {_W_NS}><w:sdtPr><w:alias w:val="{tag}"/><w:tag w:val="{tag}"/>'
+        f"</w:sdtPr><w:sdtContent>{paragraphs_xml}</w:sdtContent></w:sdt>"
+    )
+
+
+def _row_fields(text: str) -> list[tuple[str, str]] | None:
+    """``"Route: Light; Who decides: The chair"`` (a table row as the loader writes it)
+    -> its fields; None for a sentence."""
+    parts = text.split("; ")
+    fields = []
+    for part in parts:
+        match = _ROW_FIELD.match(part)
+        if match is None:
+            if not fields:
+                return None
+            key, value = fields[-1]
+            fields[-1] = (key, f"{value}; {part}")  # a value with a semicolon in it
+            continue
+        fields.append((match.group(1), part[match.end() :]))
+    return fields if len(fields) >= 2 else None
+
+
+def _form_items(blocks: list[tuple[str, str]]) -> list[tuple[str, Any]]:
+    """Heading and text blocks with runs of table rows (two or more with the same
+    fields) gathered into ``("table", (keys, rows))``."""
+    out: list[tuple[str, Any]] = []
+    i = 0
+    while i < len(blocks):
+        kind, text = blocks[i]
+        fields = _row_fields(text) if kind == "p" else None
+        if fields is not None:
+            keys = [k for k, _ in fields]
+            rows = [[v for _, v in fields]]
+            j = i + 1
+            while j < len(blocks) and blocks[j][0] == "p":
+                more = _row_fields(blocks[j][1])
+                if more is None or [k for k, _ in more] != keys:
+                    break
+                rows.append([v for _, v in more])
+                j += 1
+            if len(rows) >= 2:
+                out.append(("table", (keys, rows)))
+                i = j
+                continue
+        out.append((kind, text))
+        i += 1
+    return out
+
+
+def write_form_docx(path: Path, title: str, blocks: list[tuple[str, str]]) -> None:
+    """A Word file filled in on a corporate template: the title and a document-control
+    table in content controls, the lead paragraph in a floating text box ("at a glance"),
+    each section's text in a rich-text content control under its heading style, and
+    each table with a merged caption row (the section's name) above its header row."""
+    import docx
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    body = document.element.body
+    sect = body[-1]  # the section properties stay last
+
+    def put(xml: str) -> None:
+        sect.addprevious(parse_xml(xml))
+
+    def paragraph(text: str, style: str | None = None) -> str:
+        props = f'<w:pPr><w:pStyle w:val="{style}"/></w:pPr>' if style else ""
+        return (
+            f"<w:p {_W_NS}>{props}<w:r><w:t xml:space='preserve'>{_xml_text(text)}"
+            "</w:t></w:r></w:p>"
+        )
+
+    def strip_ns(xml: str) -> str:
+        return xml.replace(f" {_W_NS}", "")
+
+    put(_control("Title", strip_ns(paragraph(title, "Title"))))
+    control = document.add_table(rows=3, cols=2)
+    control.style = "Table Grid"
+    caption = control.rows[0].cells[0].merge(control.rows[0].cells[1])
+    caption.text = "Document control"
+    for row, (key, value) in zip(
+        control.rows[1:], [("Classification", "Internal"), ("Status", "Approved")], strict=True
+    ):
+        row.cells[0].text, row.cells[1].text = key, value
+    sect.addprevious(control._tbl)
+    items = _form_items(blocks)
+    lead: list[str] = []
+    while items and items[0][0] == "p":
+        lead.append(items.pop(0)[1])
+    if lead:
+        anchor = document.add_paragraph()
+        anchor._p.append(parse_xml(_text_box_run(lead, 1)))
+    pending: list[str] = []
+    section = ""
+    number = 0
+
+    def flush() -> None:
+        nonlocal number
+        if pending:
+            number += 1
+            put(_control(f"Section {number}", "".join(strip_ns(p) for p in pending)))
+            pending.clear()
+
+    levels = {"h1": "Heading1", "h2": "Heading2", "h3": "Heading3"}
+    for kind, value in items:
+        if kind in levels:
+            flush()
+            section = value
+            put(paragraph(value, levels[kind]))
+        elif kind == "table":
+            flush()
+            keys, rows = value
+            table = document.add_table(rows=len(rows) + 2, cols=len(keys))
+            table.style = "Table Grid"
+            merged = table.rows[0].cells[0].merge(table.rows[0].cells[len(keys) - 1])
+            merged.text = section or title
+            for cell, key in zip(table.rows[1].cells, keys, strict=True):
+                cell.text = key
+            for row, cells in zip(table.rows[2:], rows, strict=True):
+                for cell, text in zip(row.cells, cells, strict=True):
+                    cell.text = text
+            sect.addprevious(table._tbl)
+        else:
+            pending.append(paragraph(value))
+    flush()
+    document.core_properties.title = ""
+    document.save(str(path))
+
+
+def _loaded_blocks(loaded: Any) -> list[tuple[str, str]]:
+    """A loaded document's blocks as ``(kind, text)``, each heading of its section path
+    once, where it starts (``h1``-``h3`` by depth)."""
+    blocks: list[tuple[str, str]] = []
+    path: list[str] = []
+    for block in loaded.blocks:
+        section = [h for h in block.section.split(" > ") if h] if block.section else []
+        if section != path:
+            common = 0
+            while common < min(len(section), len(path)) and section[common] == path[common]:
+                common += 1
+            for depth in range(common, len(section)):
+                blocks.append((f"h{min(depth + 1, 3)}", section[depth]))
+            path = section
+        blocks.append(("p", block.text))
+    return blocks
+
+
+def form_company(source_dir: Path, out_dir: Path) -> list[Path]:
+    """Every company document, as read by the knowledge loader, written again as a Word
+    file on a corporate template (:func:`write_form_docx`)."""
+    import tempfile
+
+    from knowledge.documents import load_document
+
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for doc in render_company(source_dir, Path(tmp)):
+            loaded = load_document(doc)
+            target = out_dir / f"{doc.stem}.docx"
+            write_form_docx(target, loaded.title, _loaded_blocks(loaded))
+            written.append(target)
+    return written
+
+
 __all__ = [
     "chromium",
+    "form_company",
     "hand_company",
     "markdown_blocks",
     "print_company",
@@ -579,6 +782,7 @@ __all__ = [
     "text_blocks",
     "title_of",
     "write_docx",
+    "write_form_docx",
     "write_html",
     "write_pdf",
     "write_plain_docx",

@@ -5,20 +5,21 @@
 Sets (see ``bench/eval/README.md``; only ``dev`` may be used to choose constants, and fold 1
 of the new sets for looking at failures; everything else is held out):
 
-==============  =====================================================  ============
-set             documents                                              questions
-==============  =====================================================  ============
-dev             bundled corpus + raw seeds                             questions.jsonl
-heldout         bundled corpus + raw seeds (same index as dev)        heldout.jsonl
-seeds-raw       the three seed files exactly as they are               seeds.jsonl
-seeds-html      the seeds as web pages with nav/footer/cookie banner   seeds.jsonl
-seeds-pdf       the seeds as paginated PDFs with a running header      seeds.jsonl
-seeds-docx      the seeds as Word files                                seeds.jsonl
-seeds-print     the seeds' web pages printed to PDF by Chromium        seeds.jsonl
-company         bench/eval/company (Markdown, HTML, PDF, .docx)        company.jsonl
-company-print   every company document as a wiki page printed to PDF  company.jsonl
-company-hand    every company document with hand-formatted headings    company.jsonl
-==============  =====================================================  ============
+==============  ==========================================================  ============
+set             documents                                                   questions
+==============  ==========================================================  ============
+dev             bundled corpus + raw seeds                                  questions.jsonl
+heldout         bundled corpus + raw seeds (same index as dev)              heldout.jsonl
+seeds-raw       the three seed files exactly as they are                    seeds.jsonl
+seeds-html      the seeds as web pages with nav/footer/cookie banner        seeds.jsonl
+seeds-pdf       the seeds as paginated PDFs with a running header           seeds.jsonl
+seeds-docx      the seeds as Word files                                     seeds.jsonl
+seeds-print     the seeds' web pages printed to PDF by Chromium             seeds.jsonl
+company         bench/eval/company (Markdown, HTML, PDF, .docx)             company.jsonl
+company-print   every company document as a wiki page printed to PDF        company.jsonl
+company-hand    every company document with hand-formatted headings         company.jsonl
+company-form    every company document as a Word form (controls, text box)  company.jsonl
+==============  ==========================================================  ============
 
 The seeds are read from ``SPINEBOT_SEEDS_DIR`` or ``<repo>/../shared/seeds``; the seed
 sets are skipped (with a note) when none exists. Every set is ingested into a fresh
@@ -92,6 +93,7 @@ SET_NAMES = (
     "company",
     "company-print",
     "company-hand",
+    "company-form",
 )
 HELD_OUT = {
     "dev": False,
@@ -104,6 +106,7 @@ HELD_OUT = {
     "company": True,
     "company-print": True,
     "company-hand": True,
+    "company-form": True,
 }
 
 
@@ -361,9 +364,18 @@ def extract_plain(path: Path) -> str:
         return "\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
     if suffix == ".docx":
         import docx
+        from docx.text.paragraph import Paragraph
 
         document = docx.Document(str(path))
-        lines = [p.text for p in document.paragraphs]
+        # every paragraph outside the tables, also in content controls and text boxes (as
+        # docx2txt and similar extractors read them), each text box once
+        w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+        skip = (w + "tbl", "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback")
+        lines = [
+            Paragraph(p, document._body).text
+            for p in document.element.body.iter(w + "p")
+            if not any(a.tag in skip for a in p.iterancestors())
+        ]
         for table in document.tables:
             lines += [" | ".join(c.text for c in row.cells) for row in table.rows]
         return "\n".join(lines)
@@ -485,6 +497,7 @@ def prepare(names: Sequence[str], work: Path) -> tuple[list[EvalSet], list[str]]
     """Build the requested sets under ``work``; returns the sets and notes on skipped ones."""
     from bench.eval_formats import (
         chromium,
+        form_company,
         hand_company,
         print_company,
         print_seeds,
@@ -540,6 +553,7 @@ def prepare(names: Sequence[str], work: Path) -> tuple[list[EvalSet], list[str]]
         writers = {
             "company": render_company,
             "company-hand": hand_company,
+            "company-form": form_company,
             "company-print": lambda source, out: print_company(source, out, str(chromium())),
         }
         if name in writers:

@@ -170,6 +170,42 @@ def test_a_markdown_table_is_rendered_as_a_real_table_in_every_format(tmp_path: 
     assert pdf.has_phrase("chief risk officer") and "|" not in extract_plain(tmp_path / "t.pdf")
 
 
+def test_a_word_form_hides_its_text_from_python_docx_and_the_loader_reads_it_back(
+    tmp_path: Path,
+) -> None:
+    # company-form: the lead in a text box, each section's text in a content control,
+    # a table under a merged caption row; python-docx's own paragraphs see none of it
+    import docx
+
+    from bench.eval_formats import write_form_docx
+    from knowledge.documents import load_document
+
+    blocks = [
+        ("p", "Units pay for what they use."),
+        ("h1", "Rates"),
+        ("p", "Tokens are billed at cost."),
+        ("p", "Tier: Gold; Who signs: the chief risk officer"),
+        ("p", "Tier: Silver; Who signs: a unit director"),
+        ("h2", "Hosting"),
+        ("p", "Hosting is billed monthly."),
+    ]
+    path = tmp_path / "form.docx"
+    write_form_docx(path, "Chargeback", blocks)
+    own = " ".join(p.text for p in docx.Document(str(path)).paragraphs)
+    assert "billed at cost" not in own and "pay for what" not in own
+    loaded = load_document(path)
+    assert loaded.title == "Chargeback"
+    read = [(b.section, b.text) for b in loaded.blocks]
+    assert ("", "Units pay for what they use.") in read
+    assert ("Rates", "Tokens are billed at cost.") in read
+    assert ("Rates", "Tier: Gold; Who signs: the chief risk officer.") in read
+    assert ("Rates > Hosting", "Hosting is billed monthly.") in read
+    assert sum(text == "Units pay for what they use." for _, text in read) == 1
+    plain = Text(extract_plain(path))  # the baselines read it too
+    assert plain.has_phrase("billed at cost") and plain.has_phrase("pay for what they use")
+    assert plain.has_phrase("a unit director")
+
+
 def test_a_numbered_heading_typed_right_after_a_paragraph_is_its_own_heading() -> None:
     raw = (
         "The spine reuses each capability\nacross units and keeps a ledger.\n"
