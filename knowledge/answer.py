@@ -781,8 +781,9 @@ def extractive_answer(
 
 # a question in two parts: "How many replies are checked, and what pass rate is required?"
 _SECOND_PART = re.compile(
-    r",?\s+and\s+(?=(?:what|which|how|who|whom|when|where|why|is|are|does|do|did|must|"
-    r"can|should|may)\b)",
+    r",?\s+and\s+(?=(?:(?:on|in|for|by|at|with|from|to|after|within|under)\s+"
+    r"(?=(?:what|which|how|whom)\s))?(?:what|which|how|who|whom|when|where|why|is|are|does|"
+    r"do|did|must|can|should|may)\b)",
     re.IGNORECASE,
 )
 
@@ -821,14 +822,25 @@ def _second_part(
     vector = np.asarray(embed([part])[0], dtype=np.float32)
     vector /= max(float(np.linalg.norm(vector)), 1e-9)
     quoted = {(c.rank, c.position) for c in chosen}
-    found = [
+    every = [
         c
         for c in _unit_candidates(part, top, state, vector, embed, kind, focus=focus)
         if not c.unit.items
+    ]
+    found = [
+        c
+        for c in every
         # the fact asked for, or a sentence sharing a word of the half asked (a short
         # half-question is far in meaning from any sentence: "What pass rate is required?")
-        and (focus.satisfied(c.unit.text) if focus is not None else c.lexical > 0)
+        if (focus.satisfied(c.unit.text) if focus is not None else c.lexical > 0)
     ]
+    if not found and focus is None and every:
+        # a half in other words ("what accuracy is the goal?": "The target is 95 percent
+        # correct."): the sentence nearest in meaning, when it comes just after one the
+        # answer quotes, in the same passage
+        best = every[0]
+        if any(c.rank == best.rank and 0 < best.position - c.position <= 2 for c in chosen):
+            found = [best]
     again = focus is not None and first is not None and first.kind == focus.kind
     if not found or (found[0].rank, found[0].position) in quoted and not again:
         return []  # the answer already says it (unless it is a second fact of one kind)

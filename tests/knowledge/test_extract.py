@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from knowledge.answer import answer_type, extractive_answer, has_entity, supported
+from knowledge.answer import (
+    answer_type,
+    extractive_answer,
+    has_entity,
+    question_parts,
+    supported,
+)
 from knowledge.documents import Chunk
 from knowledge.index import IndexState, tokenize
 from knowledge.passages import clean, is_meta, units
@@ -662,6 +668,32 @@ def test_a_two_part_question_is_answered_in_both_parts() -> None:
     one = "How many loaves are checked each month?"
     text, _ = extractive_answer(one, _hits(checks), state, vector=vector, embed=embed)
     assert "120 loaves" in text and "90 percent" not in text
+
+
+def test_a_second_half_in_other_words_is_answered_by_the_sentence_just_after() -> None:
+    # "what do they aim for?" shares no word with "The target is ...": the sentence
+    # nearest in meaning to the half answers it when it follows the one quoted
+    def bakery(*sentences: str) -> Chunk:
+        return _chunk(" ".join(sentences), n=1)
+
+    count = "Each month the quality team checks a sample of 120 loaves against the recipe."
+    target = "The target is that at least 92 percent of them pass."
+    mill = "The bakery moved into an old mill by the river some years ago."
+    oven = "Ovens are cleaned by the night shift once a week."
+    closeness = {"Each month": 0.8, "The target": 0.1, "The bakery": 0.3, "Ovens": 0.5}
+    embed, vector = _cosines(closeness)
+    question = "When does the quality team check a sample of loaves, and what do they aim for?"
+    for sentences, quoted in (((count, target, mill), True), ((count, mill, oven, target), False)):
+        checks = bakery(*sentences)
+        state = _state(checks, FILLER)
+        text, _ = extractive_answer(question, _hits(checks), state, vector=vector, embed=embed)
+        assert "120 loaves" in text
+        assert ("92 percent" in text) is quoted, sentences
+        assert "Ovens" not in text and "old mill" not in text
+    assert question_parts("What must a baker pass first, and on how many loaves?") == [
+        "What must a baker pass first?",
+        "On how many loaves?",
+    ]
 
 
 def test_two_halves_asking_for_the_same_kind_of_fact_get_both_from_one_passage() -> None:
