@@ -407,7 +407,7 @@ def _unit_candidates(
 ) -> list[_Candidate]:
     query_tokens = set(tokenize(question)) - ignore
     total_idf = sum(state.idf(t) for t in query_tokens)
-    extra = set(expand(list(query_tokens)))
+    extra = set(expand(list(query_tokens), question))
     targets = _asked_nouns(question)
     targets |= set(expand(list(targets)))  # "criteria" -> a list of "rules"
     examples = bool(_EXAMPLES_Q.search(question))

@@ -30,6 +30,7 @@ from knowledge.focus import focus_of
 from knowledge.headings import heading_of
 from knowledge.index import IndexState, KnowledgeIndex, tokenize
 from knowledge.passages import cached_units
+from knowledge.quantities import restate
 
 if TYPE_CHECKING:
     from knowledge.rerank import Reranker
@@ -216,13 +217,19 @@ def _names(query: str, state: IndexState) -> set[str]:
     return {t for t in found if 0 < state.df.get(t, 0) <= NAME_DF}
 
 
-def expand(tokens: Sequence[str]) -> list[str]:
-    """Extra keyword terms for the question's words (none already in the question)."""
+def expand(tokens: Sequence[str], question: str = "") -> list[str]:
+    """Extra keyword terms for the question's words (none already in the question); with
+    the ``question`` itself, also its durations and shares in other units ("three
+    months": "90 days", :func:`knowledge.quantities.restate`)."""
     table = _expansion_stems()
     have = set(tokens)
     extra: list[str] = []
     for token in tokens:
         for other in table.get(token, ()):
+            if other not in have and other not in extra:
+                extra.append(other)
+    for phrase in restate(question) if question else ():
+        for other in tokenize(phrase):
             if other not in have and other not in extra:
                 extra.append(other)
     return extra
@@ -258,8 +265,9 @@ class Retriever:
         """The question's embedding; with a vocabulary gap ("kill criteria"), the mean
         of the question's and the question-with-its-expansions' embeddings."""
         vector = np.asarray(self._embed_query(query), dtype=np.float32)
-        extra = expand(list(dict.fromkeys(tokenize(query))))
+        extra = expand(list(dict.fromkeys(tokenize(query))), query)
         words = [w for t in tokenize(query) for w in _expansion_words().get(t, ())]
+        words += restate(query)
         if extra and words:
             other = np.asarray(self._embed_query(f"{query} ({' '.join(words)})"), np.float32)
             vector = vector + other
@@ -284,7 +292,7 @@ class Retriever:
         keyword: np.ndarray = np.zeros(len(state.chunks), dtype=np.float32)
         if mode in ("hybrid", "keyword"):
             keyword = self.index.keyword_scores(q_tokens)
-            extra = expand(q_tokens)
+            extra = expand(q_tokens, query)
             if extra:
                 keyword = keyword + EXPANSION_WEIGHT * self.index.keyword_scores(extra)
             if context:
