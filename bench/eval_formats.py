@@ -658,9 +658,10 @@ def _form_items(blocks: list[tuple[str, str]]) -> list[tuple[str, Any]]:
 
 def write_form_docx(path: Path, title: str, blocks: list[tuple[str, str]]) -> None:
     """A Word file filled in on a corporate template: the title and a document-control
-    table in content controls, the lead paragraph in a floating text box ("at a glance"),
-    each section's text in a rich-text content control under its heading style, and
-    each table with a merged caption row (the section's name) above its header row."""
+    table (its field labels in bold) in content controls, the lead paragraph in a
+    floating text box ("at a glance"), each section's text in a rich-text content
+    control under its heading style, and each table with a merged caption row (the
+    section's name) above its header row."""
     import docx
     from docx.oxml import parse_xml
 
@@ -689,7 +690,8 @@ def write_form_docx(path: Path, title: str, blocks: list[tuple[str, str]]) -> No
     for row, (key, value) in zip(
         control.rows[1:], [("Classification", "Internal"), ("Status", "Approved")], strict=True
     ):
-        row.cells[0].text, row.cells[1].text = key, value
+        row.cells[0].paragraphs[0].add_run(key).bold = True  # a template's field labels
+        row.cells[1].text = value
     sect.addprevious(control._tbl)
     items = _form_items(blocks)
     lead: list[str] = []

@@ -60,7 +60,7 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "17"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "18"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
 # 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
@@ -72,7 +72,8 @@ LOADER_VERSION = "17"  # 3: table rows under their column headings; 4: "et al." 
 # 14: ligatures spelt out, soft hyphens and zero-width characters dropped; 15: web page
 # tables with a title row, row and column spans, a thead of plain cells; 16: the same
 # for Word tables (merged title row, merged cells, equal neighbouring cells kept);
-# 17: a page built of divs loses header, menus and footer named by id or class
+# 17: a page built of divs loses header, menus and footer named by id or class; 18: a
+# Word table of fields (first column in bold) reads each row as a field and its value
 
 _MB = 1024 * 1024
 
@@ -2014,6 +2015,8 @@ def _load_docx(data: bytes, path: Path, source: str, deadline: _Deadline) -> Doc
             while len(rows) > 2 and len(rows[0][1]) == 1 and len(rows[1][1]) > 1:
                 blocks.append(Block(rows.pop(0)[1][0], " > ".join(h for _, h in headings)))
             header = rows[0][1] if len(rows) > 1 and _header_like(rows[0][1]) else None
+            if header is not None and len(header) == 2 and _label_column(item):
+                header = None  # "Owner | the product lead": a field and its value per row
             for grid, unique in rows[1:] if header else rows:
                 cells = grid if header and len(grid) == len(header) else unique
                 blocks.append(Block(table_row(cells, header), " > ".join(h for _, h in headings)))
@@ -2188,6 +2191,26 @@ def _formatted_headings(items: list[Any], texts: list[str]) -> dict[int, int]:
     ranked = sorted({sz for _, sz in found if sz >= body_pt * 1.15}, reverse=True)
     lowest = len(ranked) + 1
     return {n: offset + (ranked.index(sz) + 1 if sz in ranked else lowest) for n, sz in found}
+
+
+def _label_column(table: Any) -> bool:
+    """A Word table of fields (a template's "Owner | Status | Review date" block): the
+    first cell of every row in bold, the other cells not, so its first row is a field
+    like the others, not column headings."""
+    rows = [row.cells for row in table.rows]
+    if len(rows) < 2:
+        return False
+
+    def bold(cell: Any) -> bool:
+        marks = [_run_format(p)[0] for p in cell.paragraphs if p.text.strip()]
+        return bool(marks) and all(marks)
+
+    firsts = [cells[0] for cells in rows if len(cells) >= 2 and cells[0]._tc is not cells[1]._tc]
+    if len(firsts) < 2:
+        return False
+    return all(bold(c) for c in firsts) and not any(
+        bold(cell) for cells in rows for cell in cells[1:] if cell._tc is not cells[0]._tc
+    )
 
 
 def _docx_heading_level(style: Any) -> int | None:

@@ -320,6 +320,46 @@ def test_docx_text_in_content_controls_and_text_boxes_is_read_once(tmp_path: Pat
     ]
 
 
+def test_a_word_table_of_fields_reads_each_row_as_a_field_and_its_value(tmp_path: Path) -> None:
+    # a template's document-control block: the labels in bold, so its first row is a
+    # field, not column headings; a table of plain cells keeps its first row as headings
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Spend policy", style="Title")
+    fields = document.add_table(rows=3, cols=2)
+    for row, (key, value) in zip(
+        fields.rows,
+        [("Owner", "Finance partner"), ("Status", "Approved"), ("Review date", "1 March 2027")],
+        strict=True,
+    ):
+        row.cells[0].paragraphs[0].add_run(key).bold = True
+        row.cells[1].text = value
+    tiers = document.add_table(rows=3, cols=2)
+    for row, (key, value) in zip(
+        tiers.rows,
+        [("Tier", "Who signs"), ("Gold", "the chief risk officer"), ("Silver", "a unit director")],
+        strict=True,
+    ):
+        row.cells[0].text, row.cells[1].text = key, value
+    headed = document.add_table(rows=2, cols=2)  # headings in bold, first column too
+    for row, (key, value) in zip(
+        headed.rows, [("Tier", "Budget"), ("Gold", "Unlimited")], strict=True
+    ):
+        for cell, text in zip(row.cells, (key, value), strict=True):
+            cell.paragraphs[0].add_run(text).bold = row is headed.rows[0] or cell is row.cells[0]
+    path = tmp_path / "policy.docx"
+    document.save(str(path))
+    assert [b.text for b in load_document(path).blocks] == [
+        "Owner: Finance partner.",
+        "Status: Approved.",
+        "Review date: 1 March 2027.",
+        "Tier: Gold; Who signs: the chief risk officer.",
+        "Tier: Silver; Who signs: a unit director.",
+        "Tier: Gold; Budget: Unlimited.",
+    ]
+
+
 def test_folded_answers_of_a_web_page_are_text_and_their_button_heads_them(
     tmp_path: Path,
 ) -> None:
