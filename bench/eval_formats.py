@@ -409,6 +409,7 @@ PDF_RENDERED = frozenset(
     {
         "ai-audit-programme",
         "ai-procurement-panel",
+        "assistant-experiments",
         "answer-localisation",
         "cost-review",
         "fraud-signal-review",
