@@ -60,7 +60,7 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "18"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "19"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
 # 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
@@ -73,7 +73,8 @@ LOADER_VERSION = "18"  # 3: table rows under their column headings; 4: "et al." 
 # tables with a title row, row and column spans, a thead of plain cells; 16: the same
 # for Word tables (merged title row, merged cells, equal neighbouring cells kept);
 # 17: a page built of divs loses header, menus and footer named by id or class; 18: a
-# Word table of fields (first column in bold) reads each row as a field and its value
+# Word table of fields (first column in bold) reads each row as a field and its value;
+# 19: a PDF list whose bullets are drawn (a browser's print) keeps one block per item
 
 _MB = 1024 * 1024
 
@@ -1443,14 +1444,34 @@ def _pdf_blocks(
     widths = sorted(len(ln.text) for ln in body_lines)
     full = widths[int(len(widths) * 0.75)] if widths else 0
 
+    # A list whose bullets are drawn, not written (a browser's print of a web page): its
+    # lines stand indented from the text's left edge, a wrapped item's lines too
+    lefts: dict[int, int] = {}
+    for ln in body_lines:
+        lefts[round(ln.x)] = lefts.get(round(ln.x), 0) + 1
+    # the text's edge: the leftmost start that many lines share (a page of lists has more
+    # item lines than text lines)
+    common = [x for x, count in lefts.items() if count >= max(2, 0.1 * len(body_lines))]
+    margin = min(common) if common else min(lefts, default=0)
+
+    def indented(line: _Line) -> bool:
+        return (
+            round(line.size, 1) == body
+            and margin + 1.2 * line.size <= line.x <= margin + 6 * line.size
+            and not _LIST_LINE.match(line.text)
+        )
+
     blocks: list[Block] = []
     headings: list[tuple[int, str]] = []
     para: list[_Line] = []
+    items_at: list[int] = []  # blocks that are drawn-bullet list items
 
     def flush() -> None:
         if para:
             text = _clean("\n".join(ln.text for ln in para))
             if text:
+                if indented(para[0]):
+                    items_at.append(len(blocks))
                 blocks.append(Block(text, " > ".join(h for _, h in headings), para[0].page))
             para.clear()
 
@@ -1475,8 +1496,14 @@ def _pdf_blocks(
             closes = prev.text[-1:] in ".!?:"
             # Only a paragraph's last line is short: a short line ends the paragraph.
             ended = len(prev.text) < (0.8 if closes else 0.6) * full
+            inside = indented(line)
             if (
                 _LIST_LINE.match(line.text)  # a list item starts its own block
+                or inside != indented(prev)  # a drawn-bullet list begins or ends ...
+                and not (prev.text[-1:] not in ".!?:;" and line.text[:1].islower())
+                or inside
+                and abs(prev.x - line.x) < 1
+                and prev.text[-1:] in ".!?:;"  # ... and its next item begins
                 or prev.page != line.page
                 and (closes or ended and line.text[:1].isupper())
                 or prev.page == line.page
@@ -1485,7 +1512,11 @@ def _pdf_blocks(
                 flush()
         para.append(line)
     flush()
-    return blocks
+    # two or more items in a row are a list: marked as one, as a written bullet would be
+    marked = {n for n in items_at if n - 1 in items_at or n + 1 in items_at}
+    return [
+        Block(f"- {b.text}", b.section, b.page) if n in marked else b for n, b in enumerate(blocks)
+    ]
 
 
 def _content_size(page: Any) -> int:

@@ -96,3 +96,39 @@ def test_a_pdf_not_printed_from_a_browser_keeps_its_first_lines_and_its_footer(
     text = "\n".join(block.text for block in load_document(path).blocks)
     assert "We use cookies to count visits." in text
     assert "extension 4400" in text
+
+
+def test_a_list_with_drawn_bullets_keeps_one_block_per_item(tmp_path: Path) -> None:
+    # a browser prints <li> markers as drawings: the items are only lines indented from
+    # the text's edge, a wrapped item's second line indented too; a sentence carried on
+    # at the edge after an item still belongs to it, the paragraph after the list not
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 18)
+    cell(pdf, 9, "Booking a slot")
+    pdf.set_font("Helvetica", size=12)
+    cell(pdf, 6, "Clinics are booked in the staff tool. The rules for a booking are these:")
+    items = [
+        "Book at least two working days before the session.",
+        "Each booked slot lasts 25 minutes; the last half hour of every clinic is kept "
+        "free for walk-ins and for teams whose problem came up on the day itself.",
+        "Cancel at least four hours ahead, or the team cannot book for the next",
+    ]
+    for item in items:
+        pdf.set_x(pdf.l_margin + 10)
+        pdf.circle(pdf.l_margin + 5, pdf.get_y() + 3, 1.2, style="F")
+        pdf.multi_cell(150, 6, item, new_x="LMARGIN", new_y="NEXT")
+    cell(pdf, 6, "four weeks.")
+    pdf.ln(3)
+    cell(pdf, 6, "Sessions are held online, in English unless a host is asked for in advance.")
+    path = tmp_path / "booking.pdf"
+    pdf.output(str(path))
+    texts = [b.text for b in load_document(path).blocks]
+    assert texts == [
+        "Clinics are booked in the staff tool. The rules for a booking are these:",
+        "- Book at least two working days before the session.",
+        "- Each booked slot lasts 25 minutes; the last half hour of every clinic is kept "
+        "free for walk-ins and for teams whose problem came up on the day itself.",
+        "- Cancel at least four hours ahead, or the team cannot book for the next four weeks.",
+        "Sessions are held online, in English unless a host is asked for in advance.",
+    ]
