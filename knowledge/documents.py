@@ -60,7 +60,7 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "19"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "20"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
 # 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
@@ -74,7 +74,8 @@ LOADER_VERSION = "19"  # 3: table rows under their column headings; 4: "et al." 
 # for Word tables (merged title row, merged cells, equal neighbouring cells kept);
 # 17: a page built of divs loses header, menus and footer named by id or class; 18: a
 # Word table of fields (first column in bold) reads each row as a field and its value;
-# 19: a PDF list whose bullets are drawn (a browser's print) keeps one block per item
+# 19: a PDF list whose bullets are drawn (a browser's print) keeps one block per item;
+# 20: a printed page's sidebar ("Most popular" and its links) after the article goes
 
 _MB = 1024 * 1024
 
@@ -1135,6 +1136,16 @@ _PRINT_STAMP = re.compile(
 # The site's footer at the end of a printed page: from its copyright line on
 _PRINT_COPYRIGHT = re.compile(r"^\s*(?:©|\(c\)\s|copyright\b)", re.I)
 PRINT_FOOTER_LINES = 8  # a site footer is found among a printed page's last lines
+# a sidebar's heading ("Most popular", "Related pages") among a printed page's last
+# lines, in a type other than the text's: the links and teasers under it are the site's
+_PRINT_WIDGET = re.compile(
+    r"^\s*(?:most (?:popular|read|viewed)|popular (?:articles|pages|posts|now)|related "
+    r"(?:articles|pages|posts|content|links|reading|stories)|you (?:may|might) also like|"
+    r"read (?:more|next)|recommended(?: for you)?|trending(?: now)?|more from [\w &'-]+|"
+    r"latest (?:news|posts|articles))\s*$",
+    re.I,
+)
+PRINT_WIDGET_LINES = 12
 
 
 def _print_edge(text: str) -> bool:
@@ -1354,6 +1365,12 @@ def _pdf_blocks(
         tail = len(all_lines) - PRINT_FOOTER_LINES
         for n in range(len(all_lines) - 1, max(tail, 0) - 1, -1):
             if _PRINT_COPYRIGHT.match(all_lines[n].text):
+                del all_lines[n:]
+                break
+        # the site's sidebar printed after the article: "Most popular" and its links
+        for n in range(len(all_lines) - 1, max(len(all_lines) - PRINT_WIDGET_LINES, 0) - 1, -1):
+            line = all_lines[n]
+            if round(line.size, 1) != body and _PRINT_WIDGET.match(line.text):
                 del all_lines[n:]
                 break
     body_lines = [ln for ln in all_lines if round(ln.size, 1) == body]

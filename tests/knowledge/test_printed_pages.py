@@ -22,7 +22,9 @@ def cell(pdf: FPDF, height: float, text: str) -> None:
     pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
 
 
-def printed_page(path: Path, *, browser: bool = True, pages: int = 1) -> None:
+def printed_page(
+    path: Path, *, browser: bool = True, pages: int = 1, sidebar: bool = False
+) -> None:
     """A page laid out as Chromium prints it: the date, time and <title> in small type at
     the top, the address and "page/pages" at the bottom, and the site's cookie banner, name
     and menu above the article's title, its copyright footer below the article."""
@@ -57,6 +59,14 @@ def printed_page(path: Path, *, browser: bool = True, pages: int = 1) -> None:
                 pdf.set_font("Helvetica", size=12)
                 cell(pdf, 6, text)
                 pdf.ln(3)
+        if number == pages and sidebar:  # the site's aside, printed after the article
+            pdf.ln(6)
+            pdf.set_font("Helvetica", "B", 14)
+            cell(pdf, 7, "Most popular")
+            pdf.set_font("Helvetica", size=12)
+            cell(pdf, 6, "Ten questions for your next steering group")
+            cell(pdf, 6, "Why pilots stall, and what to do about it")
+            cell(pdf, 6, "Get the weekly digest in your inbox.")
         if number == pages:
             pdf.ln(8)
             pdf.set_font("Helvetica", size=12)
@@ -84,6 +94,19 @@ def test_the_browser_footer_of_every_page_of_a_longer_print_goes(tmp_path: Path)
     text = "\n".join(block.text for block in load_document(path).blocks)
     assert "file://" not in text and "2:16 PM" not in text and "Team wiki." not in text
     assert text.count("Hosted model versions are switched off") == 2
+
+
+def test_the_sites_sidebar_printed_after_the_article_goes(tmp_path: Path) -> None:
+    path = tmp_path / "with-aside.pdf"
+    printed_page(path, sidebar=True)
+    doc = load_document(path)
+    text = "\n".join(block.text for block in doc.blocks)
+    assert "Why pilots stall" not in text and "weekly digest" not in text
+    assert doc.blocks[-1].text == "The gateway keeps the date each use case moved, for audits."
+    assert all("Most popular" not in block.section for block in doc.blocks)
+    memo = tmp_path / "memo-with-reading.pdf"  # not printed by a browser: its own text
+    printed_page(memo, browser=False, sidebar=True)
+    assert "Why pilots stall" in "\n".join(b.text for b in load_document(memo).blocks)
 
 
 def test_a_pdf_not_printed_from_a_browser_keeps_its_first_lines_and_its_footer(
