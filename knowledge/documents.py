@@ -1514,13 +1514,14 @@ def _pdf_blocks(
             # Only a paragraph's last line is short: a short line ends the paragraph.
             ended = len(prev.text) < (0.8 if closes else 0.6) * full
             inside = indented(line)
+            clause_ends = prev.text[-1:] in ".!?:;"
+            # a drawn-bullet list begins or ends (not mid-sentence), or its next item begins
+            list_edge = inside != indented(prev) and (clause_ends or not line.text[:1].islower())
+            next_item = inside and clause_ends and abs(prev.x - line.x) < 1
             if (
                 _LIST_LINE.match(line.text)  # a list item starts its own block
-                or inside != indented(prev)  # a drawn-bullet list begins or ends ...
-                and not (prev.text[-1:] not in ".!?:;" and line.text[:1].islower())
-                or inside
-                and abs(prev.x - line.x) < 1
-                and prev.text[-1:] in ".!?:;"  # ... and its next item begins
+                or list_edge
+                or next_item
                 or prev.page != line.page
                 and (closes or ended and line.text[:1].isupper())
                 or prev.page == line.page
