@@ -408,6 +408,7 @@ def render_company(source_dir: Path, out_dir: Path) -> list[Path]:
 PDF_RENDERED = frozenset(
     {
         "ai-audit-programme",
+        "ai-decision-complaints",
         "ai-procurement-panel",
         "assistant-experiments",
         "answer-localisation",
