@@ -421,6 +421,9 @@ _DETERMINERS = frozenset(["the", "these", "those", "its", "their", "our", "all"]
 _FUNCTION = frozenset(
     ["a", "an", "the", "and", "or", "of", "per", "in", "on", "at", "for", "to", "with", "by"]
 )
+# adjective endings ("banned", "international", "additional", "active", "reusable"); not
+# "-ic", which many nouns share ("clinic", "topic")
+_ADJECTIVE = re.compile(r"(?:[^e]ed|al|ive|ous|ful|able|ible)$", re.IGNORECASE)
 _STOP_FOCUS = frozenset(
     tokenize("different separate distinct individual total overall new ai ml llm genai generative")
 )  # "how many AI use cases": "10 use cases" counts them
@@ -707,14 +710,21 @@ def focus_of(question: str) -> Focus | None:
         # "practitioners [and organisations]"
         end = next((i for i, w in enumerate(counted) if w.lower() in _FUNCTION), len(counted))
         groups = []
-        for word in counted[:end] or counted[:1]:
+        required = []  # what a figure must be said of: the head and its noun modifiers
+        phrase = counted[:end] or counted[:1]
+        for n, word in enumerate(phrase):
             stems = frozenset(tokenize(word.replace("-", " "))) - _STOP_FOCUS
             if stems:
                 groups.append(_with_synonyms(stems))
+                # an adjective before the head is often said in other words ("banned
+                # phrases": "blocks 38 phrases", "international conferences": "two
+                # conferences abroad"); a noun modifier ("broker e-mails") is not
+                if n == len(phrase) - 1 or not _ADJECTIVE.search(word):
+                    required.append(groups[-1])
         return Focus(
             "count",
             nouns=frozenset().union(*groups),
-            groups=tuple(groups),
+            groups=tuple(required),
             state=bool(_STATE_Q.search(question)),
         )
     if _COUNT_ANY_Q.search(question):

@@ -115,7 +115,8 @@ def units(text: str, section: str = "") -> list[Unit]:
 # to measure...", "Research note, part 2 of 3, on ...", "See the governance playbook".
 _META = re.compile(
     r"^\s*(?:this|the present|our)\s+(?:playbook|note|document|page|guide|article|chapter|"
-    r"section|summary|file|study note)\s+(?:says|describes|explains|covers|summari[sz]es|"
+    r"section|summary|file|study note|policy|standard|procedure|runbook|handbook|manual|"
+    r"guideline|charter|wiki page)\s+(?:says|describes|explains|covers|summari[sz]es|"
     r"sets out|lists|is about|shows|gives|outlines)\b"
     r"|^\s*(?:research|study)\s+note\b"
     r"|^\s*(?:it|this)\s+(?:summari[sz]es|covers|is a summary of)\b"

@@ -84,6 +84,10 @@ def test_sentences_about_the_document_are_recognised() -> None:
     assert is_meta("This playbook says what to measure and how net value is calculated.")
     assert is_meta("Research note, part 2 of 3, on the implementing and scaling AI study.")
     assert not is_meta("Net value for a week = hours saved × hourly rate − LLM cost.")
+    # a policy or standard describing its own scope is about the document too
+    assert is_meta("This policy sets out how developers may use the coding assistant.")
+    assert is_meta("This standard describes when an experiment is needed.")
+    assert not is_meta("This policy applies from 1 March.")
     assert clean("The study (seed `study.txt`, 22 interviews) describes three levels.") == (
         "The study describes three levels."
     )

@@ -80,6 +80,19 @@ def test_a_count_of_a_compound_noun_needs_all_of_it_or_a_synonym() -> None:
     assert signoffs is not None and signoffs.satisfied("A release needs two approvals.")
 
 
+def test_an_adjective_before_the_counted_noun_may_be_said_in_other_words() -> None:
+    banned = focus_of("How many banned phrases does the output filter block?")
+    assert banned is not None
+    assert banned.satisfied("The output filter also blocks 38 phrases.")
+    abroad = focus_of("How many international conferences may one person attend?")
+    assert abroad is not None and abroad.satisfied("No more than two conferences abroad.")
+    # a noun before the head narrows what is counted: the head alone does not answer
+    broker = focus_of("How many broker e-mails does the assistant sort in a week?")
+    assert broker is not None
+    assert not broker.satisfied("The assistant sorts 900 e-mails from customers a week.")
+    assert broker.satisfied("It sorts about 900 broker e-mails a week.")
+
+
 def test_durations_amounts_years_and_names_are_recognised() -> None:
     duration = focus_of("How long are the sprints?")
     assert duration is not None
