@@ -395,6 +395,33 @@ def _names_asked(question: str, text: str) -> bool:
     return False
 
 
+_FIGURE_TOKEN = re.compile(r"[^\W_]+(?:[.,]\d+)*")  # "3,000", "2.5", "S1" (a name)
+_CURRENCY = frozenset({"eur", "euro", "euros", "usd", "gbp", "sek", "nok", "dkk", "chf"})
+
+
+def _figure_line(text: str) -> str:
+    """Words and figures of ``text``, lower case, thousands separators dropped."""
+    tokens = [t.replace(",", "") for t in _FIGURE_TOKEN.findall(text.lower())]
+    return " " + " ".join(tokens) + " "
+
+
+def _figure_phrases(question: str) -> list[str]:
+    """Each figure of the question with the word that says what it bounds or counts
+    ("above eur 3000", "within 5"), a currency skipped: a sentence that says the same
+    ("above EUR 3,000") is about the same case, one that says "up to EUR 3,000" is not."""
+    tokens = _figure_line(question).split()
+    out = []
+    for i, token in enumerate(tokens):
+        if not token.replace(".", "").isdigit() or len(token) == 4 and token[:2] in ("19", "20"):
+            continue  # a year dates the question, it bounds nothing
+        j = i - 1
+        while j >= 0 and tokens[j] in _CURRENCY:
+            j -= 1
+        if j >= 0:
+            out.append(" " + " ".join(tokens[j : i + 1]) + " ")
+    return out
+
+
 def _unit_candidates(
     question: str,
     hits: Sequence[Hit],
@@ -415,6 +442,7 @@ def _unit_candidates(
     doing = _DOES_Q.search(question)
     actor = doing.group("head").lower() if doing else None
     limit = bool(_LIMIT_Q.search(question))
+    figures = _figure_phrases(question)
     out: list[_Candidate] = []
     for rank, hit in enumerate(hits):
         chunk = hit.chunk
@@ -450,6 +478,8 @@ def _unit_candidates(
                 score += TYPE_BONUS
             if focus is not None and not unit.items and focus.satisfied(unit.text):
                 score += FOCUS_BONUS
+            if figures and any(f in _figure_line(unit.text) for f in figures):
+                score += TYPE_BONUS  # "claims above EUR 3,000": "above EUR 3,000", not "up to"
             if examples and _EXAMPLES.search(unit.text):
                 score += TYPE_BONUS  # "which models does it give as examples": "e.g., LLaMA"
             if limit and _LIMIT.search(unit.text):

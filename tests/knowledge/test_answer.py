@@ -314,3 +314,34 @@ def test_answer_has_focus_looks_for_the_kind_of_fact_in_the_quoted_text() -> Non
     # a question with no focus of that kind is never held to it
     assert answer_has_focus("How is net value calculated?", "Value minus cost. [1]")
     assert answer_has_focus("How many people sit on the panel?", "The panel meets monthly. [1]")
+
+
+def test_a_figure_bounded_as_the_question_bounds_it_picks_the_row(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Both rows hold "EUR 3,000"; the question's "above EUR 3,000" is the second row."""
+    folder = tmp_path / "routing"
+    folder.mkdir()
+    (folder / "claims.md").write_text(
+        "# Pet claims routing\n\n## Where a claim goes\n\n"
+        "| Situation | Queue | Service level |\n| --- | --- | --- |\n"
+        "| Amount up to EUR 600 | Paid straight through | Same day |\n"
+        "| Amount above EUR 600 and up to EUR 3,000 | Pet claims handlers | "
+        "Decision within 3 working days |\n"
+        "| Amount above EUR 3,000 | Senior pet claims handlers | "
+        "Decision within 7 working days |\n"
+    )
+    service = KnowledgeService(settings)
+    service.ingest([folder])
+    answer = service.ask("Which queue handles pet claims above EUR 3,000?")
+    assert not answer.abstained
+    assert answer.text.startswith("Situation: Amount above EUR 3,000"), answer.text
+    assert "Senior pet claims handlers" in answer.text.splitlines()[0]
+
+
+def test_figure_phrases_skip_names_with_digits_and_years() -> None:
+    from knowledge.answer import _figure_phrases
+
+    assert _figure_phrases("Where do claims above EUR 3,000 go?") == [" above eur 3000 "]
+    assert _figure_phrases("Who approves a fix for a live S1 incident in 2027?") == []
+    assert _figure_phrases("Is a reply within 2.5 days enough?") == [" within 2.5 "]
