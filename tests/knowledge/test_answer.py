@@ -345,3 +345,24 @@ def test_figure_phrases_skip_names_with_digits_and_years() -> None:
     assert _figure_phrases("Where do claims above EUR 3,000 go?") == [" above eur 3000 "]
     assert _figure_phrases("Who approves a fix for a live S1 incident in 2027?") == []
     assert _figure_phrases("Is a reply within 2.5 days enough?") == [" within 2.5 "]
+
+
+def test_a_passage_using_the_question_s_word_pairs_scores_them(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """bm25 counts "output" and "filter" wherever they stand; the pair feature counts
+    them only where they stand together, as the question has them."""
+    folder = tmp_path / "filters"
+    folder.mkdir()
+    (folder / "gateway.md").write_text(
+        "# Gateway\n\n## Output\n\n"
+        "The output of each letter is checked by a person; a filter on the input removes "
+        "account numbers.\n\n"
+        "## Blocked phrases\n\nThe output filter blocks 38 phrases in renewal letters.\n"
+    )
+    service = KnowledgeService(settings)
+    service.ingest([folder])
+    state, pool = service.retriever.candidates("What does the output filter block?")
+    pairs = {state.chunks[c.position].section: c.pairs for c in pool}
+    assert pairs["Blocked phrases"] > 0.5
+    assert pairs["Output"] == 0.0
