@@ -774,20 +774,184 @@ def form_company(source_dir: Path, out_dir: Path) -> list[Path]:
     return written
 
 
+# --- Word files exported to PDF by an office suite -------------------------------------
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+_MD_NUMBERED = re.compile(r"^\d+[.)]\s+")
+
+
+def office_blocks(text: str) -> tuple[str, list[Block]]:
+    """Title and blocks of a company Markdown source, keeping what a Word author would
+    set as styles: heading levels (``h1``-``h3``), bulleted (``li``) and numbered
+    (``ol``) items, table rows (``tr``)."""
+    title = ""
+    blocks: list[Block] = []
+    para: list[str] = []
+
+    def flush() -> None:
+        if para:
+            blocks.append(("p", " ".join(" ".join(para).split())))
+            para.clear()
+
+    previous = ""
+    for line in _FRONT_MATTER.sub("", text).splitlines():
+        stripped = line.strip()
+        heading = _MD_HEADING.match(stripped)
+        follows, previous = previous, stripped
+        if not stripped:
+            flush()
+        elif (
+            follows
+            and not para
+            and blocks
+            and blocks[-1][0] in ("li", "ol")
+            and not (heading or _LIST.match(stripped) or stripped.startswith("|"))
+        ):
+            kind, item = blocks[-1]
+            blocks[-1] = (kind, f"{item} {stripped}")  # a hard-wrapped item goes on
+        elif heading and len(heading.group(1)) == 1 and not title:
+            flush()
+            title = heading.group(2).strip()
+        elif heading:
+            flush()
+            level = min(max(len(heading.group(1)) - 1, 1), 3)
+            blocks.append((f"h{level}", heading.group(2).strip()))
+        elif stripped.startswith("|") and stripped.endswith("|"):
+            flush()
+            cells = [cell.strip() for cell in stripped.strip("|").split("|")]
+            if not all(re.fullmatch(r":?-{3,}:?", cell) for cell in cells):
+                blocks.append(("tr", "\t".join(cells)))
+        elif _LIST.match(stripped):
+            flush()
+            kind = "ol" if _MD_NUMBERED.match(stripped) else "li"
+            blocks.append((kind, _LIST.sub("", stripped)))
+        else:
+            para.append(stripped)
+    flush()
+    return title, blocks
+
+
+def _field_run(paragraph: Any, instruction: str) -> None:
+    """A Word field (PAGE, NUMPAGES) in ``paragraph``, as Word stores it."""
+    from docx.oxml import parse_xml
+
+    xml = (
+        '<w:fldSimple xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        f'w:instr="{instruction}"><w:r><w:t>1</w:t></w:r></w:fldSimple>'
+    )
+    paragraph._p.append(parse_xml(xml))
+
+
+def write_office_docx(path: Path, title: str, blocks: list[Block], *, header: str) -> None:
+    """A Word file as an author sets one up: Title and Heading 1-3 styles, bulleted and
+    numbered list styles, tables with a bold heading row, a running header and a
+    "Page n of m" footer."""
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = title
+    section = document.sections[0]
+    section.header.paragraphs[0].text = header
+    footer = section.footer.paragraphs[0]
+    footer.add_run("Page ")
+    _field_run(footer, "PAGE")
+    footer.add_run(" of ")
+    _field_run(footer, "NUMPAGES")
+    document.add_paragraph(title, style="Title")
+    styles = {"h1": "Heading 1", "h2": "Heading 2", "h3": "Heading 3"}
+    styles |= {"li": "List Bullet", "ol": "List Number"}
+    for item in _tables(blocks):
+        if isinstance(item, list):
+            table = document.add_table(rows=len(item), cols=max(map(len, item)))
+            table.style = "Table Grid"
+            for n, (row, cells) in enumerate(zip(table.rows, item, strict=True)):
+                for target, cell in zip(row.cells, cells, strict=False):
+                    target.text = cell
+                    if n == 0:
+                        for run in target.paragraphs[0].runs:
+                            run.bold = True
+            continue
+        kind, text = item
+        document.add_paragraph(text, style=styles.get(kind))
+    document.save(str(path))
+
+
+def soffice() -> str | None:
+    """The office suite to export Word files to PDF with (``SPINEBOT_SOFFICE``, else
+    ``soffice`` or ``libreoffice`` on the PATH), or None."""
+    explicit = os.environ.get("SPINEBOT_SOFFICE")
+    if explicit:
+        return explicit if Path(explicit).exists() else None
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def office_company(source_dir: Path, out_dir: Path, office: str) -> list[Path]:
+    """Every company document as a Word file exported to PDF by the office suite, as most
+    policy PDFs are made: Markdown and rendered sources with their heading levels, lists
+    and tables as Word styles; plain text and web pages as the loader reads them."""
+    import tempfile
+
+    from knowledge.documents import load_document
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        words = work / "docx"
+        words.mkdir()
+        with tempfile.TemporaryDirectory() as rendered:
+            for doc in render_company(source_dir, Path(rendered)):
+                name = doc.stem
+                source = source_dir / "render" / f"{name}.md"
+                if not source.exists():
+                    source = source_dir / "docs" / doc.name
+                if source.suffix == ".md":
+                    title, blocks = office_blocks(source.read_text(encoding="utf-8"))
+                elif source.suffix == ".txt":
+                    blocks = text_blocks(source.read_text(encoding="utf-8"))
+                    title = blocks.pop(0)[1] if blocks and blocks[0][0] == "h" else title_of(doc)
+                    blocks = [("h1" if k == "h" else k, t) for k, t in blocks]
+                else:
+                    loaded = load_document(doc)
+                    title, blocks = loaded.title, _loaded_blocks(loaded)
+                title = title or title_of(doc)
+                header = f"Lindqvist & Hale Insurance - {title}"
+                write_office_docx(words / f"{name}.docx", title, blocks, header=header)
+        profile = (work / "profile").as_uri()
+        subprocess.run(
+            [
+                office,
+                f"-env:UserInstallation={profile}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(out_dir),
+                *sorted(str(p) for p in words.glob("*.docx")),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+    return sorted(out_dir.glob("*.pdf"))
+
+
 __all__ = [
     "chromium",
     "form_company",
     "hand_company",
     "markdown_blocks",
+    "office_blocks",
+    "office_company",
     "print_company",
     "print_seeds",
     "render_company",
     "render_seed_variants",
+    "soffice",
     "text_blocks",
     "title_of",
     "write_docx",
     "write_form_docx",
     "write_html",
+    "write_office_docx",
     "write_pdf",
     "write_plain_docx",
     "write_plain_html",

@@ -94,6 +94,7 @@ SET_NAMES = (
     "company-print",
     "company-hand",
     "company-form",
+    "company-office",
 )
 HELD_OUT = {
     "dev": False,
@@ -107,6 +108,7 @@ HELD_OUT = {
     "company-print": True,
     "company-hand": True,
     "company-form": True,
+    "company-office": True,
 }
 
 
@@ -499,10 +501,12 @@ def prepare(names: Sequence[str], work: Path) -> tuple[list[EvalSet], list[str]]
         chromium,
         form_company,
         hand_company,
+        office_company,
         print_company,
         print_seeds,
         render_company,
         render_seed_variants,
+        soffice,
     )
     from knowledge.documents import CORPUS_DIR, discover
 
@@ -520,6 +524,9 @@ def prepare(names: Sequence[str], work: Path) -> tuple[list[EvalSet], list[str]]
             continue
         if name.endswith("-print") and chromium() is None:
             notes.append(f"{name}: skipped, no Chromium to print with (set SPINEBOT_CHROMIUM)")
+            continue
+        if name == "company-office" and soffice() is None:
+            notes.append(f"{name}: skipped, no office suite to export with (set SPINEBOT_SOFFICE)")
             continue
         if name == "seeds-print" and seeds is not None:
             sources = {f: (seeds / f).read_text(encoding="utf-8") for f in SEED_FILES}
@@ -555,6 +562,7 @@ def prepare(names: Sequence[str], work: Path) -> tuple[list[EvalSet], list[str]]
             "company-hand": hand_company,
             "company-form": form_company,
             "company-print": lambda source, out: print_company(source, out, str(chromium())),
+            "company-office": lambda source, out: office_company(source, out, str(soffice())),
         }
         if name in writers:
             folder = work / name

@@ -60,7 +60,7 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "20"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "21"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
 # 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
@@ -75,7 +75,9 @@ LOADER_VERSION = "20"  # 3: table rows under their column headings; 4: "et al." 
 # 17: a page built of divs loses header, menus and footer named by id or class; 18: a
 # Word table of fields (first column in bold) reads each row as a field and its value;
 # 19: a PDF list whose bullets are drawn (a browser's print) keeps one block per item;
-# 20: a printed page's sidebar ("Most popular" and its links) after the article goes
+# 20: a printed page's sidebar ("Most popular" and its links) after the article goes;
+# 21: an office suite's PDF list: a marker set off by a tab (a symbol-font bullet, "1.")
+# is no table column, and a wrapped item goes on at its text's indent
 
 _MB = 1024 * 1024
 
@@ -1011,6 +1013,39 @@ class _Line:
     # the line's pieces as the PDF places them, [x, width, text, monospace]: table cells
     # on one line are separate pieces with a gutter between them
     cells: list[list[Any]] = field(default_factory=list)
+    # where the text after a written list marker starts ("1." or a bullet set apart by a
+    # tab, as an office suite lays out a list): a wrapped item's next lines start there
+    text_x: float | None = None
+
+
+# A bullet from a symbol font, as office suites export it: Symbol's and Wingdings'
+# glyphs sit in the private use area, so the text reads "\uf0b7 passwords ..."
+_SYMBOL_BULLETS = str.maketrans(
+    dict.fromkeys("\uf0b7\uf0a7\uf076\uf0d8\uf0fc\uf06e\uf0a8\uf071", "•")
+)
+_OFFICE_BULLETS = "•◦▪▫■□●○‣⁃∙·–"
+_MARKER_CELL = re.compile(
+    rf"^(?:[{_OFFICE_BULLETS}*-]|\(?\d{{1,2}}[.)]|\(?[a-z][.)]|\(?[ivx]{{1,4}}[.)])$"
+)
+
+
+def _join_marker(line: _Line) -> None:
+    """A list marker in a piece of its own (a bullet or "1." set off by a tab) is one
+    cell with the text after it, not a column of a table; the line reads "• text"."""
+    if not line.cells:
+        return
+    first = line.cells[0]
+    first[2] = first[2].translate(_SYMBOL_BULLETS)
+    line.text = line.text.translate(_SYMBOL_BULLETS)
+    if len(line.cells) < 2 or not _MARKER_CELL.match(first[2]):
+        return
+    after = line.cells[1]
+    line.text_x = float(after[0])
+    marker = "•" if first[2] in _OFFICE_BULLETS else first[2]
+    merged = [first[0], after[0] + after[1] - first[0], f"{marker} {after[2]}", after[3]]
+    line.cells[:2] = [merged]
+    if line.text.startswith(first[2]):
+        line.text = marker + " " + line.text[len(first[2]) :].lstrip()
 
 
 class _GlyphWidths:
@@ -1119,6 +1154,7 @@ def _page_lines(
     page.extract_text(visitor_text=visit)
     for line in lines:
         line.text = _WS.sub(" ", line.text).strip()
+        _join_marker(line)
     return [line for line in lines if line.text]
 
 
@@ -1518,6 +1554,10 @@ def _pdf_blocks(
             # a drawn-bullet list begins or ends (not mid-sentence), or its next item begins
             list_edge = inside != indented(prev) and (clause_ends or not line.text[:1].islower())
             next_item = inside and clause_ends and abs(prev.x - line.x) < 1
+            # a written item's wrapped line starts where the item's text does
+            head = para[0]
+            if head.text_x is not None and abs(line.x - head.text_x) < 1 and not ended:
+                list_edge = next_item = False
             if (
                 _LIST_LINE.match(line.text)  # a list item starts its own block
                 or list_edge

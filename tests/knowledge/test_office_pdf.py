@@ -1,0 +1,71 @@
+"""PDFs exported by an office suite: a list's marker (a bullet from a symbol font, or
+"1.") is a piece of its own, set off from the item's text by a tab, and a wrapped item
+goes on where the item's text began. Both read as list items, not as a two-column table
+or as a new paragraph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fpdf import FPDF
+
+from knowledge.documents import _join_marker, _Line, load_document
+
+
+def office_list_pdf(path: Path) -> None:
+    """A heading, a paragraph and a numbered list laid out as Writer and Word export it:
+    each marker a text piece at the list's margin, the item's text at a hanging indent,
+    the second line of a wrapped item at that indent too (and starting with a capital)."""
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.text(20, 20, "Funding rounds")
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(20, 32, "The fund runs two rounds a year, and each follows the same calendar.")
+    items = [
+        ("1.", ["The spring round opens on 1 March and the autumn round on 1", "September."]),
+        ("2.", ["Applications close four weeks after a round opens."]),
+        (
+            "3.",
+            [
+                "The panel meets in the seventh week of the round and hears each",
+                "Team for ten minutes.",
+            ],
+        ),
+        ("4.", ["Decisions are sent by e-mail within three working days."]),
+    ]
+    y = 42.0
+    for marker, lines in items:
+        pdf.text(26, y, marker)
+        for line in lines:
+            pdf.text(33, y, line)
+            y += 6
+    pdf.text(20, y + 6, "Late applications wait for the next round.")
+    pdf.output(str(path))
+
+
+def test_an_office_suite_s_numbered_list_reads_item_by_item(tmp_path: Path) -> None:
+    path = tmp_path / "fund.pdf"
+    office_list_pdf(path)
+    texts = [b.text for b in load_document(path).blocks]
+    assert "1. The spring round opens on 1 March and the autumn round on 1 September." in texts
+    assert (
+        "3. The panel meets in the seventh week of the round and hears each Team for ten "
+        "minutes." in texts
+    )
+    assert "September." not in texts
+    assert not any(t.startswith("1.:") or ": The spring" in t for t in texts)  # no table
+
+
+def test_a_symbol_font_bullet_set_apart_is_a_bullet_not_a_column() -> None:
+    line = _Line(1, 72.0, 500.0, 11.0, False, "\uf0b7 passwords and API keys;", [])
+    line.cells = [[72.0, 4.0, "\uf0b7", False], [90.0, 120.0, "passwords and API keys;", False]]
+    _join_marker(line)
+    assert line.text == "• passwords and API keys;"
+    assert [c[2] for c in line.cells] == ["• passwords and API keys;"]
+    assert line.text_x == 90.0
+    # two cells of a table row are left as they are
+    row = _Line(1, 72.0, 400.0, 11.0, False, "Pilot 60", [])
+    row.cells = [[72.0, 20.0, "Pilot", False], [200.0, 12.0, "60", False]]
+    _join_marker(row)
+    assert len(row.cells) == 2 and row.text_x is None
