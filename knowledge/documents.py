@@ -60,7 +60,7 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "21"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "22"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
 # 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
@@ -77,7 +77,8 @@ LOADER_VERSION = "21"  # 3: table rows under their column headings; 4: "et al." 
 # 19: a PDF list whose bullets are drawn (a browser's print) keeps one block per item;
 # 20: a printed page's sidebar ("Most popular" and its links) after the article goes;
 # 21: an office suite's PDF list: a marker set off by a tab (a symbol-font bullet, "1.")
-# is no table column, and a wrapped item goes on at its text's indent
+# is no table column, and a wrapped item goes on at its text's indent; 22: a PDF table
+# drawn with rules is read by its grid (cell by cell, merged cells, a title row)
 
 _MB = 1024 * 1024
 
@@ -1016,6 +1017,11 @@ class _Line:
     # where the text after a written list marker starts ("1." or a bullet set apart by a
     # tab, as an office suite lays out a list): a wrapped item's next lines start there
     text_x: float | None = None
+    # a table drawn with rules (:func:`_ruled_tables`): its first line carries the rows
+    # and whether the first row heads the columns; the table's other lines are ``ruled``
+    grid: tuple[list[list[str]], bool] | None = None
+    caption: str = ""  # the grid's title row, read as a line of its own
+    ruled: bool = False
 
 
 # A bullet from a symbol font, as office suites export it: Symbol's and Wingdings'
@@ -1244,6 +1250,215 @@ def _drop_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
     return out
 
 
+# --- tables drawn with rules --------------------------------------------------------
+
+RULE_TOLERANCE = 2.0  # points: rules this close meet (a cell's border drawn on its own)
+MAX_RULES = 600  # a page with more line segments is a drawing (and pairing them costs)
+_PAINT = frozenset({"S", "s", "f", "F", "f*", "B", "B*", "b", "b*"})
+
+
+def _page_rules(
+    page: Any,
+) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
+    """The page's straight rules in page space: horizontal ``(y, x0, x1)`` and vertical
+    ``(x, y0, y1)``, from stroked lines and thin filled rectangles (a table's borders as
+    office suites, browsers and PDF libraries draw them)."""
+    from pypdf.generic import ContentStream
+
+    contents = page.get_contents()
+    if contents is None:
+        return [], []
+    ops = ContentStream(contents, page.pdf).operations
+    ctm = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+    stack: list[list[float]] = []
+    path: list[tuple[float, ...]] = []  # segments (a box's edges carry a fifth value)
+    start = (0.0, 0.0)
+    here = (0.0, 0.0)
+    across: list[tuple[float, float, float]] = []
+    down: list[tuple[float, float, float]] = []
+
+    def point(x: float, y: float) -> tuple[float, float]:
+        a, b, c, d, e, f = ctm
+        return (a * x + c * y + e, b * x + d * y + f)
+
+    for operands, raw in ops:
+        op = raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)
+        try:
+            args = [float(v) for v in operands] if op in ("cm", "m", "l", "re") else []
+        except (TypeError, ValueError):
+            continue
+        if op == "q":
+            stack.append(list(ctm))
+        elif op == "Q":
+            ctm = stack.pop() if stack else ctm
+        elif op == "cm" and len(args) == 6:
+            a, b, c, d, e, f = args
+            A, B, C, D, E, F = ctm
+            ctm = [
+                a * A + b * C,
+                a * B + b * D,
+                c * A + d * C,
+                c * B + d * D,
+                e * A + f * C + E,
+                e * B + f * D + F,
+            ]
+        elif op == "m" and len(args) == 2:
+            start = here = point(*args)
+        elif op == "l" and len(args) == 2:
+            nxt = point(*args)
+            path.append((*here, *nxt))
+            here = nxt
+        elif op == "h":
+            path.append((*here, *start))
+            here = start
+        elif op == "re" and len(args) == 4:
+            x, y, w, h = args
+            corners = [point(x, y), point(x + w, y), point(x + w, y + h), point(x, y + h)]
+            xs = [c[0] for c in corners]
+            ys = [c[1] for c in corners]
+            width, height = max(xs) - min(xs), max(ys) - min(ys)
+            if height <= RULE_TOLERANCE < width:
+                mid = (max(ys) + min(ys)) / 2
+                path.append((min(xs), mid, max(xs), mid))
+            elif width <= RULE_TOLERANCE < height:
+                mid = (max(xs) + min(xs)) / 2
+                path.append((mid, min(ys), mid, max(ys)))
+            else:
+                # a box: its edges are rules when stroked (a cell's border), not when
+                # only filled (a cell's shading, a banner's background)
+                path += [(*corners[k], *corners[(k + 1) % 4], 1.0) for k in range(4)]
+        elif op in _PAINT or op == "n":
+            stroked = op in ("S", "s", "B", "B*", "b", "b*")
+            path = [seg for seg in path if len(seg) == 4 or stroked]
+            if op != "n":
+                for x0, y0, x1, y1, *_ in path:
+                    if abs(y0 - y1) < 1 and abs(x1 - x0) > 5:
+                        across.append(((y0 + y1) / 2, min(x0, x1), max(x0, x1)))
+                    elif abs(x0 - x1) < 1 and abs(y1 - y0) > 3:
+                        down.append(((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
+            path = []
+        if len(across) + len(down) > MAX_RULES:
+            return [], []
+    return across, down
+
+
+def _positions(values: list[float]) -> list[float]:
+    """Distinct positions, values within RULE_TOLERANCE of each other taken as one."""
+    out: list[float] = []
+    for value in sorted(values):
+        if out and value - out[-1] <= RULE_TOLERANCE:
+            continue
+        out.append(value)
+    return out
+
+
+def _ruled_tables(lines: list[_Line], page: Any) -> None:
+    """Mark the tables of a page drawn with rules: a grid of at least two columns and
+    two rows. Each piece of text goes in the cell it sits in, a cell's lines in reading
+    order (a cell wrapped over lines is one cell); the grid's first line gets the rows
+    (``grid``), its other lines are ``ruled`` (no longer read as text)."""
+    if not any(len(line.cells) > 1 for line in lines):
+        return  # no text set side by side: no table to read
+    across, down = _page_rules(page)
+    if len(across) < 3 or len(down) < 3:
+        return
+    tol = RULE_TOLERANCE
+    rules: list[tuple[str, float, float, float]] = [("h", *r) for r in across]
+    rules += [("v", *r) for r in down]
+    parent = list(range(len(rules)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def meet(a: tuple[str, float, float, float], b: tuple[str, float, float, float]) -> bool:
+        if a[0] == b[0]:  # collinear pieces of one border
+            return abs(a[1] - b[1]) <= tol and a[2] <= b[3] + tol and b[2] <= a[3] + tol
+        h, v = (a, b) if a[0] == "h" else (b, a)
+        return h[2] - tol <= v[1] <= h[3] + tol and v[2] - tol <= h[1] <= v[3] + tol
+
+    for i in range(len(rules)):
+        for j in range(i + 1, len(rules)):
+            if meet(rules[i], rules[j]):
+                parent[find(i)] = find(j)
+    groups: dict[int, list[tuple[str, float, float, float]]] = {}
+    for i, rule in enumerate(rules):
+        groups.setdefault(find(i), []).append(rule)
+    for group in groups.values():
+        _read_grid(group, lines)
+
+
+def _read_grid(group: list[tuple[str, float, float, float]], lines: list[_Line]) -> None:
+    """Read the text of ``lines`` inside one connected group of rules, if it is a grid."""
+    tol = RULE_TOLERANCE
+    xs = _positions([r[1] for r in group if r[0] == "v"])
+    ys = _positions([r[1] for r in group if r[0] == "h"])[::-1]  # top first
+    if len(xs) < 3 or len(ys) < 3:
+        return  # a box around a note, a rule under a heading: no grid
+    inside = [
+        line
+        for line in lines
+        if not line.ruled
+        and line.cells
+        and ys[-1] < line.y < ys[0]
+        and all(xs[0] - tol <= c[0] < xs[-1] for c in line.cells)
+    ]
+    if not inside:
+        return
+    downs = [r for r in group if r[0] == "v"]
+    acrosses = [r for r in group if r[0] == "h"]
+
+    def walled(c: int, r: int) -> bool:  # a rule left of column c in row r
+        mid = (ys[r] + ys[r + 1]) / 2
+        return any(abs(v[1] - xs[c]) <= tol and v[2] - tol <= mid <= v[3] + tol for v in downs)
+
+    def floored(r: int, c: int) -> bool:  # a rule above row r in column c
+        mid = (xs[c] + xs[c + 1]) / 2
+        return any(abs(h[1] - ys[r]) <= tol and h[2] - tol <= mid <= h[3] + tol for h in acrosses)
+
+    def owner(r: int, c: int) -> tuple[int, int]:
+        """The cell a grid square belongs to: merged cells have no rule between."""
+        while True:
+            if c > 0 and not walled(c, r):
+                c -= 1
+            elif r > 0 and not floored(r, c):
+                r -= 1
+            else:
+                return r, c
+
+    cells: list[list[list[str]]] = [[[] for _ in xs[1:]] for _ in ys[1:]]
+    bold = [True for _ in ys[1:]]
+    for line in inside:
+        row = next(r for r in range(len(ys) - 1) if ys[r + 1] <= line.y <= ys[r])
+        for x, _, text, _ in line.cells:
+            # a cell's text starts inside it (the glyph widths that give where a piece
+            # ends are estimates, and a cell's padding is small)
+            col = next((c for c in range(len(xs) - 1) if x < xs[c + 1] - tol), len(xs) - 2)
+            r, c = owner(row, col)
+            cells[r][c].append(text)
+            bold[r] = bold[r] and line.bold
+    kept = [(r, row) for r, row in enumerate(cells) if any(row)]
+    caption = ""
+    if kept and not any(walled(c, kept[0][0]) for c in range(1, len(xs) - 1)):
+        # a title row across the whole table ("Handover rules, version 2.1")
+        caption = _clean("\n".join(kept[0][1][0]))
+        kept = kept[1:]
+    table = [[_clean("\n".join(cell)) for cell in row] for _, row in kept]
+    if sum(1 for row in table if sum(1 for cell in row if cell) > 1) < TABLE_MIN_ROWS:
+        return
+    heads = [bold[r] for r, _ in kept]
+    if heads[0] and not all(heads[1:]):
+        header = True
+    else:
+        header = len(xs) > 3 and _header_like(table[0]) and not any(heads)
+    inside[0].grid = (table, header)
+    inside[0].caption = caption
+    for line in inside:
+        line.ruled = True
+
+
 TABLE_MIN_ROWS = 2  # a table has at least this many rows of two cells or more
 _LEADER = re.compile(r"(?:\.\s?){4}")  # the dots that lead to a page number in a contents
 
@@ -1442,6 +1657,16 @@ def _pdf_blocks(
     n = floor = 0
     while n < len(all_lines):
         line = all_lines[n]
+        if line.grid is not None:
+            if line.caption:
+                items.append(("p", 0, [replace(line, text=line.caption, cells=[])]))
+            items.append(("t", len(tables), [line]))
+            tables.append(line.grid)
+            n = floor = n + 1
+            continue
+        if line.ruled:
+            n += 1
+            continue
         table = _pdf_table(all_lines, n, floor) if len(line.cells) > 1 else None
         if table is not None:
             begin, end, rows, headed = table
@@ -1625,6 +1850,7 @@ def _load_pdf(
             lines = _page_lines(
                 page, number, deadline=deadline, max_chars=limits.max_chars - chars, fonts=fonts
             )
+            _ruled_tables(lines, page)
             chars += sum(len(line.text) for line in lines)
             if chars > limits.max_chars:
                 raise DocumentTooLarge(

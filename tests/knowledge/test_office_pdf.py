@@ -69,3 +69,71 @@ def test_a_symbol_font_bullet_set_apart_is_a_bullet_not_a_column() -> None:
     row.cells = [[72.0, 20.0, "Pilot", False], [200.0, 12.0, "60", False]]
     _join_marker(row)
     assert len(row.cells) == 2 and row.text_x is None
+
+
+def ruled_table_pdf(path: Path) -> None:
+    """A table as an office suite exports it: every cell's border drawn as a line, a
+    title row across the table, a bold heading row, and cells wrapped over lines that
+    are written cell by cell (a wrapped cell's lines before its neighbour's)."""
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.text(20, 20, "Repository tiers")
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(20, 30, "Every repository carries a tier that decides what the assistant may do.")
+    pdf.set_font("Helvetica", size=11)
+    # the columns as tight as an office suite sets them: a cell's padding of 1 mm
+    widest = max(
+        pdf.get_string_width(t) for t in ("administration, broker", "Typical repositories")
+    )
+    cols = [20.0, 40.0, 40.0 + widest + 2.0, 40.0 + widest + 50.0]
+    rows = [36.0, 44.0, 52.0, 70.0, 88.0]  # title, heading, Green, Amber (top edges), bottom
+    pdf.set_line_width(0.2)
+    for y in rows:
+        pdf.line(cols[0], y, cols[-1], y)
+    for x in cols:
+        pdf.line(x, rows[1], x, rows[-1])  # no inner rules in the title row
+    pdf.line(cols[0], rows[0], cols[0], rows[1])
+    pdf.line(cols[-1], rows[0], cols[-1], rows[1])
+    pdf.text(22, 41, "Tiers in force from 1 April")
+    pdf.set_font("Helvetica", "B", 11)
+    for x, head in zip(cols, ("Tier", "Typical repositories", "Assistant use"), strict=False):
+        pdf.text(x + 1, 49, head)
+    pdf.set_font("Helvetica", size=11)
+    cells = [
+        (
+            "Green",
+            ["internal tools, intranet", "pages, test suites, build", "scripts"],
+            ["completions and chat"],
+        ),
+        (
+            "Amber",
+            ["claims core, policy", "administration, broker", "portal back end"],
+            ["completions only, no", "chat"],
+        ),
+    ]
+    for top, (tier, middle, right) in zip((52.0, 70.0), cells, strict=True):
+        pdf.text(cols[0] + 1, top + 5, tier)
+        for n, text in enumerate(middle):
+            pdf.text(cols[1] + 1, top + 5 + 5 * n, text)
+        for n, text in enumerate(right):
+            pdf.text(cols[2] + 1, top + 5 + 5 * n, text)
+    pdf.text(20, 100, "A repository without a tag is treated as Red.")
+    pdf.output(str(path))
+
+
+def test_a_table_drawn_with_rules_is_read_cell_by_cell(tmp_path: Path) -> None:
+    path = tmp_path / "tiers.pdf"
+    ruled_table_pdf(path)
+    texts = [b.text for b in load_document(path).blocks]
+    assert "Tiers in force from 1 April" in texts  # the title row, on its own
+    assert (
+        "Tier: Green; Typical repositories: internal tools, intranet pages, test suites, build "
+        "scripts; Assistant use: completions and chat." in texts
+    )
+    assert (
+        "Tier: Amber; Typical repositories: claims core, policy administration, broker portal "
+        "back end; Assistant use: completions only, no chat." in texts
+    )
+    assert "A repository without a tag is treated as Red." in texts
+    assert not any(t in ("scripts", "chat", "completions and chat") for t in texts)
