@@ -17,6 +17,7 @@ are dropped and words hyphenated at a line end are joined again.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 import re
@@ -1253,7 +1254,7 @@ def _drop_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
 # --- tables drawn with rules --------------------------------------------------------
 
 RULE_TOLERANCE = 2.0  # points: rules this close meet (a cell's border drawn on its own)
-MAX_RULES = 600  # a page with more line segments is a drawing (and pairing them costs)
+MAX_RULES = 1000  # a page with more line segments is a drawing, not tables
 _PAINT = frozenset({"S", "s", "f", "F", "f*", "B", "B*", "b", "b*"})
 
 
@@ -1373,16 +1374,29 @@ def _ruled_tables(lines: list[_Line], page: Any) -> None:
             i = parent[i]
         return i
 
-    def meet(a: tuple[str, float, float, float], b: tuple[str, float, float, float]) -> bool:
-        if a[0] == b[0]:  # collinear pieces of one border
-            return abs(a[1] - b[1]) <= tol and a[2] <= b[3] + tol and b[2] <= a[3] + tol
-        h, v = (a, b) if a[0] == "h" else (b, a)
-        return h[2] - tol <= v[1] <= h[3] + tol and v[2] - tol <= h[1] <= v[3] + tol
+    def join(i: int, j: int) -> None:
+        parent[find(i)] = find(j)
 
-    for i in range(len(rules)):
-        for j in range(i + 1, len(rules)):
-            if meet(rules[i], rules[j]):
-                parent[find(i)] = find(j)
+    flat = sorted(range(len(across)), key=lambda i: (across[i][0], across[i][1]))
+    for a, b in zip(flat, flat[1:], strict=False):  # pieces of one border, end to end
+        ya, a0, a1 = across[a]
+        yb, b0, b1 = across[b]
+        if abs(ya - yb) <= tol and b0 <= a1 + tol and a0 <= b1 + tol:
+            join(a, b)
+    upright = sorted(range(len(down)), key=lambda i: (down[i][0], down[i][1]))
+    for a, b in zip(upright, upright[1:], strict=False):
+        xa, a0, a1 = down[a]
+        xb, b0, b1 = down[b]
+        if abs(xa - xb) <= tol and b0 <= a1 + tol and a0 <= b1 + tol:
+            join(len(across) + a, len(across) + b)
+    heights = [across[i][0] for i in flat]
+    for v, (x, y0, y1) in enumerate(down):  # each upright rule and the rules it crosses
+        for k in range(
+            bisect.bisect_left(heights, y0 - tol), bisect.bisect_right(heights, y1 + tol)
+        ):
+            h = flat[k]
+            if across[h][1] - tol <= x <= across[h][2] + tol:
+                join(h, len(across) + v)
     groups: dict[int, list[tuple[str, float, float, float]]] = {}
     for i, rule in enumerate(rules):
         groups.setdefault(find(i), []).append(rule)
