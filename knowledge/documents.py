@@ -1264,12 +1264,13 @@ def _page_rules(
     """The page's straight rules in page space: horizontal ``(y, x0, x1)`` and vertical
     ``(x, y0, y1)``, from stroked lines and thin filled rectangles (a table's borders as
     office suites, browsers and PDF libraries draw them)."""
-    from pypdf.generic import ContentStream
-
     contents = page.get_contents()
     if contents is None:
         return [], []
-    ops = ContentStream(contents, page.pdf).operations
+    data = contents.get_data()
+    if len(_PATH_OPS.findall(data)) < 6:
+        return [], []  # too few lines drawn for a grid
+    ops = _path_operations(data)
     ctm = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
     stack: list[list[float]] = []
     path: list[tuple[float, ...]] = []  # segments (a box's edges carry a fifth value)
@@ -1282,12 +1283,7 @@ def _page_rules(
         a, b, c, d, e, f = ctm
         return (a * x + c * y + e, b * x + d * y + f)
 
-    for operands, raw in ops:
-        op = raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)
-        try:
-            args = [float(v) for v in operands] if op in ("cm", "m", "l", "re") else []
-        except (TypeError, ValueError):
-            continue
+    for args, op in ops:
         if op == "q":
             stack.append(list(ctm))
         elif op == "Q":
@@ -1341,6 +1337,38 @@ def _page_rules(
         if len(across) + len(down) > MAX_RULES:
             return [], []
     return across, down
+
+
+# the tokens of a content stream: strings and names (skipped whole, so that text in them
+# is no operator), numbers and operators
+_CONTENT_TOKEN = re.compile(
+    rb"\((?:\\.|[^\\()])*\)|<[0-9A-Fa-f\s]*>|/[^\s/\[\]()<>{}%]*|%[^\r\n]*"
+    rb"|([-+]?(?:\d+\.?\d*|\.\d+))|([A-Za-z'\"*]+)"
+)
+_PATH_OPS = re.compile(rb"\s(?:l|re)\s")
+_GEOMETRY = frozenset({"q", "Q", "cm", "m", "l", "re", "h", "n"}) | _PAINT
+
+
+def _path_operations(data: bytes) -> list[tuple[list[float], str]]:
+    """The operators that draw paths (and set the transform), with their numbers: a
+    plain scan of the stream, much faster than parsing every text object."""
+    out: list[tuple[list[float], str]] = []
+    numbers: list[float] = []
+    for match in _CONTENT_TOKEN.finditer(data):
+        number, word = match.group(1), match.group(2)
+        if number is not None:
+            numbers.append(float(number))
+            continue
+        if word is None:
+            numbers.clear()  # a string, a name: operands of another kind
+            continue
+        op = word.decode("latin-1")
+        if op in _GEOMETRY:
+            out.append((numbers, op))
+        if op in ("BI", "ID"):
+            return out  # an inline image's data follows: no more paths read
+        numbers = []
+    return out
 
 
 def _positions(values: list[float]) -> list[float]:
