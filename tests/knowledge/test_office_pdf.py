@@ -137,3 +137,16 @@ def test_a_table_drawn_with_rules_is_read_cell_by_cell(tmp_path: Path) -> None:
     )
     assert "A repository without a tag is treated as Red." in texts
     assert not any(t in ("scripts", "chat", "completions and chat") for t in texts)
+
+
+def test_only_drawn_paths_are_read_as_rules_never_text_in_strings() -> None:
+    from knowledge.documents import _path_operations
+
+    stream = (
+        b"q 1 0 0 1 10 20 cm 0.5 w 0 0 m 100 0 l S Q\n"
+        b"BT /F1 11 Tf 72 700 Td (draw 1 2 m 3 4 l S here) Tj <414243> Tj ET\n"
+        b"10 10 200 0.4 re f\n"
+    )
+    ops = [op for _, op in _path_operations(stream)]
+    assert ops == ["q", "cm", "m", "l", "S", "Q", "re", "f"]
+    assert _path_operations(b"1 0 0 1 5 5 cm")[0] == ([1.0, 0.0, 0.0, 1.0, 5.0, 5.0], "cm")
