@@ -61,7 +61,7 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "22"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "23"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
 # 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
@@ -79,7 +79,8 @@ LOADER_VERSION = "22"  # 3: table rows under their column headings; 4: "et al." 
 # 20: a printed page's sidebar ("Most popular" and its links) after the article goes;
 # 21: an office suite's PDF list: a marker set off by a tab (a symbol-font bullet, "1.")
 # is no table column, and a wrapped item goes on at its text's indent; 22: a PDF table
-# drawn with rules is read by its grid (cell by cell, merged cells, a title row)
+# drawn with rules is read by its grid (cell by cell, merged cells, a title row); 23: a
+# ruled table over a page break is one table (a row cut at the break joined again)
 
 _MB = 1024 * 1024
 
@@ -1023,6 +1024,11 @@ class _Line:
     grid: tuple[list[list[str]], bool] | None = None
     caption: str = ""  # the grid's title row, read as a line of its own
     ruled: bool = False
+    # a grid's place on its page (top rule, bottom rule, column rules) and the lines it
+    # holds: a table that goes on over a page break is read as one (:func:`_join_pages`)
+    frame: tuple[float, float, list[float], list[Any]] | None = None
+    fragment: tuple[list[list[str]], bool] | None = None  # one row alone (a page's foot)
+    owner: Any = None  # the grid on an earlier page this one's rows went to
 
 
 # A bullet from a symbol font, as office suites export it: Symbol's and Wingdings'
@@ -1386,10 +1392,10 @@ def _ruled_tables(lines: list[_Line], page: Any) -> None:
     two rows. Each piece of text goes in the cell it sits in, a cell's lines in reading
     order (a cell wrapped over lines is one cell); the grid's first line gets the rows
     (``grid``), its other lines are ``ruled`` (no longer read as text)."""
-    if not any(len(line.cells) > 1 for line in lines):
-        return  # no text set side by side: no table to read
+    if not lines:
+        return
     across, down = _page_rules(page)
-    if len(across) < 3 or len(down) < 3:
+    if len(across) < 2 or len(down) < 3:
         return
     tol = RULE_TOLERANCE
     rules: list[tuple[str, float, float, float]] = [("h", *r) for r in across]
@@ -1437,7 +1443,7 @@ def _read_grid(group: list[tuple[str, float, float, float]], lines: list[_Line])
     tol = RULE_TOLERANCE
     xs = _positions([r[1] for r in group if r[0] == "v"])
     ys = _positions([r[1] for r in group if r[0] == "h"])[::-1]  # top first
-    if len(xs) < 3 or len(ys) < 3:
+    if len(xs) < 3 or len(ys) < 2:
         return  # a box around a note, a rule under a heading: no grid
     inside = [
         line
@@ -1488,7 +1494,14 @@ def _read_grid(group: list[tuple[str, float, float, float]], lines: list[_Line])
         caption = _clean("\n".join(kept[0][1][0]))
         kept = kept[1:]
     table = [[_clean("\n".join(cell)) for cell in row] for _, row in kept]
+    frame = (ys[0], ys[-1], xs, inside)
     if sum(1 for row in table if sum(1 for cell in row if cell) > 1) < TABLE_MIN_ROWS:
+        if table and not caption:
+            # a part of a table cut by a page break (its headings alone at a page's foot,
+            # the rest of a row overleaf): read as one with the other part, if it has one
+            heads = [bold[r] for r, _ in kept]
+            inside[0].fragment = (table, heads[0] and (len(heads) == 1 or not all(heads[1:])))
+            inside[0].frame = frame
         return
     heads = [bold[r] for r, _ in kept]
     if heads[0] and not all(heads[1:]):
@@ -1497,8 +1510,68 @@ def _read_grid(group: list[tuple[str, float, float, float]], lines: list[_Line])
         header = len(xs) > 3 and _header_like(table[0]) and not any(heads)
     inside[0].grid = (table, header)
     inside[0].caption = caption
+    inside[0].frame = frame
     for line in inside:
         line.ruled = True
+
+
+def _join_pages(pages: list[list[_Line]]) -> None:
+    """A ruled table that goes on over a page break is one table: the grid at the top of
+    a page whose columns are those of the grid at the foot of the page before takes its
+    rows to that one (a row split at the break is joined again, headings repeated at the
+    top of the page are dropped), and a row alone at a page's foot heads the rows overleaf.
+    Only lines at a page's edges (a running header or footer) may stand between them."""
+    for k in range(len(pages) - 1):
+        before, after = pages[k], pages[k + 1]
+        last = [ln for ln in before if ln.frame is not None]
+        first = [ln for ln in after if ln.frame is not None and (ln.grid or ln.fragment)]
+        if not last or not first:
+            continue
+        a = min(last, key=lambda ln: ln.frame[1] if ln.frame else 0.0)  # the lowest table
+        b = max(first, key=lambda ln: ln.frame[0] if ln.frame else 0.0)  # the highest next
+        if a.frame is None or b.frame is None or (a.fragment and b.fragment):
+            continue
+        _, bottom_a, cols_a, held_a = a.frame
+        top_b, _, cols_b, held_b = b.frame
+        if len(cols_a) != len(cols_b) or any(
+            abs(x - y) > 2 for x, y in zip(cols_a, cols_b, strict=True)
+        ):
+            continue
+        edges = {id(ln) for ln in _edge_lines(before) + _edge_lines(after)}
+        held = {id(ln) for ln in held_a + held_b}
+        if any(ln.y < bottom_a and id(ln) not in held | edges for ln in before):
+            continue  # text below the first part: the table ended there
+        if any(ln.y > top_b and id(ln) not in held | edges for ln in after):
+            continue  # text above the second part: a table of its own
+        target = a.owner or a
+        part = b.grid or b.fragment
+        assert part is not None
+        rows_b = list(part[0])
+        for line in held_b:
+            line.ruled = True  # a lone row overleaf was left as text: it is read here
+        if a.fragment is not None:
+            rows_a, header = a.fragment
+            for line in held_a:
+                line.ruled = True
+        else:
+            assert target.grid is not None
+            rows_a, header = target.grid
+            if header and rows_b and rows_b[0] == rows_a[0]:
+                rows_b = rows_b[1:]  # the headings repeated at the top of the page
+        if rows_b and rows_a and _split_row(rows_b[0]):
+            # a row split at the break goes on overleaf: its cells are joined again
+            pairs = zip(rows_a[-1], rows_b[0], strict=False)
+            rows_a = rows_a[:-1] + [[" ".join(p for p in pair if p) for pair in pairs]]
+            rows_b = rows_b[1:]
+        target.grid, target.fragment = (rows_a + rows_b, header), None
+        b.grid, b.fragment, b.owner = None, None, target
+
+
+def _split_row(row: list[str]) -> bool:
+    """Whether the first row of a table's part overleaf is the rest of a row cut at the
+    page break: its first cell empty, or (in three columns or more) one cell only."""
+    filled = sum(1 for cell in row if cell)
+    return not row[0] or len(row) >= 3 and filled <= 1
 
 
 TABLE_MIN_ROWS = 2  # a table has at least this many rows of two cells or more
@@ -1899,6 +1972,7 @@ def _load_pdf(
                     f"over {limits.max_chars:,} characters of text (KNOWLEDGE_MAX_CHARS)"
                 )
             pages.append(lines)
+        _join_pages(pages)
         if skipped:
             meta["skipped_pages"] = ",".join(str(n) for n in skipped)
         printed = _browser_printed(pages)

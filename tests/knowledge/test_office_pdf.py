@@ -150,3 +150,45 @@ def test_only_drawn_paths_are_read_as_rules_never_text_in_strings() -> None:
     ops = [op for _, op in _path_operations(stream)]
     assert ops == ["q", "cm", "m", "l", "S", "Q", "re", "f"]
     assert _path_operations(b"1 0 0 1 5 5 cm")[0] == ([1.0, 0.0, 0.0, 1.0, 5.0, 5.0], "cm")
+
+
+def test_a_ruled_table_over_a_page_break_is_one_table(tmp_path: Path) -> None:
+    """The headings and the first row's start on one page, the rest of that row and the
+    next row overleaf (below a running header): one table, its rows under the headings."""
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    cols = [20.0, 60.0, 190.0]
+
+    def grid(rows: list[float]) -> None:
+        for y in rows:
+            pdf.line(cols[0], y, cols[-1], y)
+        for x in cols:
+            pdf.line(x, rows[0], x, rows[-1])
+
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.text(20, 20, "Sanctions")
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(20, 250, "Breaches are handled by the head of engineering.")
+    grid([256.0, 264.0, 290.0])
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.text(22, 261, "Breach")
+    pdf.text(62, 261, "Consequence")
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(22, 269, "Missing trailer")
+    pdf.text(62, 269, "Seat suspended for 14 days and")
+    pdf.add_page()
+    pdf.text(20, 10, "Lindqvist & Hale - coding assistant policy")
+    grid([20.0, 30.0, 40.0])
+    pdf.text(62, 25, "the refresher repeated")
+    pdf.text(22, 35, "Second breach")
+    pdf.text(62, 35, "Seat withdrawn")
+    pdf.text(20, 60, "The policy is reviewed every year.")
+    pdf.output(str(tmp_path / "sanctions.pdf"))
+    texts = [b.text for b in load_document(tmp_path / "sanctions.pdf").blocks]
+    assert (
+        "Breach: Missing trailer; Consequence: Seat suspended for 14 days and the refresher "
+        "repeated." in texts
+    )
+    assert "Breach: Second breach; Consequence: Seat withdrawn." in texts
+    assert "the refresher repeated" not in texts
