@@ -1388,10 +1388,10 @@ def _positions(values: list[float]) -> list[float]:
 
 
 def _ruled_tables(lines: list[_Line], page: Any) -> None:
-    """Mark the tables of a page drawn with rules: a grid of at least two columns and
-    two rows. Each piece of text goes in the cell it sits in, a cell's lines in reading
-    order (a cell wrapped over lines is one cell); the grid's first line gets the rows
-    (``grid``), its other lines are ``ruled`` (no longer read as text)."""
+    """Mark the tables of a page drawn with rules, each connected group of rules read by
+    :func:`_read_grid`: a grid's first line gets the rows (``grid``), its other lines are
+    ``ruled`` (no longer read as text); a part too small to be a table alone is kept as a
+    ``fragment`` for :func:`_join_pages`."""
     if not lines:
         return
     across, down = _page_rules(page)
@@ -1411,18 +1411,17 @@ def _ruled_tables(lines: list[_Line], page: Any) -> None:
     def join(i: int, j: int) -> None:
         parent[find(i)] = find(j)
 
-    flat = sorted(range(len(across)), key=lambda i: (across[i][0], across[i][1]))
-    for a, b in zip(flat, flat[1:], strict=False):  # pieces of one border, end to end
-        ya, a0, a1 = across[a]
-        yb, b0, b1 = across[b]
-        if abs(ya - yb) <= tol and b0 <= a1 + tol and a0 <= b1 + tol:
-            join(a, b)
-    upright = sorted(range(len(down)), key=lambda i: (down[i][0], down[i][1]))
-    for a, b in zip(upright, upright[1:], strict=False):
-        xa, a0, a1 = down[a]
-        xb, b0, b1 = down[b]
-        if abs(xa - xb) <= tol and b0 <= a1 + tol and a0 <= b1 + tol:
-            join(len(across) + a, len(across) + b)
+    def chain(segments: list[tuple[float, float, float]], offset: int) -> list[int]:
+        """Join the pieces of one border drawn end to end; the segments' order by place."""
+        order = sorted(range(len(segments)), key=lambda i: segments[i][:2])
+        for a, b in zip(order, order[1:], strict=False):
+            (pa, a0, a1), (pb, b0, b1) = segments[a], segments[b]
+            if abs(pa - pb) <= tol and b0 <= a1 + tol and a0 <= b1 + tol:
+                join(offset + a, offset + b)
+        return order
+
+    flat = chain(across, 0)
+    chain(down, len(across))
     heights = [across[i][0] for i in flat]
     for v, (x, y0, y1) in enumerate(down):  # each upright rule and the rules it crosses
         for k in range(
