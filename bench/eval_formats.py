@@ -420,6 +420,7 @@ PDF_RENDERED = frozenset(
         "reserve-suggestions",
         "spine-clinics",
         "spine-secondments",
+        "sanctions-alert-review",
         "underwriting-referrals",
         "vendor-due-diligence",
     }
