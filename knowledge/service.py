@@ -242,6 +242,7 @@ class KnowledgeService:
             answer_has_focus,
             build_messages,
             cite_reply,
+            confidence_bar,
             extractive_answer,
             reply_text,
             supported,
@@ -293,7 +294,8 @@ class KnowledgeService:
         def extractive() -> tuple[str, list[Hit]]:
             return extractive_answer(question, retrieval.hits, state, vector=vector, embed=embed)
 
-        if not retrieval.hits or retrieval.confidence < self.settings.answer_min_score:
+        bar = confidence_bar(question, state, self.settings.answer_min_score)
+        if not retrieval.hits or retrieval.confidence < bar:
             yield done(ABSTAIN_TEXT, [], True, related=related())
             return
         if (

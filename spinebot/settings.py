@@ -118,7 +118,15 @@ class Settings(BaseSettings):
         le=1.0,
         description="Best reranker score below which the answer says the base does not say.",
     )
-    answer_min_score: float = Field(default=0.35, ge=0.0, le=1.0)
+    answer_min_score: float = Field(
+        default=0.35,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Retrieval confidence below which a question mostly in words the documents "
+            "never use is not answered (0.1 lower for one in their own words)."
+        ),
+    )
     context_budget_chars: int = Field(default=4000, ge=500)
     knowledge_base_url: str = Field(
         default="", description="Link for ingested files: this URL + the file's relative path."

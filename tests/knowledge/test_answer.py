@@ -366,3 +366,27 @@ def test_a_passage_using_the_question_s_word_pairs_scores_them(
     pairs = {state.chunks[c.position].section: c.pairs for c in pool}
     assert pairs["Blocked phrases"] > 0.5
     assert pairs["Output"] == 0.0
+
+
+def test_the_confidence_bar_is_lower_for_a_question_in_the_corpus_s_own_words(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A weakly retrieved question in words the documents use may still be answered; one
+    mostly in words they never use ("canteen", "menu") needs the full setting."""
+    from knowledge.answer import KNOWN_WORDS_RELIEF, confidence_bar
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "weekly.md").write_text(
+        "# Weekly reports\n\nOwners report value and cost by Friday, so the Monday digest "
+        "includes the week.\n"
+    )
+    service = KnowledgeService(settings)
+    service.ingest([folder])
+    state = service.index.state()
+    base = settings.answer_min_score
+    assert confidence_bar("When do owners report their cost?", state, base) == pytest.approx(
+        base - KNOWN_WORDS_RELIEF
+    )
+    assert confidence_bar("What is on the canteen menu this Friday?", state, base) == base
+    assert confidence_bar("", state, base) == base
