@@ -61,7 +61,7 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "23"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "24"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
 # 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
@@ -80,7 +80,9 @@ LOADER_VERSION = "23"  # 3: table rows under their column headings; 4: "et al." 
 # 21: an office suite's PDF list: a marker set off by a tab (a symbol-font bullet, "1.")
 # is no table column, and a wrapped item goes on at its text's indent; 22: a PDF table
 # drawn with rules is read by its grid (cell by cell, merged cells, a title row); 23: a
-# ruled table over a page break is one table (a row cut at the break joined again)
+# ruled table over a page break is one table (a row cut at the break joined again); 24: a
+# browser's print of a fixed cookie banner over every page is dropped, also where it covers
+# a table row or a line of text, and so is a line of the banner's buttons
 
 _MB = 1024 * 1024
 
@@ -1224,6 +1226,60 @@ def _edge_lines(lines: list[_Line]) -> list[_Line]:
     return [line for line in lines if round(line.y) in edge_ys]
 
 
+def _drop_overlays(pages: list[list[_Line]]) -> None:
+    """Drop, in place, the pieces of text a browser printed at the same place on most
+    pages: a fixed cookie banner or bar, printed over whatever the page has there (a
+    table row, a paragraph), so that its words do not run into that text. The print
+    header and footer stay for :func:`_drop_running_lines`, which knows them."""
+    with_text = sum(1 for lines in pages if lines)
+    if with_text < 2:
+        return  # on one page nothing repeats
+    threshold = max(2, math.ceil(0.5 * with_text))
+
+    def key(cell: list[Any], line: _Line) -> tuple[int, int, str]:
+        return (round(cell[0]), round(line.y), cell[2])
+
+    counts: dict[tuple[int, int, str], int] = {}
+    for lines in pages:
+        for k in {key(cell, line) for line in lines for cell in line.cells}:
+            counts[k] = counts.get(k, 0) + 1
+    for lines in pages:
+        for line in lines:
+            if _print_edge(line.text):
+                continue
+            repeated = [cell for cell in line.cells if counts[key(cell, line)] >= threshold]
+            if not repeated:
+                continue
+            text = line.text
+            for cell in repeated:
+                text = text.replace(cell[2], " ", 1)
+            line.cells = [cell for cell in line.cells if cell not in repeated]
+            line.text = _WS.sub(" ", text).strip()
+            if line.cells:
+                line.x = line.cells[0][0]
+        lines[:] = [line for line in lines if line.text and not _consent_buttons(line.text)]
+
+
+# the buttons of a cookie banner, printed as a line of their own: "Accept all cookies
+# Necessary cookies only", "Allow statistics Sign-in cookie only Read more"
+_CONSENT_TEXT = (
+    "accept all cookies cookie necessary essential only reject decline allow manage "
+    "preferences settings agree ok got it and i customise customize choices statistics "
+    "analytics marketing functional sign in read more learn save"
+)
+_CONSENT_WORDS = frozenset(_CONSENT_TEXT.split())
+_CONSENT_VERBS = frozenset(("accept", "reject", "decline", "allow", "agree", "manage"))
+_CONSENT_NOUNS = frozenset(
+    ("cookies", "cookie", "necessary", "essential", "preferences", "statistics")
+)
+
+
+def _consent_buttons(text: str) -> bool:
+    """Whether a line is only a cookie banner's buttons (a verb and what it allows)."""
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    return words <= _CONSENT_WORDS and bool(words & _CONSENT_VERBS and words & _CONSENT_NOUNS)
+
+
 def _drop_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
     """Drop page numbers, lines repeated at the top or bottom of many pages, and a web
     browser's print header and footer."""
@@ -1964,13 +2020,18 @@ def _load_pdf(
             lines = _page_lines(
                 page, number, deadline=deadline, max_chars=limits.max_chars - chars, fonts=fonts
             )
-            _ruled_tables(lines, page)
             chars += sum(len(line.text) for line in lines)
             if chars > limits.max_chars:
                 raise DocumentTooLarge(
                     f"over {limits.max_chars:,} characters of text (KNOWLEDGE_MAX_CHARS)"
                 )
             pages.append(lines)
+        if _browser_printed(pages):
+            _drop_overlays(pages)
+        for lines, page in zip(pages, reader.pages, strict=True):
+            deadline.check()
+            if lines:
+                _ruled_tables(lines, page)
         _join_pages(pages)
         if skipped:
             meta["skipped_pages"] = ",".join(str(n) for n in skipped)

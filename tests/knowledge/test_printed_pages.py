@@ -155,3 +155,39 @@ def test_a_list_with_drawn_bullets_keeps_one_block_per_item(tmp_path: Path) -> N
         "- Cancel at least four hours ahead, or the team cannot book for the next four weeks.",
         "Sessions are held online, in English unless a host is asked for in advance.",
     ]
+
+
+def test_a_fixed_cookie_banner_printed_over_the_text_of_every_page_goes(tmp_path: Path) -> None:
+    """A browser prints a fixed banner on every page, over whatever lies there: its words
+    must not run into the line of text they cover, and its buttons are no text either."""
+    path = tmp_path / "banner.pdf"
+    pdf = FPDF(format="Letter")
+    pdf.set_auto_page_break(False)
+    rows = [
+        ("Renewal query", "Renewal desk"),
+        ("Loss notification", "Commercial claims intake"),
+        ("Complaint", "Complaints team"),
+    ]
+    for number, (category, desk) in enumerate(rows, start=1):
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=8)
+        pdf.text(10, 8, "12/2/26, 2:16 PM Routing broker mail | Team wiki")
+        pdf.text(10, 272, f"file:///srv/wiki/routing.html {number}/{len(rows)}")
+        pdf.set_font("Helvetica", size=12)
+        for k in range(8):
+            pdf.text(10, 30 + 12 * k, f"Paragraph {k + 1} tells more about {category.lower()}.")
+        # the page's last line of text, with the banner's first line printed beside it
+        pdf.text(10, 240, f"{category} goes to the {desk}.")
+        pdf.text(120, 240, "This wiki sets cookies to keep")
+        pdf.text(120, 247, "you signed in to the site.")
+        if number == 1:
+            pdf.set_font("Helvetica", size=10)
+            pdf.text(120, 256, "Accept all cookies")
+            pdf.text(160, 256, "Necessary cookies only")
+    pdf.output(str(path))
+    doc = load_document(path)
+    text = "\n".join(block.text for block in doc.blocks)
+    assert "cookies" not in text and "signed in" not in text
+    for category, desk in rows:
+        assert f"{category} goes to the {desk}." in text
+    assert "Paragraph 1 tells more about complaint." in text
