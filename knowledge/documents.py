@@ -61,7 +61,7 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "24"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "25"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
 # 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
@@ -82,7 +82,9 @@ LOADER_VERSION = "24"  # 3: table rows under their column headings; 4: "et al." 
 # drawn with rules is read by its grid (cell by cell, merged cells, a title row); 23: a
 # ruled table over a page break is one table (a row cut at the break joined again); 24: a
 # browser's print of a fixed cookie banner over every page is dropped, also where it covers
-# a table row or a line of text, and so is a line of the banner's buttons
+# a table row or a line of text, and so is a line of the banner's buttons; 25: a table
+# without rules over a page break keeps its headings, and a rule meeting a grid at one
+# height only (a button's side) is no column of it
 
 _MB = 1024 * 1024
 
@@ -1496,6 +1498,19 @@ def _ruled_tables(lines: list[_Line], page: Any) -> None:
 def _read_grid(group: list[tuple[str, float, float, float]], lines: list[_Line]) -> None:
     """Read the text of ``lines`` inside one connected group of rules, if it is a grid."""
     tol = RULE_TOLERANCE
+    flat = [r for r in group if r[0] == "h"]
+
+    def spans_a_row(x: float, y0: float, y1: float) -> bool:
+        heights = {
+            round(h[1])
+            for h in flat
+            if y0 - tol <= h[1] <= y1 + tol and h[2] - tol <= x <= h[3] + tol
+        }
+        return len(heights) >= 2
+
+    # an upright rule that meets the grid's rules at one height only is drawn beside the
+    # table (a button's border under its last row), not between two of its columns
+    group = [r for r in group if r[0] == "h" or spans_a_row(r[1], r[2], r[3])]
     xs = _positions([r[1] for r in group if r[0] == "v"])
     ys = _positions([r[1] for r in group if r[0] == "h"])[::-1]  # top first
     if len(xs) < 3 or len(ys) < 2:
@@ -1654,9 +1669,10 @@ def _left_of_edge(cell: list[Any], starts: list[float], cover: list[list[float]]
 
 def _pdf_table(
     lines: Sequence[_Line], start: int, floor: int = 0
-) -> tuple[int, int, list[list[str]], bool] | None:
+) -> tuple[int, int, list[list[str]], bool, list[list[float]]] | None:
     """The table whose first line of cells set apart is ``lines[start]``:
-    (first index, end index, rows of cells, whether the first row heads the columns),
+    (first index, end index, rows of cells, whether the first row heads the columns,
+    the columns' spans),
     or None. Lines before ``floor`` (an earlier table's) are not taken.
 
     A table is a run of lines in one type size whose text leaves the same vertical gutters
@@ -1762,7 +1778,50 @@ def _pdf_table(
         # to tell them apart: "Contact | #help", "Hours | 08:00 to 18:00" is a list of
         # fields, and reading its first row as headings would pair the wrong cells
         header = len(cover) > 2 and _header_like(table[0]) and not any(bold)
-    return begin, end, table, header
+    return begin, end, table, header, cover
+
+
+def _join_aligned_tables(
+    items: list[tuple[str, int, list[_Line]]],
+    tables: list[tuple[list[list[str]], bool]],
+    covers: dict[int, list[list[float]]],
+) -> None:
+    """A table set without rules that goes on over a page break is one table: the table
+    that opens a page, in the columns of the table that closed the page before, takes
+    its rows there, under its headings (headings repeated overleaf are dropped, a row cut
+    at the break is joined again). ``covers``: each aligned table's column spans."""
+    k = 0
+    while k + 1 < len(items):
+        (kind_a, a, lines_a), (kind_b, b, lines_b) = items[k], items[k + 1]
+        cover_a, cover_b = covers.get(a) if kind_a == "t" else None, None
+        if kind_b == "t":
+            cover_b = covers.get(b)
+        if (
+            cover_a is None
+            or cover_b is None
+            or lines_b[0].page != lines_a[-1].page + 1
+            or len(cover_a) != len(cover_b)
+            or any(
+                lo_a >= hi_b or lo_b >= hi_a
+                for (lo_a, hi_a), (lo_b, hi_b) in zip(cover_a, cover_b, strict=True)
+            )
+        ):
+            k += 1
+            continue
+        (rows_a, headed_a), (rows_b, headed_b) = tables[a], tables[b]
+        rows_b = list(rows_b)
+        if headed_b and not (headed_a and rows_b[0] == rows_a[0]):
+            k += 1
+            continue  # a table with headings of its own
+        if headed_b:
+            rows_b = rows_b[1:]  # the headings repeated overleaf
+        if rows_b and _split_row(rows_b[0]):
+            pairs = zip(rows_a[-1], rows_b[0], strict=False)
+            rows_a = rows_a[:-1] + [[" ".join(p for p in pair if p) for pair in pairs]]
+            rows_b = rows_b[1:]
+        tables[a] = (rows_a + rows_b, headed_a)
+        lines_a.extend(lines_b)
+        del items[k + 1]
 
 
 def _pdf_blocks(
@@ -1824,6 +1883,7 @@ def _pdf_blocks(
     # Group consecutive heading lines of one level (a heading wrapped over two lines).
     items: list[tuple[str, int, list[_Line]]] = []  # ("h"|"p"|"t", level | table, lines)
     tables: list[tuple[list[list[str]], bool]] = []  # each table's rows; headed or not
+    covers: dict[int, list[list[float]]] = {}  # a table set without rules: its columns
     n = floor = 0
     while n < len(all_lines):
         line = all_lines[n]
@@ -1839,7 +1899,8 @@ def _pdf_blocks(
             continue
         table = _pdf_table(all_lines, n, floor) if len(line.cells) > 1 else None
         if table is not None:
-            begin, end, rows, headed = table
+            begin, end, rows, headed, cover = table
+            covers[len(tables)] = cover
             if begin < n:  # its header's first lines were taken as text: give them back
                 taken = {id(ln) for ln in all_lines[begin:n]}
                 while items and items[-1][0] == "p" and id(items[-1][2][0]) in taken:
@@ -1860,6 +1921,7 @@ def _pdf_blocks(
         else:
             items.append(("p", 0, [line]))
 
+    _join_aligned_tables(items, tables, covers)
     first_heading = next((it for it in items if it[0] == "h"), None)
     top = heading_sizes[0] if heading_sizes else None
     if first_heading is not None and top is not None and first_heading[2][0].page == 1:

@@ -192,3 +192,83 @@ def test_a_ruled_table_over_a_page_break_is_one_table(tmp_path: Path) -> None:
     )
     assert "Breach: Second breach; Consequence: Seat withdrawn." in texts
     assert "the refresher repeated" not in texts
+
+
+def test_a_box_drawn_across_a_ruled_table_s_last_rule_adds_no_column(tmp_path: Path) -> None:
+    """A button printed over a table's foot (a cookie banner's "Accept" button, as a
+    browser prints it): its upright sides cross the table's bottom rule but join no two
+    of its rules, so they are no column boundaries."""
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.text(20, 20, "Close calendar")
+    cols = [20.0, 50.0, 190.0]
+    rows = [30.0, 38.0, 46.0, 54.0]
+    pdf.set_line_width(0.2)
+    for y in rows:
+        pdf.line(cols[0], y, cols[-1], y)
+    for x in cols:
+        pdf.line(x, rows[0], x, rows[-1])
+    # a rounded button: its straight sides are rules (its corners are curves), and they
+    # cross the table's bottom rule only
+    pdf.line(30.0, 51.0, 30.0, 59.0)
+    pdf.line(70.0, 51.0, 70.0, 59.0)
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.text(22, 35, "Day")
+    pdf.text(52, 35, "Step")
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(22, 43, "WD1")
+    pdf.text(52, 43, "Soft close of the ledger")
+    pdf.text(22, 51, "WD2")
+    pdf.text(52, 51, "Drafts of the commentary")
+    pdf.output(str(tmp_path / "close.pdf"))
+    texts = [b.text for b in load_document(tmp_path / "close.pdf").blocks]
+    assert "Day: WD1; Step: Soft close of the ledger." in texts
+    assert "Day: WD2; Step: Drafts of the commentary." in texts
+    # the grid has the table's three column rules, not the box's two besides: a part of
+    # the table overleaf is matched to it by its columns
+    from pypdf import PdfReader
+
+    from knowledge.documents import _page_lines, _ruled_tables
+
+    page = PdfReader(tmp_path / "close.pdf").pages[0]
+    lines = _page_lines(page, 1)
+    _ruled_tables(lines, page)
+    frames = [line.frame for line in lines if line.frame is not None]
+    assert len(frames) == 1 and len(frames[0][2]) == 3
+
+
+def test_a_table_without_rules_over_a_page_break_keeps_its_headings(tmp_path: Path) -> None:
+    """A table set in columns without rules, its headings and first row at a page's foot
+    and its other rows at the top of the next page: the rows overleaf are read under the
+    same headings."""
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.text(20, 20, "Referral levels")
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(20, 240, "Every submission is placed in one of three levels by its sum insured.")
+    cols = (20.0, 45.0, 120.0)
+    pdf.set_font("Helvetica", "B", 11)
+    for x, head in zip(cols, ("Level", "When it applies", "Who decides"), strict=True):
+        pdf.text(x, 260, head)
+    pdf.set_font("Helvetica", size=11)
+    for x, cell in zip(cols, ("A", "Up to EUR 2 million", "The underwriter"), strict=True):
+        pdf.text(x, 268, cell)
+    pdf.add_page()
+    for y, row in (
+        (20.0, ("B", "EUR 2 to 10 million", "A senior underwriter")),
+        (28.0, ("C", "Over EUR 10 million", "The committee")),
+    ):
+        for x, cell in zip(cols, row, strict=True):
+            pdf.text(x, y, cell)
+    pdf.text(20, 50, "The committee meets every Wednesday morning.")
+    pdf.output(str(tmp_path / "levels.pdf"))
+    texts = [b.text for b in load_document(tmp_path / "levels.pdf").blocks]
+    assert "Level: A; When it applies: Up to EUR 2 million; Who decides: The underwriter." in texts
+    assert (
+        "Level: B; When it applies: EUR 2 to 10 million; Who decides: A senior underwriter."
+        in texts
+    )
+    assert "Level: C; When it applies: Over EUR 10 million; Who decides: The committee." in texts
