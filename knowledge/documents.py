@@ -61,7 +61,7 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "25"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "26"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
 # 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
@@ -84,7 +84,8 @@ LOADER_VERSION = "25"  # 3: table rows under their column headings; 4: "et al." 
 # browser's print of a fixed cookie banner over every page is dropped, also where it covers
 # a table row or a line of text, and so is a line of the banner's buttons; 25: a table
 # without rules over a page break keeps its headings, and a rule meeting a grid at one
-# height only (a button's side) is no column of it
+# height only (a button's side) is no column of it; 26: ... and its headings alone at the
+# foot of the page before (a bold line of one piece over each column) head its rows
 
 _MB = 1024 * 1024
 
@@ -1793,6 +1794,14 @@ def _join_aligned_tables(
     k = 0
     while k + 1 < len(items):
         (kind_a, a, lines_a), (kind_b, b, lines_b) = items[k], items[k + 1]
+        if kind_a != "t" and kind_b == "t" and _headings_overleaf(lines_a, lines_b, covers.get(b)):
+            # the headings alone at the foot of the page before (read as a heading line)
+            rows_b, headed_b = tables[b]
+            if not headed_b:
+                cells = sorted(lines_a[0].cells, key=lambda c: float(c[0]))
+                tables[b] = ([[_clean(str(c[2])) for c in cells], *rows_b], True)
+                del items[k]
+                continue
         cover_a, cover_b = covers.get(a) if kind_a == "t" else None, None
         if kind_b == "t":
             cover_b = covers.get(b)
@@ -1822,6 +1831,23 @@ def _join_aligned_tables(
         tables[a] = (rows_a + rows_b, headed_a)
         lines_a.extend(lines_b)
         del items[k + 1]
+
+
+def _headings_overleaf(
+    lines: list[_Line], table_lines: list[_Line], cover: list[list[float]] | None
+) -> bool:
+    """Whether ``lines`` (one line, in bold) are the headings of the table set without
+    rules that opens the next page: a piece over each of its columns."""
+    if cover is None or len(lines) != 1 or not table_lines:
+        return False
+    line = lines[0]
+    if not line.bold or table_lines[0].page != line.page + 1 or len(line.cells) != len(cover):
+        return False
+    cells = sorted(line.cells, key=lambda c: float(c[0]))
+    return all(
+        float(c[0]) < hi and float(c[0]) + max(float(c[1]), 0.1) > lo
+        for c, (lo, hi) in zip(cells, cover, strict=True)
+    )
 
 
 def _pdf_blocks(

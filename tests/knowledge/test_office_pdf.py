@@ -272,3 +272,42 @@ def test_a_table_without_rules_over_a_page_break_keeps_its_headings(tmp_path: Pa
         in texts
     )
     assert "Level: C; When it applies: Over EUR 10 million; Who decides: The committee." in texts
+
+
+def test_a_table_s_headings_alone_at_a_page_s_foot_head_its_rows_overleaf(
+    tmp_path: Path,
+) -> None:
+    """The bold headings of a table without rules are the last line of a page, its rows
+    open the next: the headings label the rows and are no heading of the section."""
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.text(20, 20, "Review intervals")
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(20, 250, "Each kind of source is reviewed on its own interval.")
+    cols = (20.0, 70.0, 120.0)
+    pdf.set_font("Helvetica", "B", 11)
+    for x, head in zip(cols, ("Document type", "Reviewed every", "Signed off by"), strict=True):
+        pdf.text(x, 268, head)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for y, row in (
+        (20.0, ("Claims guidelines", "3 months", "head of claims standards")),
+        (28.0, ("Policy wordings", "6 months", "product owner")),
+    ):
+        for x, cell in zip(cols, row, strict=True):
+            pdf.text(x, y, cell)
+    pdf.text(20, 50, "A source past its review date is labelled in every answer.")
+    pdf.output(str(tmp_path / "intervals.pdf"))
+    blocks = load_document(tmp_path / "intervals.pdf").blocks
+    texts = [b.text for b in blocks]
+    assert (
+        "Document type: Claims guidelines; Reviewed every: 3 months; Signed off by: head of "
+        "claims standards." in texts
+    )
+    assert (
+        "Document type: Policy wordings; Reviewed every: 6 months; Signed off by: product owner."
+        in texts
+    )
+    assert not any("Document type" in b.section for b in blocks)
