@@ -65,6 +65,7 @@ QUOTE_UNITS = 4  # a quotation is finished within this many sentences
 ENUMERATION_CANDIDATES = 6  # a prose list near one of the best units answers a list question
 TELLING_CANDIDATES = 5  # a sentence this near the top with just the fact asked for is quoted
 PASSAGES_FOR_EXTRACT = 3
+LEAD_MARGIN = 0.2  # a quoted unit of the first passage this near the best one comes first
 PASSAGES_FOR_LIST = 5  # a list is often in its own section, a little further down
 
 SYSTEM_PROMPT = (
@@ -818,6 +819,11 @@ def extractive_answer(
     lead: dict[int, int] = {}
     for order, cand in enumerate(chosen):
         lead.setdefault(cand.rank, order)
+    if 0 in lead and lead[0] > 0 and chosen[lead[0]].score >= chosen[0].score - LEAD_MARGIN:
+        # the best passage's own sentence, nearly as good as the best, leads: retrieval
+        # weighed the whole passage (fold 1 + dev: 9 more answers lead with the passage
+        # that holds them, 1 fewer)
+        lead = {rank: 0 if rank == 0 else order + 1 for rank, order in lead.items()}
     chosen.sort(key=lambda c: (lead[c.rank], c.position))
     used_ranks = list(dict.fromkeys(c.rank for c in chosen))
     number = {rank: n for n, rank in enumerate(used_ranks, start=1)}

@@ -795,3 +795,22 @@ def test_a_two_word_term_of_the_question_must_be_in_the_answering_passage() -> N
         vector=vector,
         embed=embed,
     )
+
+
+def test_the_best_passage_s_own_sentence_leads_when_it_is_nearly_the_best() -> None:
+    """Retrieval weighed each passage whole; a sentence of the first passage scoring a
+    little below one of the second comes first, and the first passage is source [1]."""
+    first = _chunk(
+        "The board checks that each trial has a named owner, a budget line and a written "
+        "exit plan before a pilot.",
+        n=1,
+    )
+    second = _chunk("The review board checks the prompts and data sources of every pilot.", n=2)
+    text, used = extractive_answer(
+        "What does the review board check in a pilot?",
+        _hits(first, second),
+        _state(first, second, FILLER),
+    )
+    assert text.startswith("The board checks that each trial has a named owner")
+    assert "The review board checks the prompts" in text
+    assert [hit.chunk.id for hit in used] == ["c1", "c2"]
