@@ -648,6 +648,13 @@ def supported(
             # it holds just what was asked for, of something the question names: that is
             # most of being about the question ("100 people" at another firm is not)
             about = cand.semantic >= COUNTED_SEMANTIC or cand.lexical >= COUNTED_LEXICAL
+        elif (
+            focus is not None
+            and focus.post
+            and len(named & set(unit_tokens(cand.unit.scored))) >= 2
+        ):
+            # the post of someone the question names, in a sentence naming them
+            about = cand.semantic >= COUNTED_SEMANTIC or cand.lexical >= COUNTED_LEXICAL
         if not about:
             continue
         if kind in _STRICT and not has_entity(kind, cand.unit.text, question):

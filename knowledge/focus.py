@@ -417,6 +417,15 @@ _TITLE_Q = re.compile(
     r"(officer|head|lead|leader|manager|director|chief|ceo|cto|cio|cdo|chair)\b",
     re.IGNORECASE,
 )
+# "what is Daan's job title", "which position does she hold at Prosus": the post a
+# named person holds, so a sentence with a post (or a name given it) answers, and a row
+# of names without one does not
+_JOB_Q = re.compile(
+    r"\bjob title\b|\b(?:what|which) (?:position|post|title|job)s? (?:does|did|do) .+ "
+    r"(?:hold|have|occupy)\b"
+    r"|\b(?:what|which) is (?:the )?[\w .'’-]+['’]s? (?:position|title|job)\b",
+    re.IGNORECASE,
+)
 _DETERMINERS = frozenset(["the", "these", "those", "its", "their", "our", "all"])
 _FUNCTION = frozenset(
     ["a", "an", "the", "and", "or", "of", "per", "in", "on", "at", "for", "to", "with", "by"]
@@ -442,6 +451,7 @@ class Focus:
     calendar: bool = False  # a date asked for as a day of the calendar ("from what date")
     origin: bool = False  # ... or as when something began: a year answers it too
     asked: frozenset[str] = frozenset()  # for a name: the word for what is named ("vendor")
+    post: bool = False  # a role asked as the post someone holds: a name does not answer
 
     @property
     def selective(self) -> bool:
@@ -501,7 +511,7 @@ class Focus:
             return bool((_CALENDAR_DATE if self.calendar else _WHEN).search(text))
         if self.kind == "role":
             kind_person = Focus("person", exclude=self.exclude)
-            if kind_person._new_names(text):
+            if not self.post and kind_person._new_names(text):
                 return True
             roles = {w.lower() for w in re.findall(rf"\b{_ROLE_WORDS}\b", text, re.IGNORECASE)}
             return bool(roles - self.exclude)
@@ -678,6 +688,8 @@ def focus_of(question: str) -> Focus | None:
             roles = re.findall(rf"\b{_ROLE_WORDS}s?\b", person.group(0), re.IGNORECASE)
             post = frozenset(tokenize(" ".join(roles)))
         return Focus(kind, nouns=post, exclude=_capitalised(question))
+    if _JOB_Q.search(question):
+        return Focus("role", exclude=_capitalised(question), post=True)
     if _FREQUENCY_Q.search(question):
         return Focus("frequency")
     if _DURATION_Q.search(question):
