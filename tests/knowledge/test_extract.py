@@ -819,8 +819,10 @@ def test_the_best_passage_s_own_sentence_leads_when_it_is_nearly_the_best() -> N
 def test_the_post_someone_holds_needs_a_post_not_a_row_of_names() -> None:
     """ "What is X's job title" asks for a post: a table row that names the person and
     their firm's sector says nothing of it; a sentence giving the post answers."""
-    question = "What is Daan Odijk's job title at RTL?"
-    row = _chunk("4 Cloudera Sushil Thomas Software 5 RTL Daan Odijk Media 6 23andMe", n=1)
+    question = "What is Jonas Lind's job title at Tidewater?"
+    row = _chunk("4 Northwind Ana Berg Software 5 Tidewater Jonas Lind Media 6 Orbis", n=1)
     assert not supported(question, _hits(row), _state(row, FILLER, *_fillers()))
-    said = _chunk("Daan Odijk, lead data scientist at RTL, described the newsroom tools.", n=2)
+    said = _chunk(
+        "Jonas Lind, lead data scientist at Tidewater, described the newsroom tools.", n=2
+    )
     assert supported(question, _hits(said), _state(said, FILLER, *_fillers()))

@@ -581,11 +581,14 @@ def test_which_country_wants_a_country_and_a_counsel_is_a_person() -> None:
 
 
 def test_a_job_title_question_wants_a_post_that_a_name_does_not_give() -> None:
-    focus = focus_of("What position does Paul van der Boor hold at Prosus?")
+    focus = focus_of("What position does Mira van der Berg hold at Orbis?")
     assert focus is not None and focus.kind == "role" and focus.post
-    assert focus.satisfied("Paul van der Boor is the senior director of data science.")
-    assert not focus.satisfied("10 Prosus Paul van der Boor Global investment group")
-    for question in ("What is Daan Odijk's job title at RTL?", "What is Ya Xu's position?"):
+    assert focus.satisfied("Mira van der Berg is the senior director of data science.")
+    assert not focus.satisfied("10 Orbis Mira van der Berg Global investment group")
+    for question in (
+        "What is Jonas Lind's job title at Tidewater?",
+        "What is Ana Berg's position?",
+    ):
         asked = focus_of(question)
         assert asked is not None and asked.post, question
     assert focus_of("What role does the spine play in funding?") is None

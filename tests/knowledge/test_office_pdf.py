@@ -238,33 +238,55 @@ def test_a_box_drawn_across_a_ruled_table_s_last_rule_adds_no_column(tmp_path: P
     assert len(frames) == 1 and len(frames[0][2]) == 3
 
 
-def test_a_table_without_rules_over_a_page_break_keeps_its_headings(tmp_path: Path) -> None:
-    """A table set in columns without rules, its headings and first row at a page's foot
-    and its other rows at the top of the next page: the rows overleaf are read under the
-    same headings."""
+def table_over_a_page_break(
+    path: Path,
+    title: str,
+    cols: tuple[float, ...],
+    heads: tuple[str, ...],
+    foot: list[tuple[str, ...]],
+    overleaf: list[tuple[str, ...]],
+) -> None:
+    """A table set in columns without rules: its bold headings and the ``foot`` rows end
+    a page, the ``overleaf`` rows open the next; a sentence before and after it."""
     pdf = FPDF()
     pdf.set_auto_page_break(False)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
-    pdf.text(20, 20, "Referral levels")
+    pdf.text(20, 20, title)
     pdf.set_font("Helvetica", size=11)
-    pdf.text(20, 240, "Every submission is placed in one of three levels by its sum insured.")
-    cols = (20.0, 45.0, 120.0)
-    pdf.set_font("Helvetica", "B", 11)
-    for x, head in zip(cols, ("Level", "When it applies", "Who decides"), strict=True):
-        pdf.text(x, 260, head)
-    pdf.set_font("Helvetica", size=11)
-    for x, cell in zip(cols, ("A", "Up to EUR 2 million", "The underwriter"), strict=True):
-        pdf.text(x, 268, cell)
-    pdf.add_page()
-    for y, row in (
-        (20.0, ("B", "EUR 2 to 10 million", "A senior underwriter")),
-        (28.0, ("C", "Over EUR 10 million", "The committee")),
-    ):
-        for x, cell in zip(cols, row, strict=True):
+    pdf.text(20, 240, "The table below is read row by row.")
+
+    def row(y: float, cells: tuple[str, ...]) -> None:
+        for x, cell in zip(cols, cells, strict=True):
             pdf.text(x, y, cell)
-    pdf.text(20, 50, "The committee meets every Wednesday morning.")
-    pdf.output(str(tmp_path / "levels.pdf"))
+
+    pdf.set_font("Helvetica", "B", 11)
+    row(268 - 8 * len(foot), heads)
+    pdf.set_font("Helvetica", size=11)
+    for n, cells in enumerate(foot):
+        row(268 - 8 * (len(foot) - 1 - n), cells)
+    pdf.add_page()
+    for n, cells in enumerate(overleaf):
+        row(20 + 8 * n, cells)
+    pdf.text(20, 50, "The table is reviewed every year.")
+    pdf.output(str(path))
+
+
+def test_a_table_without_rules_over_a_page_break_keeps_its_headings(tmp_path: Path) -> None:
+    """A table set in columns without rules, its headings and first row at a page's foot
+    and its other rows at the top of the next page: the rows overleaf are read under the
+    same headings."""
+    table_over_a_page_break(
+        tmp_path / "levels.pdf",
+        "Referral levels",
+        (20.0, 45.0, 120.0),
+        ("Level", "When it applies", "Who decides"),
+        [("A", "Up to EUR 2 million", "The underwriter")],
+        [
+            ("B", "EUR 2 to 10 million", "A senior underwriter"),
+            ("C", "Over EUR 10 million", "The committee"),
+        ],
+    )
     texts = [b.text for b in load_document(tmp_path / "levels.pdf").blocks]
     assert "Level: A; When it applies: Up to EUR 2 million; Who decides: The underwriter." in texts
     assert (
@@ -279,27 +301,17 @@ def test_a_table_s_headings_alone_at_a_page_s_foot_head_its_rows_overleaf(
 ) -> None:
     """The bold headings of a table without rules are the last line of a page, its rows
     open the next: the headings label the rows and are no heading of the section."""
-    pdf = FPDF()
-    pdf.set_auto_page_break(False)
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.text(20, 20, "Review intervals")
-    pdf.set_font("Helvetica", size=11)
-    pdf.text(20, 250, "Each kind of source is reviewed on its own interval.")
-    cols = (20.0, 70.0, 120.0)
-    pdf.set_font("Helvetica", "B", 11)
-    for x, head in zip(cols, ("Document type", "Reviewed every", "Signed off by"), strict=True):
-        pdf.text(x, 268, head)
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=11)
-    for y, row in (
-        (20.0, ("Claims guidelines", "3 months", "head of claims standards")),
-        (28.0, ("Policy wordings", "6 months", "product owner")),
-    ):
-        for x, cell in zip(cols, row, strict=True):
-            pdf.text(x, y, cell)
-    pdf.text(20, 50, "A source past its review date is labelled in every answer.")
-    pdf.output(str(tmp_path / "intervals.pdf"))
+    table_over_a_page_break(
+        tmp_path / "intervals.pdf",
+        "Review intervals",
+        (20.0, 70.0, 120.0),
+        ("Document type", "Reviewed every", "Signed off by"),
+        [],
+        [
+            ("Claims guidelines", "3 months", "head of claims standards"),
+            ("Policy wordings", "6 months", "product owner"),
+        ],
+    )
     blocks = load_document(tmp_path / "intervals.pdf").blocks
     texts = [b.text for b in blocks]
     assert (
