@@ -1802,9 +1802,8 @@ def _join_aligned_tables(
                 tables[b] = ([[_clean(str(c[2])) for c in cells], *rows_b], True)
                 del items[k]
                 continue
-        cover_a, cover_b = covers.get(a) if kind_a == "t" else None, None
-        if kind_b == "t":
-            cover_b = covers.get(b)
+        cover_a = covers.get(a) if kind_a == "t" else None
+        cover_b = covers.get(b) if kind_b == "t" else None
         if (
             cover_a is None
             or cover_b is None

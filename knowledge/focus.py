@@ -417,7 +417,7 @@ _TITLE_Q = re.compile(
     r"(officer|head|lead|leader|manager|director|chief|ceo|cto|cio|cdo|chair)\b",
     re.IGNORECASE,
 )
-# "what is Daan's job title", "which position does she hold at Prosus": the post a
+# "what is Ana's job title", "which position does she hold at the bank": the post a
 # named person holds, so a sentence with a post (or a name given it) answers, and a row
 # of names without one does not
 _JOB_Q = re.compile(
