@@ -152,25 +152,26 @@ def test_only_drawn_paths_are_read_as_rules_never_text_in_strings() -> None:
     assert _path_operations(b"1 0 0 1 5 5 cm")[0] == ([1.0, 0.0, 0.0, 1.0, 5.0, 5.0], "cm")
 
 
+def draw_grid(pdf: FPDF, cols: list[float], rows: list[float]) -> None:
+    """A table's rules: a line across at each row edge, one down at each column edge."""
+    for y in rows:
+        pdf.line(cols[0], y, cols[-1], y)
+    for x in cols:
+        pdf.line(x, rows[0], x, rows[-1])
+
+
 def test_a_ruled_table_over_a_page_break_is_one_table(tmp_path: Path) -> None:
     """The headings and the first row's start on one page, the rest of that row and the
     next row overleaf (below a running header): one table, its rows under the headings."""
     pdf = FPDF()
     pdf.set_auto_page_break(False)
     cols = [20.0, 60.0, 190.0]
-
-    def grid(rows: list[float]) -> None:
-        for y in rows:
-            pdf.line(cols[0], y, cols[-1], y)
-        for x in cols:
-            pdf.line(x, rows[0], x, rows[-1])
-
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
     pdf.text(20, 20, "Sanctions")
     pdf.set_font("Helvetica", size=11)
     pdf.text(20, 250, "Breaches are handled by the head of engineering.")
-    grid([256.0, 264.0, 290.0])
+    draw_grid(pdf, cols, [256.0, 264.0, 290.0])
     pdf.set_font("Helvetica", "B", 11)
     pdf.text(22, 261, "Breach")
     pdf.text(62, 261, "Consequence")
@@ -179,7 +180,7 @@ def test_a_ruled_table_over_a_page_break_is_one_table(tmp_path: Path) -> None:
     pdf.text(62, 269, "Seat suspended for 14 days and")
     pdf.add_page()
     pdf.text(20, 10, "Lindqvist & Hale - coding assistant policy")
-    grid([20.0, 30.0, 40.0])
+    draw_grid(pdf, cols, [20.0, 30.0, 40.0])
     pdf.text(62, 25, "the refresher repeated")
     pdf.text(22, 35, "Second breach")
     pdf.text(62, 35, "Seat withdrawn")
@@ -202,13 +203,8 @@ def test_a_box_drawn_across_a_ruled_table_s_last_rule_adds_no_column(tmp_path: P
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
     pdf.text(20, 20, "Close calendar")
-    cols = [20.0, 50.0, 190.0]
-    rows = [30.0, 38.0, 46.0, 54.0]
     pdf.set_line_width(0.2)
-    for y in rows:
-        pdf.line(cols[0], y, cols[-1], y)
-    for x in cols:
-        pdf.line(x, rows[0], x, rows[-1])
+    draw_grid(pdf, [20.0, 50.0, 190.0], [30.0, 38.0, 46.0, 54.0])
     # a rounded button: its straight sides are rules (its corners are curves), and they
     # cross the table's bottom rule only
     pdf.line(30.0, 51.0, 30.0, 59.0)
