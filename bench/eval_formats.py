@@ -412,6 +412,7 @@ PDF_RENDERED = frozenset(
         "ai-procurement-panel",
         "assistant-experiments",
         "answer-localisation",
+        "contact-centre-forecasting",
         "cost-review",
         "fraud-signal-review",
         "incident-runbook",
