@@ -815,6 +815,8 @@ def extractive_answer(
         if steps is not None:
             chosen = [steps]
     chosen = _finish_quotes(chosen, top, state)
+    if kind == "list" and chosen:
+        chosen += _counted_run(question, chosen, candidates)
     if chosen and not chosen[0].unit.items:
         chosen += _second_part(question, chosen, top, state, embed)
     if not chosen and top:
@@ -1002,6 +1004,67 @@ def _enumerated(
     items = tuple(texts)
     unit = Unit(f"{lead}: " + " ".join(items) if lead else " ".join(items), "", items, lead=lead)
     return _Candidate(best.score, best.rank, steps[0], unit, best.lexical, best.semantic)
+
+
+_ASKED_N = re.compile(
+    r"\b(two|three|four|five|six|seven|eight|nine|ten|[2-9]|10)\s+(?:[\w-]+\s+){0,2}?"
+    r"[\w-]+s\b",
+    re.IGNORECASE,
+)
+_N_WORDS = {
+    w: n
+    for n, w in enumerate(
+        ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"), start=2
+    )
+}
+_RUN_ITEM = r"[\w'’-]+(?: [\w'’-]+){0,3}"
+_RUN = re.compile(rf"{_RUN_ITEM}(?:, {_RUN_ITEM})+,? (?:and|or) {_RUN_ITEM}")
+_RUN_SPLIT = re.compile(r",? (?:and|or) |, ")
+COUNTED_REACH = 3  # units after a quoted one where the run of items it announces may be
+
+
+def run_length(text: str) -> int:
+    """The items of the longest run "A, B, C and D" in ``text`` (0 when none). Counted
+    back from the last item: an item much longer than those after it is the first, its
+    words before the item a lead ("the list held Polish, Finnish and Czech": three)."""
+    best = 0
+    for match in _RUN.finditer(text):
+        items = [len(item.split()) for item in _RUN_SPLIT.split(match.group(0))]
+        count, longest = 1, items[-1]
+        for words in reversed(items[:-1]):
+            count += 1
+            if words > longest + 1:
+                break
+            longest = max(longest, words)
+        best = max(best, count)
+    return best
+
+
+def _counted_run(
+    question: str, chosen: list[_Candidate], candidates: Sequence[_Candidate]
+) -> list[_Candidate]:
+    """The sentence naming as many things as the question counts, just after a quoted
+    one: "What are the four languages ...?" -> "... the second-reader list." + "At
+    launch these were Thai, Arabic, Greek and Turkish." Nothing when a quoted unit
+    already names them (a list, or a run of that many)."""
+    match = _ASKED_N.search(question)
+    if match is None:
+        return []
+    word = match.group(1).lower()
+    asked = int(word) if word.isdigit() else _N_WORDS[word]
+    if any(c.unit.items or run_length(c.unit.text) >= asked for c in chosen):
+        return []
+    quoted = {(c.rank, c.position) for c in chosen}
+    for cand in candidates:
+        if (cand.rank, cand.position) in quoted or cand.unit.items or cand.unit.in_list:
+            continue
+        if run_length(cand.unit.text) != asked:
+            continue
+        if any(
+            c.rank == cand.rank and 0 < cand.position - c.position <= COUNTED_REACH for c in chosen
+        ):
+            return [cand]
+    return []
 
 
 def _split_steps(text: str) -> list[str]:

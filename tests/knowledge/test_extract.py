@@ -826,3 +826,27 @@ def test_the_post_someone_holds_needs_a_post_not_a_row_of_names() -> None:
         "Jonas Lind, lead data scientist at Tidewater, described the newsroom tools.", n=2
     )
     assert supported(question, _hits(said), _state(said, FILLER, *_fillers()))
+
+
+def test_a_counted_list_question_quotes_the_run_of_that_many_items_after_the_best() -> None:
+    def passage(names: str) -> Chunk:
+        return _chunk(
+            "Scanned forms in a language on the checking list are read twice: a colleague "
+            "confirms the reading before the claim moves on. The list is kept by the "
+            "forms desk and reviewed in spring. When the service opened, the list held "
+            f"{names}. Forms in other languages go to the translation office."
+        )
+
+    closeness = {"Scanned forms": 0.8, "The list": 0.4, "When the": 0.3, "Forms in": 0.3}
+    question = "What are the four languages in which a colleague confirms the reading?"
+    for names, quoted in (
+        ("Polish, Finnish, Czech and Hungarian", True),
+        ("Polish, Finnish and Czech", False),  # three items do not answer "the four"
+    ):
+        chunk = passage(names)
+        embed, vector = _cosines(closeness)
+        text, _ = extractive_answer(
+            question, _hits(chunk), _state(chunk, FILLER), vector=vector, embed=embed
+        )
+        assert text.startswith("Scanned forms")
+        assert (names in text) is quoted, text
