@@ -36,7 +36,7 @@ from knowledge.focus import (
 )
 from knowledge.index import STOPWORDS, IndexState, tokenize
 from knowledge.passages import Unit, cached_units, clean, is_meta, units
-from knowledge.retrieve import EXPANSION_WEIGHT, NAME_IN_Q, Hit, expand, unit_tokens
+from knowledge.retrieve import EXPANSION_WEIGHT, NAME_DF, NAME_IN_Q, Hit, expand, unit_tokens
 
 log = logging.getLogger(__name__)
 
@@ -655,6 +655,19 @@ def supported(
         ):
             # the post of someone the question names, in a sentence naming them
             about = cand.semantic >= COUNTED_SEMANTIC or cand.lexical >= COUNTED_LEXICAL
+        elif (
+            focus is not None
+            and focus.kind in ("person", "role")
+            and focus.nouns
+            and any(
+                _has_compound(cand.unit.scored, pair)
+                for pair in _pairs(question)
+                if focus.nouns & set(tokenize(" ".join(pair)))
+            )
+        ):
+            # "who is the business owner of X": a sentence naming "the business owner" is
+            # about the question in the very words that ask it
+            about = cand.semantic >= COUNTED_SEMANTIC or cand.lexical >= COUNTED_LEXICAL
         if not about:
             continue
         if kind in _STRICT and not has_entity(kind, cand.unit.text, question):
@@ -739,6 +752,7 @@ def extractive_answer(
     if focus is not None and not focus.selective:
         focus = None
     candidates = _unit_candidates(question, top, state, vector, embed, kind, focus=focus)
+    candidates = _of_the_named(question, candidates, top, state)
     if focus is not None and any(
         focus.satisfied(c.unit.text) if n == 0 else focus.telling(c.unit.text) and not c.unit.items
         for n, c in enumerate(candidates[:TELLING_CANDIDATES])
@@ -845,6 +859,45 @@ def extractive_answer(
             text = _trim(clean(cand.unit.text), cand.limit, weights)
             parts.append(f"{text} [{number[cand.rank]}]")
     return _join(parts), [top[rank] for rank in used_ranks]
+
+
+RARE_NAME_SHARE = 0.03  # a capitalised question word in at most this share of chunks is a name
+
+
+def _of_the_named(
+    question: str, candidates: list[_Candidate], top: Sequence[Hit], state: IndexState
+) -> list[_Candidate]:
+    """The units of the passages from documents that name what the question names
+    ("which measures are tracked for Quarry"), when one of them does: another
+    assistant's measures, in a document that never names it, do not answer it."""
+    limit = max(RARE_NAME_SHARE * len(state.chunks), NAME_DF)
+    names = {
+        t
+        for w in NAME_IN_Q.findall(question)
+        for t in tokenize(w)
+        if 0 < state.df.get(t, 0) <= limit
+    }
+    if not names:
+        return candidates
+    naming = {rank for rank, hit in enumerate(top) if _document_names(hit, names, state)}
+    if not naming:
+        return candidates
+    return [c for c in candidates if c.rank in naming]
+
+
+def _document_names(hit: Hit, names: set[str], state: IndexState) -> bool:
+    """Whether the hit's passage, or another passage of its document, holds ``names``."""
+    if names <= unit_tokens(hit.chunk.embed_text()):
+        return True
+    entry = state.docs.get(hit.chunk.source)
+    if entry is None:
+        return False
+    found: set[str] = set()
+    for member in entry.ids:
+        position = state.positions.get(member)
+        if position is not None:
+            found |= names & unit_tokens(state.chunks[position].embed_text())
+    return found == names
 
 
 # a question in two parts: "How many replies are checked, and what pass rate is required?"

@@ -850,3 +850,61 @@ def test_a_counted_list_question_quotes_the_run_of_that_many_items_after_the_bes
         )
         assert text.startswith("Scanned forms")
         assert (names in text) is quoted, text
+
+
+def test_who_holds_a_post_is_supported_by_the_sentence_naming_the_post_in_its_words() -> None:
+    # "business" and "owner" are everywhere, so the sentence shares little of the
+    # question's rare-word weight, and it is only fairly close in meaning
+    owners = [_chunk(f"Case {n}: the business case has an owner.", n=20 + n) for n in range(6)]
+    named = _chunk(
+        "Tidewater forecasts the calls of the contact centre. The business owner is "
+        "Jonas Brennan, head of workforce planning.",
+        n=1,
+    )
+    other = _chunk(
+        "Tidewater forecasts the calls of the contact centre. The model owner is Signe "
+        "Achterberg, lead data scientist.",
+        n=2,
+    )
+    closeness = {"Tidewater": 0.3, "The business owner": 0.4, "The model owner": 0.4}
+    embed, vector = _cosines(closeness)
+    question = "Who is the business owner of Tidewater?"
+    for chunk, answered in ((named, True), (other, False)):
+        state = _state(chunk, *owners, FILLER)
+        assert supported(question, _hits(chunk), state, vector=vector, embed=embed) is answered
+
+
+def test_an_answer_keeps_to_the_documents_naming_what_the_question_names() -> None:
+    from dataclasses import replace
+
+    from knowledge.index import DocEntry
+
+    quarry = _chunk(
+        "Quarry helps the legal team. Legal looks at four measures every month: recall, "
+        "acknowledgements, review time and overturned decisions.",
+        n=1,
+    )
+    quarry_more = replace(
+        _chunk("Legal also counts how many measures missed their target.", n=1), id="c1b"
+    )
+    named_doc = replace(_chunk("Quarry is the legal search assistant of the spine.", n=1), id="c1c")
+    surveyor = _chunk(
+        "The spine tracks three measures for Surveyor:\n- the edit rate\n- unsupported "
+        "statements\n- the time to issue",
+        n=2,
+    )
+    closeness = {"Quarry": 0.3, "Legal": 0.5, "The spine tracks": 0.9, "- the": 0.6}
+    embed, vector = _cosines(closeness)
+    state = _state(quarry, quarry_more, named_doc, surveyor, FILLER, *_fillers())
+    state.docs = {
+        "doc1.md": DocEntry(hash="a", ids=["c1", "c1b", "c1c"]),
+        "doc2.md": DocEntry(hash="b", ids=["c2"]),
+    }
+    state.positions = {chunk.id: i for i, chunk in enumerate(state.chunks)}
+    question = "Which measures does Legal track for Quarry?"
+    for first in (quarry, quarry_more):  # the name in the passage, or only in its document
+        text, used = extractive_answer(
+            question, _hits(first, surveyor), state, vector=vector, embed=embed
+        )
+        assert "Surveyor" not in text and "edit rate" not in text, text
+        assert used[0].chunk.source == "doc1.md"
