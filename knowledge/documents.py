@@ -61,7 +61,7 @@ _WS = re.compile(r"\s+")
 
 # Bump when the loaders' output changes: the ingest manifest keys documents on the file's
 # hash *and* this version, so a re-ingest replaces chunks cut by an older loader.
-LOADER_VERSION = "26"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
+LOADER_VERSION = "27"  # 3: table rows under their column headings; 4: "et al." ends no sentence;
 # 5: a plain-text title line, breadcrumb trails, an author set as a heading; 6: PDF tables,
 # numbered headings nested by their numbers; 7: HTML terms, folded questions, row headings;
 # 8: a web page printed to PDF by a browser loses the print header, footer and site chrome;
@@ -85,7 +85,8 @@ LOADER_VERSION = "26"  # 3: table rows under their column headings; 4: "et al." 
 # a table row or a line of text, and so is a line of the banner's buttons; 25: a table
 # without rules over a page break keeps its headings, and a rule meeting a grid at one
 # height only (a button's side) is no column of it; 26: ... and its headings alone at the
-# foot of the page before (a bold line of one piece over each column) head its rows
+# foot of the page before (a bold line of one piece over each column) head its rows;
+# 27: a plain-text list under its lead line, in one paragraph, keeps one line per item
 
 _MB = 1024 * 1024
 
@@ -913,8 +914,24 @@ def _text_blocks(
             meta.setdefault("byline", flat)
             continue
         seen_body = True
-        blocks.append(Block(_clean(unit), " > ".join(h for _, h in headings), page))
+        blocks.append(Block(_clean_items(unit), " > ".join(h for _, h in headings), page))
     return blocks
+
+
+def _clean_items(text: str) -> str:
+    """:func:`_clean`, but a paragraph holding a list ("... every month:" then lines
+    "- recall ...", "- the hold ...") keeps each item on a line of its own, a wrapped
+    item's next lines joined to it: the answer writer quotes a list as a list."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    if sum(1 for line in lines if _LIST_LINE.match(line)) < 2:
+        return _clean(text)
+    parts: list[list[str]] = []
+    for line in lines:
+        if not parts or _LIST_LINE.match(line):
+            parts.append([line])
+        else:
+            parts[-1].append(line)
+    return "\n".join(_clean("\n".join(part)) for part in parts)
 
 
 _CAPTION = re.compile(r"^(?:table|figure|fig\.|exhibit)\s*\d+\b", re.IGNORECASE)

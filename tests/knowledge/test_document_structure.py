@@ -682,6 +682,36 @@ def test_plain_text_headings_by_shape_numbered_underlined_and_followed_by_body(
     ]
 
 
+def test_a_plain_text_list_under_its_lead_line_keeps_one_line_per_item(tmp_path: Path) -> None:
+    from knowledge.passages import units
+
+    path = tmp_path / "checks.txt"
+    path.write_text(
+        "Night checks\n\n"
+        "The operator looks at three gauges every night:\n"
+        "- the boiler pressure, which must stay between 1.2 and\n"
+        "  1.8 bar;\n"
+        "- the tank level;\n"
+        "- the return temperature.\n\n"
+        "A reading outside its band is logged - and the engineer is called.\n"
+    )
+    doc = load_document(path)
+    assert [b.text for b in doc.blocks] == [
+        "The operator looks at three gauges every night:\n"
+        "- the boiler pressure, which must stay between 1.2 and 1.8 bar;\n"
+        "- the tank level;\n"
+        "- the return temperature.",
+        "A reading outside its band is logged - and the engineer is called.",
+    ]
+    listed = [u for u in units(doc.blocks[0].text) if u.items]
+    assert listed[0].lead == "The operator looks at three gauges every night"
+    assert listed[0].items == (
+        "the boiler pressure, which must stay between 1.2 and 1.8 bar",
+        "the tank level",
+        "the return temperature.",
+    )
+
+
 def test_in_numbered_text_a_table_cell_is_no_heading_and_a_heading_may_close_a_paragraph(
     tmp_path: Path,
 ) -> None:
