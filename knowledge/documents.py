@@ -1213,10 +1213,35 @@ _PRINT_WIDGET = re.compile(
     r"^\s*(?:most (?:popular|read|viewed)|popular (?:articles|pages|posts|now)|related "
     r"(?:articles|pages|posts|content|links|reading|stories)|you (?:may|might) also like|"
     r"read (?:more|next)|recommended(?: for you)?|trending(?: now)?|more from [\w &'-]+|"
-    r"latest (?:news|posts|articles))\s*$",
+    r"latest (?:news|posts|articles)|see also)\s*$",
     re.I,
 )
 PRINT_WIDGET_LINES = 12
+
+
+SIDE_COLUMN_GAP = 150.0  # a sidebar's heading stands this far right of the text's margin
+
+
+def _drop_side_column(lines: list[_Line], body: float) -> list[_Line]:
+    """A printed page without the site's sidebar printed beside the article: under a
+    widget heading ("Related pages") set well right of the page's text margin, the lines
+    of its column (links, a help box) go; the article beside and after it stays."""
+    if not lines:
+        return lines
+    margin = min(line.x for line in lines)
+    side = next(
+        (
+            line
+            for line in lines
+            if round(line.size, 1) != body
+            and line.x >= margin + SIDE_COLUMN_GAP
+            and _PRINT_WIDGET.match(line.text)
+        ),
+        None,
+    )
+    if side is None:
+        return lines
+    return [line for line in lines if not (line.x >= side.x - 1.0 and line.y <= side.y + 1.0)]
 
 
 def _print_edge(text: str) -> bool:
@@ -1882,6 +1907,8 @@ def _pdf_blocks(
     if not sizes:
         return []
     body = max(sizes.items(), key=lambda kv: kv[1])[0]
+    if printed:
+        pages = [_drop_side_column(lines, body) for lines in pages]
     all_lines = [line for lines in pages for line in lines]
     if printed:
         tail = len(all_lines) - PRINT_FOOTER_LINES

@@ -109,6 +109,41 @@ def test_the_sites_sidebar_printed_after_the_article_goes(tmp_path: Path) -> Non
     assert "Why pilots stall" in "\n".join(b.text for b in load_document(memo).blocks)
 
 
+def test_a_sidebar_printed_beside_the_article_goes_and_the_article_keeps_its_sections(
+    tmp_path: Path,
+) -> None:
+    # Chromium prints a floated aside in a column right of the article's end, its lines
+    # first in the page's text: "Related pages", links wrapped to the column, a help box
+    path = tmp_path / "side.pdf"
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=8)
+    pdf.text(10, 8, "12/2/26, 2:16 PM Retiring a model version | Team wiki")
+    pdf.text(10, 290, "file:///srv/wiki/model-retirement.html 1/1")
+    pdf.set_xy(150, 120)
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.multi_cell(50, 7, "Related pages", new_x="LEFT", new_y="NEXT")
+    pdf.set_font("Helvetica", size=12)
+    for link in ("Moving prompts to a", "successor model", "Questions? Ask the", "gateway team."):
+        pdf.multi_cell(50, 6, link, new_x="LEFT", new_y="NEXT")
+    pdf.set_xy(10, 20)
+    pdf.set_font("Helvetica", "B", 24)
+    pdf.multi_cell(130, 12, "Retiring a model version", new_x="LMARGIN", new_y="NEXT")
+    for kind, text in BODY:
+        pdf.set_font("Helvetica", "B" if kind == "h" else "", 18 if kind == "h" else 12)
+        pdf.multi_cell(130, 9 if kind == "h" else 6, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    doc = load_document(path)
+    text = "\n".join(block.text for block in doc.blocks)
+    assert "successor model" not in text and "gateway team" not in text
+    assert all("Related pages" not in block.section for block in doc.blocks)
+    assert (doc.blocks[-1].section, doc.blocks[-1].text) == (
+        "Records",
+        "The gateway keeps the date each use case moved, for audits.",
+    )
+
+
 def test_a_pdf_not_printed_from_a_browser_keeps_its_first_lines_and_its_footer(
     tmp_path: Path,
 ) -> None:
