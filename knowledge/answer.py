@@ -897,7 +897,9 @@ def _document_names(hit: Hit, names: set[str], state: IndexState) -> bool:
         position = state.positions.get(member)
         if position is not None:
             found |= names & unit_tokens(state.chunks[position].embed_text())
-    return found == names
+            if found == names:
+                return True
+    return False
 
 
 # a question in two parts: "How many replies are checked, and what pass rate is required?"
@@ -1076,7 +1078,7 @@ _RUN_SPLIT = re.compile(r",? (?:and|or) |, ")
 COUNTED_REACH = 3  # units after a quoted one where the run of items it announces may be
 
 
-def run_length(text: str) -> int:
+def _run_length(text: str) -> int:
     """The items of the longest run "A, B, C and D" in ``text`` (0 when none). Counted
     back from the last item: an item much longer than those after it is the first, its
     words before the item a lead ("the list held Polish, Finnish and Czech": three)."""
@@ -1105,13 +1107,13 @@ def _counted_run(
         return []
     word = match.group(1).lower()
     asked = int(word) if word.isdigit() else _N_WORDS[word]
-    if any(c.unit.items or run_length(c.unit.text) >= asked for c in chosen):
+    if any(c.unit.items or _run_length(c.unit.text) >= asked for c in chosen):
         return []
     quoted = {(c.rank, c.position) for c in chosen}
     for cand in candidates:
         if (cand.rank, cand.position) in quoted or cand.unit.items or cand.unit.in_list:
             continue
-        if run_length(cand.unit.text) != asked:
+        if _run_length(cand.unit.text) != asked:
             continue
         if any(
             c.rank == cand.rank and 0 < cand.position - c.position <= COUNTED_REACH for c in chosen

@@ -86,7 +86,8 @@ LOADER_VERSION = "27"  # 3: table rows under their column headings; 4: "et al." 
 # without rules over a page break keeps its headings, and a rule meeting a grid at one
 # height only (a button's side) is no column of it; 26: ... and its headings alone at the
 # foot of the page before (a bold line of one piece over each column) head its rows;
-# 27: a plain-text list under its lead line, in one paragraph, keeps one line per item
+# 27: a plain-text list under its lead line, in one paragraph, keeps one line per item,
+# and a printed page's sidebar beside the article ("Related pages" at the right) goes
 
 _MB = 1024 * 1024
 
