@@ -36,6 +36,7 @@ from knowledge.focus import (
 )
 from knowledge.index import STOPWORDS, IndexState, tokenize
 from knowledge.passages import Unit, cached_units, clean, is_meta, units
+from knowledge.quantities import count_of
 from knowledge.retrieve import EXPANSION_WEIGHT, NAME_DF, NAME_IN_Q, Hit, expand, unit_tokens
 
 log = logging.getLogger(__name__)
@@ -1066,12 +1067,6 @@ _ASKED_N = re.compile(
     r"[\w-]+s\b",
     re.IGNORECASE,
 )
-_N_WORDS = {
-    w: n
-    for n, w in enumerate(
-        ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"), start=2
-    )
-}
 _RUN_ITEM = r"[\w'’-]+(?: [\w'’-]+){0,3}"
 _RUN = re.compile(rf"{_RUN_ITEM}(?:, {_RUN_ITEM})+,? (?:and|or) {_RUN_ITEM}")
 _RUN_SPLIT = re.compile(r",? (?:and|or) |, ")
@@ -1105,8 +1100,9 @@ def _counted_run(
     match = _ASKED_N.search(question)
     if match is None:
         return []
-    word = match.group(1).lower()
-    asked = int(word) if word.isdigit() else _N_WORDS[word]
+    asked = count_of(match.group(1))
+    if asked is None:
+        return []
     if any(c.unit.items or _run_length(c.unit.text) >= asked for c in chosen):
         return []
     quoted = {(c.rank, c.position) for c in chosen}

@@ -1837,14 +1837,16 @@ def _join_aligned_tables(
     k = 0
     while k + 1 < len(items):
         (kind_a, a, lines_a), (kind_b, b, lines_b) = items[k], items[k + 1]
-        if kind_a != "t" and kind_b == "t" and _headings_overleaf(lines_a, lines_b, covers.get(b)):
+        headings = (
+            _headings_overleaf(lines_a, lines_b, covers.get(b))
+            if kind_a != "t" and kind_b == "t"
+            else None
+        )
+        if headings is not None and not tables[b][1]:
             # the headings alone at the foot of the page before (read as a heading line)
-            rows_b, headed_b = tables[b]
-            if not headed_b:
-                cells = sorted(lines_a[0].cells, key=lambda c: float(c[0]))
-                tables[b] = ([[_clean(str(c[2])) for c in cells], *rows_b], True)
-                del items[k]
-                continue
+            tables[b] = ([headings, *tables[b][0]], True)
+            del items[k]
+            continue
         cover_a = covers.get(a) if kind_a == "t" else None
         cover_b = covers.get(b) if kind_b == "t" else None
         if (
@@ -1877,19 +1879,21 @@ def _join_aligned_tables(
 
 def _headings_overleaf(
     lines: list[_Line], table_lines: list[_Line], cover: list[list[float]] | None
-) -> bool:
-    """Whether ``lines`` (one line, in bold) are the headings of the table set without
-    rules that opens the next page: a piece over each of its columns."""
+) -> list[str] | None:
+    """The column headings, when ``lines`` (one line, in bold) head the table set without
+    rules that opens the next page: a piece over each of its columns; else None."""
     if cover is None or len(lines) != 1 or not table_lines:
-        return False
+        return None
     line = lines[0]
     if not line.bold or table_lines[0].page != line.page + 1 or len(line.cells) != len(cover):
-        return False
+        return None
     cells = sorted(line.cells, key=lambda c: float(c[0]))
-    return all(
+    if not all(
         float(c[0]) < hi and float(c[0]) + max(float(c[1]), 0.1) > lo
         for c, (lo, hi) in zip(cells, cover, strict=True)
-    )
+    ):
+        return None
+    return [_clean(str(c[2])) for c in cells]
 
 
 def _pdf_blocks(

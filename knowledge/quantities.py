@@ -68,6 +68,14 @@ _FRACTION = re.compile(
 _PERCENT = re.compile(r"\b(?P<p>25|33|50|67|75)\s*(?:%|percent\b|per cent\b)", re.IGNORECASE)
 
 
+def count_of(word: str) -> int | None:
+    """The whole number a count is written as ("4", "four"), or None."""
+    word = word.lower()
+    if word.isdigit():
+        return int(word)
+    return _NUMBER_WORDS.get(word) if word not in ("a", "an") else None
+
+
 def _amount(text: str | None) -> float | None:
     if text is None:
         return None
