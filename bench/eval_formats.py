@@ -410,6 +410,7 @@ PDF_RENDERED = frozenset(
         "ai-audit-programme",
         "ai-decision-complaints",
         "ai-procurement-panel",
+        "ai-vendor-exit-plans",
         "assistant-experiments",
         "answer-localisation",
         "contact-centre-forecasting",
