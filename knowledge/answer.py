@@ -139,6 +139,28 @@ _PERIOD = re.compile(
     re.IGNORECASE,
 )
 
+# A figure is of the year written nearest to it: in "the 2027 edition is the second; the
+# first, in 2026, had 47 teams" the 47 teams are 2026's, not 2027's.
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_FIGURE = re.compile(
+    r"(?<![\w.,])\d[\d,.]*(?![\w])|\b(?:" + "|".join(_NUMBER_WORDS[:15]) + r")\b",
+    re.IGNORECASE,
+)
+YEAR_KINDS = frozenset({"count", "money", "percent"})
+
+
+def _figure_of_year(text: str, years: set[str]) -> bool:
+    """Whether ``text`` holds a figure whose nearest written year is one of ``years``
+    (True when it holds no figure besides years, or no year at all)."""
+    found = [(m.start(), m.group(0)) for m in _YEAR.finditer(text)]
+    if not found:
+        return True
+    figures = [m.start() for m in _FIGURE.finditer(text) if not _YEAR.fullmatch(m.group(0))]
+    if not figures:
+        return True
+    return any(min(found, key=lambda y: abs(y[0] - at))[1] in years for at in figures)
+
+
 # the plural a which/what question asks about: "Which cultural *shifts* does ...?"
 _PLURAL_Q = re.compile(
     r"^\s*(?:which|what) (?:[\w-]+ ){0,2}([\w-]+[^siu\W]s) (?:do|does|did|are|were|must|"
@@ -618,6 +640,7 @@ def supported(
         return False  # "what did Gojek's Willem Pienaar say": no passage near it names them
     kind = answer_type(question)
     periods = {m.group(0).lower() for m in _PERIOD.finditer(question)}
+    years = set(_YEAR.findall(question))
     focus = focus_of(question)
     if kind not in _STRICT and not periods and focus is None:
         return True
@@ -675,6 +698,13 @@ def supported(
             continue
         if periods and not all(p in cand.unit.text.lower() for p in periods):
             continue
+        if (
+            years
+            and focus is not None
+            and focus.kind in YEAR_KINDS
+            and not _figure_of_year(cand.unit.text, years)
+        ):
+            continue  # "how many teams in 2027": the 47 teams of 2026 do not answer it
         if focus is not None and not focus.satisfied(cand.unit.text):
             continue
         if (

@@ -152,6 +152,16 @@ def test_a_figure_for_a_named_period_needs_that_period() -> None:
     assert supported("How much did the claims unit spend on tokens in 2024?", _hits(spend), state)
 
 
+def test_a_figure_belongs_to_the_year_written_nearest_to_it() -> None:
+    edition = _chunk(
+        "The 2027 hackathon is the second; the first, in 2026, drew 47 teams of staff."
+    )
+    state = _state(edition, FILLER)
+    # the sentence names 2027, but its count is the 2026 edition's
+    assert not supported("How many teams entered the 2027 hackathon?", _hits(edition), state)
+    assert supported("How many teams entered the 2026 hackathon?", _hits(edition), state)
+
+
 def test_a_figure_on_the_topic_that_is_not_the_one_asked_for_supports_nothing() -> None:
     bank = _chunk(
         "The insurer's AI spine started with a mail assistant that saved 700 hours for the "
