@@ -599,6 +599,10 @@ class Focus:
         found = (m.group(0) for m in _FULL_NAME.finditer(text))
         return [name for name in found if not set(name.lower().split()) <= self.exclude]
 
+    def new_names(self, text: str) -> list[str]:
+        """The names ``text`` gives that the question did not use (see ``satisfied``)."""
+        return self._new_names(text)
+
     def _new_names(self, text: str) -> list[str]:
         """Capitalised words the question did not use (for a person: a first and a
         last name), leaving out a sentence's first word and acronyms such as AI."""

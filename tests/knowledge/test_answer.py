@@ -316,6 +316,25 @@ def test_answer_has_focus_looks_for_the_kind_of_fact_in_the_quoted_text() -> Non
     assert answer_has_focus("How many people sit on the panel?", "The panel meets monthly. [1]")
 
 
+def test_a_name_given_for_which_model_or_tool_must_be_said_to_be_one() -> None:
+    from knowledge.answer import answer_has_focus
+
+    model = "Which language model does Atlas run on?"
+    # a name, but of the maps Atlas reads: nothing says which model it runs on
+    assert not answer_has_focus(
+        model, "Atlas reads the broker's file and flood maps licensed from GeoRisk Nordic. [1]"
+    )
+    assert answer_has_focus(model, "Atlas runs on Lumen behind the gateway. [1]")
+    assert answer_has_focus(model, "Since May, the Lumen model answers for Atlas. [1]")
+    tool = "Which tool stores the feedback comments?"
+    assert answer_has_focus(tool, "Each comment is kept in Sift for a year. [1]")
+    # "the tracker" is the question's own word, not the answer saying Halden is a tool
+    assert not answer_has_focus(
+        "Which tool is the portfolio tracker built on?",
+        "The tracker's figures are checked by Halden before each review. [1]",
+    )
+
+
 def test_a_figure_bounded_as_the_question_bounds_it_picks_the_row(
     settings: Settings, tmp_path: Path
 ) -> None:
