@@ -753,15 +753,15 @@ def supported(
 FOCUS_IN_ANSWER: frozenset[str] = frozenset({"named", "person", "role"})
 
 
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 # What a "which tool / model / vendor" question wants named is said to be one in the
 # answer, in a word for its kind or in how the name is brought in: "runs on Lumen",
 # "comes from Sonara", "kept in Sift". "Atlas works from the broker's file and maps licensed
 # from GeoRisk Nordic" names no model Atlas runs on (fold 1 + dev: 6 unanswerables fewer
 # answered, no answer lost).
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
 NAMED_CLASSES: tuple[tuple[frozenset[str], str], ...] = (
     (_wordset("model models llm llms gpt"), r"on|uses?|using|with"),
     (
