@@ -138,6 +138,14 @@ def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+# a figure right before one of these measures that, not what a count asks for: "a term
+# of six months with their manager" counts no managers
+_MEASURES = _wordset(
+    "second seconds minute minutes hour hours day days week weeks month months year years "
+    "euro euros eur cent cents times"
+)
+
+
 _LANGUAGE_Q = frozenset(("language", "languages", "nationality", "nationalities"))
 # "in which country": a country answers it, not a tool or a team set in capitals
 _COUNTRY_Q = frozenset(("country", "countries", "nation", "nations"))
@@ -552,6 +560,12 @@ class Focus:
                 # letters" counts them
             if following[i] == "per":
                 continue
+            if (
+                following[i] in _MEASURES
+                and i + 1 < len(stems)
+                and not any(group & stems[i + 1] for group in self.groups or (self.nouns,))
+            ):
+                continue  # "six months with their manager's agreement": months, not people
             # "22 interviews", "two million returns": every counted word (or a synonym)
             # within the four words after the figure
             start = of + 1 if share else i + 1

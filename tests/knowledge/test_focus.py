@@ -379,6 +379,16 @@ def test_a_count_can_be_a_share_of_the_counted_noun_or_close_its_sentence() -> N
     assert not named.satisfied("The night shift ends when the ovens cool, in Hall 6.")
 
 
+def test_a_figure_before_a_measure_counts_the_measure() -> None:
+    people = focus_of("How many people are in the tasting pool?")
+    assert people is not None and people.kind == "count"
+    # six months, with a manager four words on: no count of people
+    assert not people.satisfied("They join for a term of six months with their manager.")
+    assert people.satisfied("The pool has six employees and their manager.")
+    years = focus_of("How many years must a taster have worked in the bakery?")
+    assert years is not None and years.satisfied("A taster has worked here for two years.")
+
+
 def test_the_tool_something_runs_on_wants_a_name() -> None:
     built = focus_of("Which search product powers the bakery's order site?")
     assert built is not None and built.kind == "named"
