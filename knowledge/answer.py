@@ -802,12 +802,18 @@ def _named_as_asked(question: str, focus: Focus, plain: str) -> bool:
 
 
 def answer_has_focus(question: str, text: str) -> bool:
-    """Whether the extractive answer ``text`` holds the kind of fact the question's focus
-    asks for (True when the question has no such focus)."""
+    """Whether the extractive answer ``text`` names the period the question names and
+    holds the kind of fact the question's focus asks for (True when the question has no
+    such focus)."""
+    plain = re.sub(r"\s*\[\d+\]", " ", text)
+    periods = {m.group(0).lower() for m in _PERIOD.finditer(question)}
+    if not all(p in plain.lower() for p in periods):
+        # "the footprint in 2026": the sentence that named 2026 was not worth quoting,
+        # and 2027's budget says nothing of it
+        return False
     focus = focus_of(question)
     if focus is None or not focus.selective or focus.kind not in FOCUS_IN_ANSWER:
         return True
-    plain = re.sub(r"\s*\[\d+\]", " ", text)
     if not any(focus.satisfied(part) for part in [plain, *split_sentences(plain)]):
         return False
     # "which model does Atlas run on": a name, but not of a model

@@ -316,6 +316,14 @@ def test_answer_has_focus_looks_for_the_kind_of_fact_in_the_quoted_text() -> Non
     assert answer_has_focus("How many people sit on the panel?", "The panel meets monthly. [1]")
 
 
+def test_an_answer_names_the_period_the_question_names() -> None:
+    from knowledge.answer import answer_has_focus
+
+    question = "What was the spine's carbon footprint in 2026?"
+    assert not answer_has_focus(question, "The carbon budget for 2027 is 42 tonnes. [1]")
+    assert answer_has_focus(question, "In 2026 the spine emitted 39 tonnes of CO2e. [1]")
+
+
 def test_a_name_given_for_which_model_or_tool_must_be_said_to_be_one() -> None:
     from knowledge.answer import answer_has_focus
 
