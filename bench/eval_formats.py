@@ -156,8 +156,14 @@ def markdown_blocks(text: str) -> tuple[str, list[Block]]:
             blocks.append(("p", " ".join(" ".join(para).split())))
             para.clear()
 
+    item = False  # the last line was (part of) a list item: a line under it goes on with it
     for line in text.splitlines():
         stripped = line.strip()
+        if item and stripped and not _LIST.match(stripped) and stripped[0] not in "#|":
+            kind, before = blocks[-1]
+            blocks[-1] = (kind, f"{before} {stripped}")
+            continue
+        item = False
         if not stripped:
             flush()
         elif stripped.startswith("# ") and not title:
@@ -174,6 +180,7 @@ def markdown_blocks(text: str) -> tuple[str, list[Block]]:
         elif _LIST.match(stripped):
             flush()
             blocks.append(("li", _LIST.sub("", stripped)))
+            item = True
         else:
             para.append(stripped)
     flush()

@@ -170,6 +170,20 @@ def test_a_markdown_table_is_rendered_as_a_real_table_in_every_format(tmp_path: 
     assert pdf.has_phrase("chief risk officer") and "|" not in extract_plain(tmp_path / "t.pdf")
 
 
+def test_a_list_item_wrapped_onto_an_indented_line_stays_one_item() -> None:
+    from bench.eval_formats import markdown_blocks
+
+    _, blocks = markdown_blocks(
+        "# Rules\n\n- Managers see team averages only, and only\n  for teams of five or more.\n"
+        "- No ranking.\n\nA paragraph after the list.\n"
+    )
+    assert blocks == [
+        ("li", "Managers see team averages only, and only for teams of five or more."),
+        ("li", "No ranking."),
+        ("p", "A paragraph after the list."),
+    ]
+
+
 def test_a_word_form_hides_its_text_from_python_docx_and_the_loader_reads_it_back(
     tmp_path: Path,
 ) -> None:
