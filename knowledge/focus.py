@@ -228,6 +228,8 @@ _AUX = (
     r"might|shall)"
 )
 _COUNT_Q = re.compile(r"\bhow many\s+([\w-]+(?:\s+[\w-]+){0,3})", re.IGNORECASE)
+# "what score does a proposal need", "what rating did it get": a figure on a scale
+_SCORE_Q = re.compile(r"\bwhat (?:[\w-]+ ){0,2}?(?:score|rating|ratio)s?\b(?! of\b)", re.I)
 _AUX_WORD = re.compile(rf"^{_AUX}$", re.IGNORECASE)
 _COUNT_ANY_Q = re.compile(r"\bhow many\b|\bwhat (?:is the )?number of\b", re.IGNORECASE)
 _DURATION_Q = re.compile(
@@ -757,7 +759,7 @@ def focus_of(question: str) -> Focus | None:
             groups=tuple(required),
             state=bool(_STATE_Q.search(question)),
         )
-    if _COUNT_ANY_Q.search(question):
+    if _COUNT_ANY_Q.search(question) or _SCORE_Q.search(question):
         return Focus("count")
     if _NAMED_Q.search(question):
         heads = {w.lower() for w in re.findall(r"[\w-]+", question)} & _NAMED_HEADS

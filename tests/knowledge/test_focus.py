@@ -389,6 +389,14 @@ def test_a_figure_before_a_measure_counts_the_measure() -> None:
     assert years is not None and years.satisfied("A taster has worked here for two years.")
 
 
+def test_a_score_or_rating_asked_for_is_a_figure() -> None:
+    score = focus_of("What score must a loaf reach before it is sold?")
+    assert score is not None and score.kind == "count"
+    assert score.satisfied("A loaf is sold only once the panel scores it 4.2 or higher.")
+    assert not score.satisfied("Twice a year, in April and October, the panel tastes loaves.")
+    assert focus_of("What rating did the bakery get in its October inspection?") is not None
+
+
 def test_the_tool_something_runs_on_wants_a_name() -> None:
     built = focus_of("Which search product powers the bakery's order site?")
     assert built is not None and built.kind == "named"
