@@ -314,6 +314,10 @@ def test_answer_has_focus_looks_for_the_kind_of_fact_in_the_quoted_text() -> Non
     # a question with no focus of that kind is never held to it
     assert answer_has_focus("How is net value calculated?", "Value minus cost. [1]")
     assert answer_has_focus("How many people sit on the panel?", "The panel meets monthly. [1]")
+    # how long something lasted needs a length of time in what is quoted
+    weeks = "How many weeks did the first bakery pilot last?"
+    assert not answer_has_focus(weeks, "In the first pilot, bakers saved some effort. [1]")
+    assert answer_has_focus(weeks, "The first pilot ran for six weeks in two shops. [1]")
 
 
 def test_an_answer_names_the_period_the_question_names() -> None:
