@@ -196,7 +196,8 @@ _NAMED_HEADS = _wordset(
     "provider vendor supplier company firm manufacturer brand partner cloud consultancy "
     "agency podcast bank country city region regulator journal publisher university book "
     "magazine newspaper conference model llm tool product software database engine platform "
-    "system tools products databases engines platforms systems models llms "
+    "system tools products databases engines platforms systems models llms algorithm "
+    "algorithms framework frameworks technique techniques library libraries "
     "providers vendors suppliers companies firms manufacturers brands partners "
     "consultancies agencies podcasts banks countries cities regions regulators journals "
     "publishers universities books magazines newspapers conferences"
@@ -353,7 +354,7 @@ _NAMED_Q = re.compile(
     r"|\bwhich (?:[\w-]+ )?(?:model|llm)\b"  # "which judge model": a named one
     # ... or that a named firm uses ("which tool does RTL use", not "should bakers use")
     r"|\bwhich (?:[\w-]+ ){0,3}?(?:tools?|products?|software|databases?|engines?|platforms?|"
-    r"systems?)\b"
+    r"systems?|algorithms?|frameworks?|techniques?|librar(?:y|ies))\b"
     r"(?=[^?]*\b(?:"
     r"built|build(?=[^?]*\b(?:on|upon|with)\b)|(?:does|did|do)\b[^?]*\buse|used|runs?|"
     r"stores?|stored|powers?|hosts?|hosted|based|written|made)\b)"

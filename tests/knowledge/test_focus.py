@@ -389,6 +389,14 @@ def test_a_figure_before_a_measure_counts_the_measure() -> None:
     assert years is not None and years.satisfied("A taster has worked here for two years.")
 
 
+def test_the_algorithm_or_framework_a_team_uses_wants_a_name() -> None:
+    used = focus_of("Which forecasting algorithm does the bakery's planning team use?")
+    assert used is not None and used.kind == "named"
+    assert not used.satisfied("The planning team forecasts demand for each shop every week.")
+    assert used.satisfied("The planning team forecasts demand with Prophet every week.")
+    assert focus_of("What kind of framework does the bakery need?") is None
+
+
 def test_a_score_or_rating_asked_for_is_a_figure() -> None:
     score = focus_of("What score must a loaf reach before it is sold?")
     assert score is not None and score.kind == "count"
