@@ -826,8 +826,17 @@ def answer_has_focus(question: str, text: str) -> bool:
         return True
     if not any(focus.satisfied(part) for part in [plain, *split_sentences(plain)]):
         return False
+    if focus.kind in ("person", "role") and not _holds_post(question, plain):
+        return False  # "who is the annotation lead": the guideline owner is someone else
     # "which model does Atlas run on": a name, but not of a model
     return focus.kind != "named" or _named_as_asked(question, focus, plain)
+
+
+def _holds_post(question: str, text: str) -> bool:
+    """Whether ``text`` names the post the question asks about in its own words ("the
+    quality lead"): True when the question names no post of two words."""
+    posts = [pair for pair in _pairs(question) if ROLE_WORD.match(pair[1])]
+    return not posts or any(_has_compound(text, pair) for pair in posts)
 
 
 def extractive_answer(

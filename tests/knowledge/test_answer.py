@@ -320,6 +320,18 @@ def test_answer_has_focus_looks_for_the_kind_of_fact_in_the_quoted_text() -> Non
     assert answer_has_focus(weeks, "The first pilot ran for six weeks in two shops. [1]")
 
 
+def test_a_person_asked_for_by_post_is_named_holding_that_post() -> None:
+    from knowledge.answer import answer_has_focus
+
+    question = "What is the name of the data protection officer who signs the form?"
+    assert not answer_has_focus(
+        question, "The risk and compliance officer, Sofie Lund, checks the form. [1]"
+    )
+    assert answer_has_focus(question, "The data protection officer, Ines Moreau, signs it. [1]")
+    # a post in one word leaves the name to the other checks
+    assert answer_has_focus("Who is the owner?", "The form is kept by Ines Moreau. [1]")
+
+
 def test_an_answer_names_the_period_the_question_names() -> None:
     from knowledge.answer import answer_has_focus
 
