@@ -554,6 +554,20 @@ def _has_compound(text: str, term: tuple[str, str]) -> bool:
     return f" {term[0]} {term[1]} " in _word_line(text)
 
 
+# the bodies people sit on: a count of the members of one is no count of another's
+_BODY = re.compile(
+    r"\b(committee|board|panel|council|forum|circle|jury|commission|working group)s?\b",
+    re.IGNORECASE,
+)
+
+
+def _other_body(question: str, text: str) -> bool:
+    """Whether ``text`` names only bodies other than the ones the question asks about."""
+    asked = {m.lower() for m in _BODY.findall(question)}
+    named = {m.lower() for m in _BODY.findall(text)}
+    return bool(asked and named and not asked & named)
+
+
 def _compounds(question: str, hits: Sequence[Hit], focus: Focus) -> list[tuple[str, str]]:
     """Two-word terms of the question ("brand council") that some retrieved passage
     uses as a term: a passage without the term is about something else. Words for the
@@ -737,6 +751,8 @@ def supported(
             < SUBJECT_MIN
         ):
             continue  # "how many sit on the flour council": seven on the tasting panel
+        if focus is not None and focus.kind == "count" and _other_body(question, cand.unit.text):
+            continue  # "how many sit on the AI committee": the board's seven members
         if terms and not all(_has_compound(hits[cand.rank].chunk.embed_text(), t) for t in terms):
             continue  # "who chairs the brand council": the ethics board's chair is not it
         if named and not named & unit_tokens(hits[cand.rank].chunk.embed_text()):

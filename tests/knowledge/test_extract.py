@@ -162,6 +162,15 @@ def test_a_figure_belongs_to_the_year_written_nearest_to_it() -> None:
     assert supported("How many teams entered the 2026 hackathon?", _hits(edition), state)
 
 
+def test_a_count_of_one_body_s_members_is_not_another_s() -> None:
+    board = _chunk(
+        "The tasting committee meets monthly. The tasting board has seven voting members."
+    )
+    state = _state(board, FILLER)
+    assert not supported("How many members sit on the tasting committee?", _hits(board), state)
+    assert supported("How many members sit on the tasting board?", _hits(board), state)
+
+
 def test_a_figure_on_the_topic_that_is_not_the_one_asked_for_supports_nothing() -> None:
     bank = _chunk(
         "The insurer's AI spine started with a mail assistant that saved 700 hours for the "
