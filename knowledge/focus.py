@@ -262,7 +262,8 @@ _MONEY_Q = re.compile(
     r"|\b(?:how much|what) (?:does|did|do|will) [\w' -]{1,40} cost\b"
     r"|\bwhat (?:is|was|are|were) [\w' -]{0,40}\b(?:budget|price|salary|wage|fee|annual "
     r"spend)s?\b|\bwhat (?:[\w-]+ ){0,2}(?:budget|price|salary|wage|fee|revenue|fine|tariff|"
-    r"charge|(?:hourly|daily|day|monthly) rate)s? (?:does|did|do|is|was|has|have|applies|apply)\b",
+    r"charge|(?:hourly|daily|day|monthly|commission) rate)s? "
+    r"(?:does|did|do|is|was|has|have|applies|apply)\b",
     re.IGNORECASE,
 )
 _DISCOUNT_Q = re.compile(

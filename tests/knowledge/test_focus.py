@@ -397,6 +397,13 @@ def test_the_algorithm_or_framework_a_team_uses_wants_a_name() -> None:
     assert focus_of("What kind of framework does the bakery need?") is None
 
 
+def test_a_commission_rate_is_money_asked_as_a_charge() -> None:
+    rate = focus_of("What commission rate do bakers earn on wedding cakes?")
+    assert rate is not None and rate.kind == "money" and rate.rate
+    assert rate.satisfied("Bakers earn a commission of 4 percent on every wedding cake.")
+    assert not rate.satisfied("Bakers earn a commission on wedding cakes they sell.")
+
+
 def test_a_score_or_rating_asked_for_is_a_figure() -> None:
     score = focus_of("What score must a loaf reach before it is sold?")
     assert score is not None and score.kind == "count"
