@@ -620,16 +620,28 @@ UNKNOWN_WORDS_SHARE = 0.4
 KNOWN_WORDS_RELIEF = 0.1
 
 
+# the words a which/what question names what it wants with: "which GPU types (does ...)"
+_WH_HEAD = re.compile(
+    r"^\s*(?:which|what)\s+((?:[\w-]+\s+){1,3}?)(?:do|does|did|is|are|was|were|can|could|"
+    r"may|must|should|will|would|has|have|had)\b",
+    re.IGNORECASE,
+)
+
+
 def confidence_bar(question: str, state: IndexState, base: float) -> float:
     """The retrieval confidence ``question`` needs to be answered (``base``: the
     setting), lowered by ``KNOWN_WORDS_RELIEF`` unless at least ``UNKNOWN_WORDS_SHARE``
-    of its distinct words occur nowhere in the indexed text."""
+    of its distinct words, or any word naming what a which/what question wants, occur
+    nowhere in the indexed text."""
     words = set(tokenize(question))
     if not words:
         return base
     unknown = sum(1 for t in words if not state.df.get(t))
     if unknown / len(words) >= UNKNOWN_WORDS_SHARE:
         return base
+    asked = _WH_HEAD.search(question)
+    if asked and any(not state.df.get(t) for t in tokenize(asked.group(1))):
+        return base  # "which GPU types": what it wants named, the corpus never names
     return max(base - KNOWN_WORDS_RELIEF, 0.0)
 
 

@@ -152,6 +152,17 @@ def test_a_figure_for_a_named_period_needs_that_period() -> None:
     assert supported("How much did the claims unit spend on tokens in 2024?", _hits(spend), state)
 
 
+def test_what_a_question_wants_named_in_words_the_corpus_never_uses_needs_full_confidence() -> None:
+    from knowledge.answer import confidence_bar
+
+    rota = _chunk("The cluster runs the bakery's rota and reports its metrics every week.")
+    state = _state(rota, FILLER)
+    # one unknown word in six: relief, unless it is the word for what is asked about
+    gpus = "Which GPU types does the cluster run the bakery's rota on every week?"
+    assert confidence_bar(gpus, state, 0.35) == 0.35
+    assert confidence_bar("Which metrics does the cluster report weekly?", state, 0.35) < 0.35
+
+
 def test_a_figure_belongs_to_the_year_written_nearest_to_it() -> None:
     edition = _chunk(
         "The 2027 hackathon is the second; the first, in 2026, drew 47 teams of staff."
