@@ -831,14 +831,6 @@ def _named_as_asked(question: str, focus: Focus, plain: str) -> bool:
     return False
 
 
-def answer_is_about_named(question: str, used: Sequence[Hit], state: IndexState) -> bool:
-    """Whether the passage an answer quotes first names whom the question asks about
-    ("Toyota's team"): GSK's sprints, in a passage that never names Toyota, are not
-    Toyota's (True when the question names nobody in particular)."""
-    entities = _entities(question, state)
-    return not entities or not used or bool(entities & unit_tokens(used[0].chunk.embed_text()))
-
-
 def answer_has_focus(question: str, text: str) -> bool:
     """Whether the extractive answer ``text`` names the period the question names and
     holds the kind of fact the question's focus asks for (True when the question has no

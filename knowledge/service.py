@@ -240,7 +240,6 @@ class KnowledgeService:
             ABSTAIN_TEXT,
             NOT_SAID_TEXT,
             answer_has_focus,
-            answer_is_about_named,
             build_messages,
             cite_reply,
             confidence_bar,
@@ -316,9 +315,7 @@ class KnowledgeService:
             model = None
         if model is None:
             text, used = extractive()
-            if not answer_has_focus(question, text) or not answer_is_about_named(
-                question, used, state
-            ):
+            if not answer_has_focus(question, text):
                 yield done(NOT_SAID_TEXT, [], True, related=retrieval.hits[:RELATED_PASSAGES])
                 return
             yield done(text, used, False)
