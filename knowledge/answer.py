@@ -32,6 +32,7 @@ from knowledge.focus import (
     WEEKDAYS,
     WHEN_Q,
     Focus,
+    _wordset,
     focus_of,
 )
 from knowledge.index import STOPWORDS, IndexState, tokenize
@@ -781,10 +782,6 @@ def supported(
 # too, since the fold-1 sets grew: "how many weeks did the first rollout last" is not
 # answered by the hours it saved (seeds fold 1: one unanswerable fewer answered).
 FOCUS_IN_ANSWER: frozenset[str] = frozenset({"named", "person", "role", "duration"})
-
-
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
 
 
 # What a "which tool / model / vendor" question wants named is said to be one in the

@@ -486,7 +486,7 @@ class Focus:
             # something began
             return bool(_CALENDAR_DAY.search(text))
         if self.kind == "named":
-            names = self._new_names(text)
+            names = self.new_names(text)
             return self.literal and bool(names) or any(_ACRONYM.match(n) for n in names)
         return False
 
@@ -523,7 +523,7 @@ class Focus:
             return bool((_CALENDAR_DATE if self.calendar else _WHEN).search(text))
         if self.kind == "role":
             kind_person = Focus("person", exclude=self.exclude)
-            if not self.post and kind_person._new_names(text):
+            if not self.post and kind_person.new_names(text):
                 return True
             roles = {w.lower() for w in re.findall(rf"\b{_ROLE_WORDS}\b", text, re.IGNORECASE)}
             return bool(roles - self.exclude)
@@ -532,9 +532,9 @@ class Focus:
         if self.kind == "named":
             # a table of names that lost its rows ("1 Toyota Adrien Gaidon Automotive 2 GSK
             # ...") names everything and says nothing about any one of them
-            return 0 < len(self._new_names(text)) <= MAX_NAMES
+            return 0 < len(self.new_names(text)) <= MAX_NAMES
         if self.kind == "person":
-            return bool(self._new_names(text))
+            return bool(self.new_names(text))
         if self.kind == "count":
             return self._counts(text)
         return True
@@ -618,10 +618,6 @@ class Focus:
         return [name for name in found if not set(name.lower().split()) <= self.exclude]
 
     def new_names(self, text: str) -> list[str]:
-        """The names ``text`` gives that the question did not use (see ``satisfied``)."""
-        return self._new_names(text)
-
-    def _new_names(self, text: str) -> list[str]:
         """Capitalised words the question did not use (for a person: a first and a
         last name), leaving out a sentence's first word and acronyms such as AI."""
         if self.kind == "person":
