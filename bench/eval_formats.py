@@ -416,6 +416,7 @@ PDF_RENDERED = frozenset(
     {
         "ai-audit-programme",
         "ai-decision-complaints",
+        "ai-model-inventory",
         "ai-procurement-panel",
         "ai-vendor-exit-plans",
         "assistant-experiments",
