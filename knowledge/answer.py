@@ -955,6 +955,8 @@ def extractive_answer(
     chosen = _finish_quotes(chosen, top, state)
     if kind == "list" and chosen:
         chosen += _counted_run(question, chosen, candidates)
+    step = _ordinal_step(question, chosen, top)
+    chosen = step + chosen if step and step[0].rank != chosen[0].rank else chosen + step
     if chosen and not chosen[0].unit.items:
         chosen += _second_part(question, chosen, top, state, embed)
     if not chosen and top:
@@ -1238,6 +1240,71 @@ def _counted_run(
             c.rank == cand.rank and 0 < cand.position - c.position <= COUNTED_REACH for c in chosen
         ):
             return [cand]
+    return []
+
+
+# "what is the first of the four advantages?", "the last of the three challenge areas"
+_ORDINAL_OF_Q = re.compile(
+    r"\b(first|second|third|fourth|fifth|sixth|last|final)\s+of\s+the\s+"
+    r"(two|three|four|five|six|seven|[2-7])\b",
+    re.IGNORECASE,
+)
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh")
+ORDINAL_REACH = 12  # units after the announcing sentence where its steps may be
+
+
+def _ordinal_step(question: str, chosen: list[_Candidate], top: Sequence[Hit]) -> list[_Candidate]:
+    """The step a question picks by its place ("the first of the four advantages"),
+    when a quoted sentence announces that many ("We identify four basic advantages.")
+    and the step follows it in its passage ("First, ... is a strategic necessity"), or
+    when a passage quoted from names the step with the question's noun ("The third
+    challenge is ..."): the announcement alone answers nothing. Nothing when a quoted
+    unit is that step already."""
+    match = _ORDINAL_OF_Q.search(question)
+    if match is None or not chosen:
+        return []
+    count = count_of(match.group(2).lower())
+    place = match.group(1).lower()
+    if count is None:
+        return []
+    wanted = count if place in ("last", "final") else _ORDINALS.index(place) + 1
+    if wanted > count:
+        return []
+    opener = _ORDINALS[wanted - 1]
+    step = re.compile(
+        rf"^(?:and )?(?:{opener}(?:ly)?"
+        + (r"|finally|lastly|last" if wanted == count else "")
+        + r")\b(?!-)",
+        re.IGNORECASE,
+    )
+    asked = match.group(2).lower()
+    # "the third challenge is ...": the step named with the question's own noun, in any
+    # of the passages quoted from
+    nouns = [w for w in re.findall(r"[\w-]+", question[match.end() :])[:3] if len(w) > 3]
+    stems = {t for w in nouns for t in tokenize(w)}
+    named = re.compile(rf"^(?:the )?{opener}\s+((?:[\w-]+\s+){{0,2}}?[\w-]+)", re.IGNORECASE)
+
+    def names_step(text: str) -> bool:
+        found = named.match(text)
+        return bool(found and stems & set(tokenize(found.group(1))))
+
+    for cand in chosen:
+        if step.match(cand.unit.text) or names_step(cand.unit.text):
+            return []
+    for cand in chosen:
+        if cand.unit.items or not re.search(rf"\b{asked}\b", cand.unit.text, re.IGNORECASE):
+            continue
+        found = cached_units(top[cand.rank].chunk.text, top[cand.rank].chunk.section)
+        for i in range(cand.position + 1, min(cand.position + 1 + ORDINAL_REACH, len(found))):
+            unit = found[i]
+            if not unit.in_list and not unit.items and step.match(unit.text):
+                return [_Candidate(cand.score, cand.rank, i, unit, cand.lexical, cand.semantic)]
+    best = chosen[0]
+    for rank, hit in enumerate(top):
+        for i, unit in enumerate(cached_units(hit.chunk.text, hit.chunk.section)):
+            if not unit.in_list and not unit.items and names_step(unit.text):
+                # it answers by itself: its passage leads the answer
+                return [_Candidate(best.score + 1, rank, i, unit, best.lexical, best.semantic)]
     return []
 
 

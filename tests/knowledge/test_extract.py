@@ -938,3 +938,37 @@ def test_an_answer_keeps_to_the_documents_naming_what_the_question_names() -> No
         )
         assert "Surveyor" not in text and "edit rate" not in text, text
         assert used[0].chunk.source == "doc1.md"
+
+
+def test_the_step_a_question_picks_by_its_place_follows_the_sentence_announcing_the_steps() -> None:
+    chunk = _chunk(
+        "Bakers name four reasons to open a second oven line. "
+        "First, a second line is considered essential for any bakery above a certain size. "
+        "As one head baker puts it, queues at the door cost more than the oven. "
+        "Second, the dough rests better when no batch waits. "
+        "The tasting panel meets on Fridays."
+    )
+    state = _state(chunk, FILLER, *_fillers())
+    question = "What is the first of the four reasons to open a second oven line?"
+    text, _ = extractive_answer(question, _hits(chunk), state)
+    assert text.startswith("Bakers name four reasons")
+    assert "First, a second line is considered essential" in text
+    # the second reason is another step: not what was asked
+    assert "dough rests" not in text
+
+
+def test_the_last_of_the_steps_named_with_the_question_s_noun_in_another_passage_leads() -> None:
+    overview = _chunk(
+        "Oven problems can be broken down into three main, connected areas. "
+        "They must be handled together for the bakery to grow.",
+        n=1,
+    )
+    first = _chunk("The first problem is the age of the ovens.", n=2)
+    third = _chunk(
+        "The third problem is staff training. Bakers need a week of courses a year.", n=3
+    )
+    state = _state(overview, first, third, FILLER, *_fillers())
+    question = "What is the last of the three problem areas in the oven report?"
+    text, used = extractive_answer(question, _hits(overview, first, third), state)
+    assert text.startswith("The third problem is staff training")
+    assert used[0].chunk.id == "c3"
