@@ -972,3 +972,19 @@ def test_the_last_of_the_steps_named_with_the_question_s_noun_in_another_passage
     text, used = extractive_answer(question, _hits(overview, first, third), state)
     assert text.startswith("The third problem is staff training")
     assert used[0].chunk.id == "c3"
+
+
+def test_a_quoted_quotation_comes_with_the_sentence_that_says_whose_it_is() -> None:
+    chunk = _chunk(
+        "Ovens age faster than bakers expect. According to Ada Brennan from Crumbworks, a "
+        "steady oven matters most:\n\n“We bake the same loaf every morning, and the oven must "
+        "not surprise us, because a surprise at five in the morning means three hundred loaves "
+        "that nobody can sell, a van that leaves late for every shop on the round, and a team "
+        "that spends the rest of the day making up for an hour that nobody planned for at all.”"
+        "\n\nThe tasting panel meets on Fridays."
+    )
+    state = _state(chunk, FILLER, *_fillers())
+    question = "Why must the oven not surprise the bakers who bake the same loaf every morning?"
+    text, _ = extractive_answer(question, _hits(chunk), state)
+    assert "“We bake the same loaf" in text
+    assert text.index("According to Ada Brennan") < text.index("“We bake")
