@@ -1283,7 +1283,7 @@ def _ordinal_step(question: str, chosen: list[_Candidate], top: Sequence[Hit]) -
     # of the passages quoted from
     nouns = [w for w in re.findall(r"[\w-]+", question[match.end() :])[:3] if len(w) > 3]
     stems = {t for w in nouns for t in tokenize(w)}
-    named = re.compile(rf"^(?:the )?{opener}\s+((?:[\w-]+\s+){{0,2}}?[\w-]+)", re.IGNORECASE)
+    named = re.compile(rf"^(?:the )?{opener}\s+((?:[\w-]+\s+){{0,2}}[\w-]+)", re.IGNORECASE)
 
     def names_step(text: str) -> bool:
         found = named.match(text)
