@@ -420,6 +420,7 @@ PDF_RENDERED = frozenset(
         "ai-procurement-panel",
         "ai-vendor-exit-plans",
         "assistant-experiments",
+        "claim-payment-checks",
         "answer-localisation",
         "contact-centre-forecasting",
         "cost-review",
