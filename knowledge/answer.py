@@ -26,6 +26,7 @@ import numpy as np
 from knowledge.documents import chunk_id, split_sentences
 from knowledge.focus import (
     LIMIT_PHRASES,
+    MANNER_Q,
     MONTH_PATTERN,
     MONTHS,
     ROLE_WORD,
@@ -236,7 +237,7 @@ def answer_type(question: str) -> str | None:
     focus = focus_of(question)
     if focus is not None and focus.kind == "person":
         return "person"
-    if _PLACE_Q.search(question):
+    if _PLACE_Q.search(question) and not MANNER_Q.match(question):
         return "place"
     if _COUNT_Q.search(question):
         return "number"
@@ -684,6 +685,7 @@ def supported(
         if focus is not None and focus.kind in ("person", "named", "role")
         else frozenset()
     )
+    settings = _settings(question, focus, state)
     terms = (
         _compounds(question, hits[:COMPOUND_HITS], focus)
         if focus is not None and focus.kind in COMPOUND_KINDS
@@ -770,8 +772,25 @@ def supported(
             continue  # "who chairs the brand council": the ethics board's chair is not it
         if named and not named & unit_tokens(hits[cand.rank].chunk.embed_text()):
             continue  # "the chief data officer at ADP" does not answer who it is at GSK
+        if settings and not settings <= unit_tokens(hits[cand.rank].chunk.embed_text()):
+            continue  # "the hotel cap for a trip to Stockholm": a cap for no city named
         return True
     return False
+
+
+# a place or party a figure is asked for: "a trip to Stockholm", "employees in Sweden"
+_SETTING_Q = re.compile(r"\b(?:in|to|at|from|for|within) ((?!(?:AI|ML|LLM|I)\b)[A-Z][\w&-]+)")
+SETTING_KINDS = frozenset({"money", "count", "duration", "percent", "frequency"})
+
+
+def _settings(question: str, focus: Focus | None, state: IndexState) -> frozenset[str]:
+    """The stems of the places or parties a figure is asked for, leaving out names most
+    passages carry (the company's own)."""
+    if focus is None or focus.kind not in SETTING_KINDS:
+        return frozenset()
+    found = {t for w in _SETTING_Q.findall(question) for t in tokenize(w)}
+    limit = ENTITY_DF * len(state.chunks)
+    return frozenset(t for t in found if 0 < state.df.get(t, 0) < limit)
 
 
 # The focus kinds whose fact must be in the quoted answer: when the sentences quoted for
@@ -828,11 +847,36 @@ def _named_as_asked(question: str, focus: Focus, plain: str) -> bool:
     return False
 
 
+# "What are the nine reason codes ...?": the members of a set of three or more that the
+# question counts. An answer that only says the set exists ("one of the nine reason codes
+# in the catalogue") names none of them: it needs list items or a series "A, B and C".
+_COUNTED_LIST_Q = re.compile(
+    r"^\s*(?:(?:what|which) (?:are|were)|(?:please )?(?:name|list)) (?:all )?(?:of )?the "
+    r"(three|four|five|six|seven|eight|nine|ten|eleven|twelve|[3-9]|[1-9]\d) "
+    r"(?!(?:of|largest|biggest|main)\b)",
+    re.IGNORECASE,
+)
+_ITEM_LINE = re.compile(r"(?m)^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+\S")
+_SERIES = re.compile(r"[^,;:.]+(?:[,;] [^,;:.]+){2,}|[^,;:.]+[,;] [^,;:.]+,? (?:and|or) [^,;:.]+")
+
+
+def names_members(question: str, text: str) -> bool:
+    """Whether ``text`` lists things, as a question counting a set of them needs (True
+    for any other question)."""
+    if not _COUNTED_LIST_Q.search(question):
+        return True
+    if len(_ITEM_LINE.findall(text)) >= 2:
+        return True
+    return any(_SERIES.search(sentence) for sentence in split_sentences(text))
+
+
 def answer_has_focus(question: str, text: str) -> bool:
     """Whether the extractive answer ``text`` names the period the question names and
     holds the kind of fact the question's focus asks for (True when the question has no
     such focus)."""
     plain = re.sub(r"\s*\[\d+\]", " ", text)
+    if not names_members(question, text):
+        return False
     periods = {m.group(0).lower() for m in _PERIOD.finditer(question)}
     if not all(p in plain.lower() for p in periods):
         # "the footprint in 2026": the sentence that named 2026 was not worth quoting,

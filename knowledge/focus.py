@@ -48,12 +48,21 @@ _NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORD})\b", re.IGNORECASE)
 _NUMBER_TOKEN = re.compile(rf"^(?:[\d.,%/-]+\w*|{_NUMBER_WORD})$", re.IGNORECASE)
 
 _TIME_UNIT = r"(?:second|sec|minute|min|hour|hr|day|week|wk|month|quarter|year|yr|sprint)s?"
-_DURATION = re.compile(
+_SPAN = (
     rf"(?:\d+(?:[.,]\d+)?|\b(?:a|an|{_NUMBER_WORD}))(?:\s*(?:-|to|–|or)\s*\d+)?"
     rf"[\s-]+(?:(?:working|business|calendar|full|more|consecutive|straight)[\s-]+)?"
     rf"{_TIME_UNIT}\b"
-    r"|\b(?:daily|weekly|fortnightly|monthly|quarterly|yearly|annually|overnight|"
+)
+_DURATION = re.compile(
+    _SPAN + r"|\b(?:daily|weekly|fortnightly|monthly|quarterly|yearly|annually|overnight|"
     r"immediately|instantly|same day|next day|real time)\b",
+    re.IGNORECASE,
+)
+# "how many days ...": a number of them ("25 days"), not "daily" or "immediately"
+_SPAN_ONLY = re.compile(_SPAN, re.IGNORECASE)
+_UNITS_Q = re.compile(
+    r"\bhow many (?:more |extra |working |business |calendar )?(?:seconds|minutes|hours|days|"
+    r"weeks|months|years)\b",
     re.IGNORECASE,
 )
 # how often: "every six months", "each quarter", "weekly", "twice a year", "at a regular
@@ -263,7 +272,11 @@ _MONEY_Q = re.compile(
     r"|\bwhat (?:is|was|are|were) [\w' -]{0,40}\b(?:budget|price|salary|wage|fee|annual "
     r"spend)s?\b|\bwhat (?:[\w-]+ ){0,2}(?:budget|price|salary|wage|fee|revenue|fine|tariff|"
     r"charge|(?:hourly|daily|day|monthly|commission) rate)s? "
-    r"(?:does|did|do|is|was|has|have|applies|apply)\b",
+    r"(?:does|did|do|is|was|has|have|applies|apply)\b"
+    # "how much is the equipment allowance": an amount of money by the word for it
+    r"|\bhow much (?:is|are|was|were|will be|would be) (?:[\w'’-]+ ){0,4}(?:allowance|budget|"
+    r"fee|price|premium|grant|salary|bonus|stipend|subsidy|reimbursement|deposit|"
+    r"surcharge|tariff|wage|fine)s?\b",
     re.IGNORECASE,
 )
 _DISCOUNT_Q = re.compile(
@@ -308,6 +321,17 @@ WHEN_Q = re.compile(
     r"|\bwhat (?:date|day|time|month|week)s?\b|\bon which (?:date|day)s?\b"
     r"|\bat what time\b|\bwhich (?:date|day|month|week|weekday)\b"
     r"|\b(?:over|during|in|for|from) (?:what|which) (?:period|time ?frame|time span|dates)\b",
+    re.IGNORECASE,
+)
+# a time of day: "at 10:00", "by 17.30", "at noon", "9 am"
+_CLOCK_Q = re.compile(
+    r"\bwhat times?\b(?! ?(?:frame|period|span|limit|window|scale|horizon|zone))"
+    r"|\b(?:which|what) times? of (?:the )?day\b|\bwhat hour\b",
+    re.IGNORECASE,
+)
+_CLOCK = re.compile(
+    r"\b(?:[01]?\d|2[0-3]):[0-5]\d\b|\b(?:1[0-2]|[1-9]) ?(?:am|pm|a\.m\.|p\.m\.)"
+    r"|\b(?:noon|midday|midnight)\b",
     re.IGNORECASE,
 )
 # a question asking for a day of the calendar: "from what date", "on which day", "in
@@ -464,12 +488,14 @@ class Focus:
     origin: bool = False  # ... or as when something began: a year answers it too
     asked: frozenset[str] = frozenset()  # for a name: the word for what is named ("vendor")
     post: bool = False  # a role asked as the post someone holds: a name does not answer
+    clock: bool = False  # a date asked as a time of day ("at what times are they sent")
+    units: bool = False  # a duration asked as a number of time units ("how many days")
 
     @property
     def selective(self) -> bool:
         """Whether holding such a fact sets a sentence apart (most sentences of a
         process say "after", "within" or "every": a date focus only checks support)."""
-        return self.kind != "date" or self.calendar
+        return self.kind != "date" or self.calendar or self.clock
 
     def telling(self, text: str) -> bool:
         """Whether ``text`` holds a fact of this focus so particular that holding it is
@@ -481,6 +507,8 @@ class Focus:
             return bool(self.nouns) and self.satisfied(text)
         if self.kind in ("duration", "frequency", "percent"):
             return self.satisfied(text)
+        if self.kind == "date" and self.clock:
+            return bool(_CLOCK.search(text))
         if self.kind == "date" and self.calendar and not self.origin:
             # "from what date": "from 1 February 2027"; not any day in answer to when
             # something began
@@ -496,7 +524,7 @@ class Focus:
             if not self.saving:
                 # "saved about 700 hours" is time saved, not how long something took
                 text = _TIME_SAVED.sub(" ", text)
-            return bool(_DURATION.search(text))
+            return bool((_SPAN_ONLY if self.units else _DURATION).search(text))
         if self.kind == "frequency":
             return bool(_FREQUENCY.search(text))
         if self.kind == "money":
@@ -517,6 +545,8 @@ class Focus:
         if self.kind == "year":
             # "(Charrington, 2022)" dates a source cited, not what the text is about
             return bool(_YEAR.search(_CITATION.sub(" ", text)))
+        if self.kind == "date" and self.clock:
+            return bool(_CLOCK.search(text))
         if self.kind == "date":
             if self.origin and _YEAR.search(_CITATION.sub(" ", text)):
                 return True
@@ -684,16 +714,26 @@ class Focus:
         return names
 
 
+# "How does Hedda work out which country's rules apply?", "Why does the board ask who
+# ...": a way or a reason, not the name, person or place a clause inside mentions
+MANNER_Q = re.compile(
+    r"^\s*(?:how (?!many|much|far|long|big|large|old|often|soon|quickly|fast|high|low)\w+"
+    r"|why)\b",
+    re.IGNORECASE,
+)
+
+
 @lru_cache(maxsize=512)
 def focus_of(question: str) -> Focus | None:
     """The focus of a typed question, or None."""
     if _YEAR_Q.search(question):
         return Focus("year")
-    maker = _MAKER_Q.search(question)
+    manner = bool(MANNER_Q.match(question))
+    maker = None if manner else _MAKER_Q.search(question)
     if maker:
         made = _MAKER_STEMS[maker.group(1).lower()]
         return Focus("person", nouns=frozenset(tokenize(made)), exclude=_capitalised(question))
-    person = _PERSON_Q.search(question)
+    person = None if manner else _PERSON_Q.search(question)
     if person:
         # "who is the current head ...", "the name of the officer": a person's name;
         # "who is the owner of the standard": the role that owns it answers too
@@ -706,15 +746,24 @@ def focus_of(question: str) -> Focus | None:
             roles = re.findall(rf"\b{_ROLE_WORDS}s?\b", person.group(0), re.IGNORECASE)
             post = frozenset(tokenize(" ".join(roles)))
         return Focus(kind, nouns=post, exclude=_capitalised(question))
-    if _JOB_Q.search(question):
+    if not manner and _JOB_Q.search(question):
         return Focus("role", exclude=_capitalised(question), post=True)
     if _FREQUENCY_Q.search(question):
         return Focus("frequency")
     if _DURATION_Q.search(question):
-        return Focus("duration", saving=bool(_SAVE_Q.search(question)))
+        return Focus(
+            "duration",
+            saving=bool(_SAVE_Q.search(question)),
+            units=bool(_UNITS_Q.search(question)),
+        )
     if WHEN_Q.search(question):
         origin = bool(_ORIGIN_Q.search(question))
-        return Focus("date", calendar=origin or bool(_CALENDAR_Q.search(question)), origin=origin)
+        return Focus(
+            "date",
+            calendar=origin or bool(_CALENDAR_Q.search(question)),
+            origin=origin,
+            clock=bool(_CLOCK_Q.search(question)),
+        )
     if _PERCENT_Q.search(question):
         return Focus("percent")
     if _DISCOUNT_Q.search(question):
@@ -759,6 +808,8 @@ def focus_of(question: str) -> Focus | None:
         )
     if _COUNT_ANY_Q.search(question) or _SCORE_Q.search(question):
         return Focus("count")
+    if manner:
+        return None
     if _NAMED_Q.search(question):
         heads = {w.lower() for w in re.findall(r"[\w-]+", question)} & _NAMED_HEADS
         return Focus("named", exclude=_capitalised(question), asked=frozenset(heads))

@@ -33,6 +33,7 @@ _NUMBER_WORDS = {
     "thirty": 30,
     "sixty": 60,
     "ninety": 90,
+    "fifty": 50,
 }
 _WORDS = {n: w for w, n in _NUMBER_WORDS.items() if w not in ("a", "an")}
 # calendar days in each unit; a working week has five working days
@@ -66,6 +67,22 @@ _FRACTION = re.compile(
     re.IGNORECASE,
 )
 _PERCENT = re.compile(r"\b(?P<p>25|33|50|67|75)\s*(?:%|percent\b|per cent\b)", re.IGNORECASE)
+# "one in ten", "two out of five": a share ("10 percent", "40 percent")
+_RATIO = re.compile(
+    r"\b(?P<a>one|two|three|four|five|\d{1,2}) (?:in|out of) (?P<b>two|three|four|five|six|"
+    r"eight|ten|twelve|twenty|fifty|a hundred|\d{1,3})\b(?![.,]\d)",
+    re.IGNORECASE,
+)
+# "a quarter of a million", "half a million": an amount, not a share
+_OF_MILLION = re.compile(
+    r"\b(?P<f>half|a quarter of|one quarter of|three quarters of) an? million\b", re.IGNORECASE
+)
+_MILLION_PARTS = {
+    "half": "500,000",
+    "a quarter of": "250,000",
+    "one quarter of": "250,000",
+    "three quarters of": "750,000",
+}
 
 
 def count_of(word: str) -> int | None:
@@ -145,9 +162,20 @@ def restate(question: str) -> tuple[str, ...]:
                 out += _say(int(weeks), "week")
             continue
         out += _durations(days, working, unit, amount)
+    for match in _OF_MILLION.finditer(question):
+        out += [_MILLION_PARTS[" ".join(match.group("f").lower().split())]]
     for match in _FRACTION.finditer(question):
+        if _OF_MILLION.match(question, match.start()):
+            continue
         share = _FRACTIONS[match.group("f").lower()]
         out += [f"{share} percent"]
+    for match in _RATIO.finditer(question):
+        part = count_of(match.group("a"))
+        whole_word = match.group("b").lower()
+        whole = 100 if whole_word == "a hundred" else count_of(whole_word)
+        if part and whole and part < whole:
+            share = round(100 * part / whole)
+            out += [f"{share} percent"]
     for match in _PERCENT.finditer(question):
         share = int(match.group("p"))
         out += [f for f, v in _FRACTIONS.items() if v == share and not f.startswith("one ")]

@@ -147,6 +147,8 @@ EXPANSIONS: dict[str, tuple[str, ...]] = {
     "money": ("budget", "allowance"),
     "latency": ("response",),
     "response": ("latency",),
+    "consecutive": ("row", "succession", "running"),
+    "succession": ("row", "consecutive"),
     "challenge": ("appeal", "disagree", "dispute"),
     "contest": ("appeal", "disagree", "dispute"),
     "dispute": ("appeal", "disagree", "contest"),

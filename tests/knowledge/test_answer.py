@@ -433,3 +433,44 @@ def test_the_confidence_bar_is_lower_for_a_question_in_the_corpus_s_own_words(
     )
     assert confidence_bar("What is on the canteen menu this Friday?", state, base) == base
     assert confidence_bar("", state, base) == base
+
+
+def test_a_counted_set_is_answered_only_by_naming_its_members() -> None:
+    from knowledge.answer import answer_has_focus, names_members
+
+    question = "What are the nine reason codes in the break catalogue?"
+    only_there = (
+        "Accountants explain each break, giving it one of the nine reason codes in the "
+        "break catalogue. [1]"
+    )
+    assert not names_members(question, only_there)
+    assert not answer_has_focus(question, only_there)
+    assert names_members(question, "The codes are timing, FX, duplicate, missing and other. [1]")
+    assert names_members(question, "The codes are:\n- timing\n- currency\n- duplicate")
+    # other questions are not held to it
+    assert names_members("What are the rules for a break?", only_there)
+    assert names_members("Which of the three reports comes first?", only_there)
+
+
+def test_a_figure_asked_for_a_named_place_needs_a_passage_about_that_place(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "travel"
+    folder.mkdir()
+    (folder / "travel.md").write_text(
+        "# Travel rules\n\n## Hotels\n\nThe hotel cap per night depends on the city and is "
+        "set by the travel desk each January. Business meals with clients are capped at "
+        "EUR 85 per guest.\n\n## Offices\n\nThe travel desk sits in Bergen and answers "
+        "within one working day.\n\n## Trains\n\nTrains are booked in second class.\n"
+    )
+    for n, topic in enumerate(("laptops", "phones", "desks", "badges", "parking", "canteen")):
+        (folder / f"{topic}.md").write_text(
+            f"# {topic.title()}\n\nRequests for {topic} go to the facilities team, which "
+            f"answers within {n + 2} working days.\n"
+        )
+    service = KnowledgeService(settings)
+    service.ingest([folder])
+    answer = service.ask("How much is the hotel allowance for a business trip to Bergen?")
+    assert answer.abstained, answer.text
+    asked = service.ask("How much are business meals with clients capped at?")
+    assert not asked.abstained and "85" in asked.text

@@ -625,3 +625,45 @@ def test_a_job_title_question_wants_a_post_that_a_name_does_not_give() -> None:
         asked = focus_of(question)
         assert asked is not None and asked.post, question
     assert focus_of("What role does the spine play in funding?") is None
+
+
+def test_a_time_of_day_question_wants_a_clock_time() -> None:
+    focus = focus_of("At what times of day are the refunds sent out?")
+    assert focus is not None and focus.kind == "date" and focus.clock and focus.selective
+    assert focus.satisfied("Refunds go out in two runs, at 09:30 and 15:00.")
+    assert not focus.satisfied("Refunds go out after the check, within 2.50 hours.")
+    assert not focus.satisfied("Refunds go out once the manager agrees.")
+    plain = focus_of("When are the refunds sent out?")
+    assert plain is not None and not plain.clock and not plain.selective
+
+
+def test_how_many_days_wants_a_number_of_days_not_daily() -> None:
+    focus = focus_of("How many days of leave may staff carry over?")
+    assert focus is not None and focus.kind == "duration" and focus.units
+    assert not focus.satisfied("Leave was the topic asked about daily.")
+    assert focus.satisfied("Staff may carry over five days of leave.")
+    loose = focus_of("How soon is leave approved?")
+    assert loose is not None and not loose.units
+    assert loose.satisfied("Leave is approved immediately.")
+
+
+def test_how_much_is_an_allowance_asks_for_money() -> None:
+    focus = focus_of("How much is the equipment allowance for home workers?")
+    assert focus is not None and focus.kind == "money"
+    assert not focus.satisfied("Home workers may claim the equipment allowance.")
+    assert focus.satisfied("The equipment allowance is EUR 300 a year.")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How does the assistant work out which country's rules apply?",
+        "Why does the panel ask which vendor was used?",
+        "How do I find out who approves a request?",
+    ],
+)
+def test_a_how_or_why_question_wants_no_name_person_or_place(question: str) -> None:
+    from knowledge.answer import answer_type
+
+    assert focus_of(question) is None
+    assert answer_type(question) != "place"

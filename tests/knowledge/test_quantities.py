@@ -64,3 +64,12 @@ def test_a_duration_asked_in_other_units_finds_its_passage(
     for mode in ("keyword", "hybrid"):
         top = service.retriever.search(question, mode=mode).hits[0]
         assert top.chunk.source.endswith("accounts.md"), mode
+
+
+def test_a_ratio_is_a_share_and_part_of_a_million_an_amount() -> None:
+    assert "10 percent" in restate("What happens when more than one in ten answers fail?")
+    assert "40 percent" in restate("if two out of five checks fail")
+    assert restate("the one in 2026") == ()
+    said = restate("a payment of more than a quarter of a million euros")
+    assert "250,000" in said and "25 percent" not in said
+    assert "500,000" in restate("over half a million euros")
