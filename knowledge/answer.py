@@ -180,6 +180,12 @@ _LIST_Q = re.compile(
     r"(?! to\b)|" + _PLURAL_Q.pattern,
     re.IGNORECASE,
 )
+# "What rating are the clinics aiming for?": one thing asked about many, not a list
+_SINGULAR_Q = re.compile(
+    r"^\s*(?:what|which) (?!(?:criteria|people|data|media|staff|personnel)\b)"
+    r"([\w-]+[^s\W]) (?:are|were)\b(?! the (?:two|three|four|five|six|seven|eight|nine|ten)\b)",
+    re.IGNORECASE,
+)
 _COUNT_Q = re.compile(
     r"\bhow (?:many|much|long|often|big|large|fast|high|low|soon)\b|\bwhat (?:percentage|"
     r"share|proportion|number|amount|figure|threshold|rate|default|percent|price|cost)\b|"
@@ -243,7 +249,7 @@ def answer_type(question: str) -> str | None:
         return "number"
     if WHEN_Q.search(question) or focus is not None and focus.kind == "year":
         return "date"
-    if _LIST_Q.search(question):
+    if _LIST_Q.search(question) and not _SINGULAR_Q.match(question):
         return "list"
     return None
 
@@ -921,7 +927,9 @@ def extractive_answer(
         focus = None
     candidates = _unit_candidates(question, top, state, vector, embed, kind, focus=focus)
     candidates = _of_the_named(question, candidates, top, state)
-    if focus is not None and any(
+    if len(question_parts(question)) == 2:
+        pass  # "how often does it run, and who runs it": the focus is half of what is asked
+    elif focus is not None and any(
         focus.satisfied(c.unit.text) if n == 0 else focus.telling(c.unit.text) and not c.unit.items
         for n, c in enumerate(candidates[:TELLING_CANDIDATES])
     ):

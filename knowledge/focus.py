@@ -264,6 +264,13 @@ _TIME_SAVED = re.compile(
 _FREQUENCY_Q = re.compile(
     r"\bhow (?:often|frequently|regularly)\b|\bat what (?:interval|frequency)\b", re.IGNORECASE
 )
+# "how often did the coaches agree with the marks": a share of the cases ("87 percent")
+_OUTCOME_Q = re.compile(
+    r"\bhow (?:often|frequently)\b[^?]*\b(?:agree[sd]?|disagree[sd]?|match(?:es|ed)?|"
+    r"succeed(?:s|ed)?|fail(?:s|ed)?|correct|wrong|right|accurate(?:ly)?|mistaken|overturned|"
+    r"upheld|accepted|rejected|approved|confirmed)\b",
+    re.IGNORECASE,
+)
 _MONEY_Q = re.compile(
     r"\bhow (?:much|large|big)(?: a| an| of)? (?:money|budget|funding|fund|investment|"
     r"revenue|salary|fee|price|spend|spending)\b|\bhow much (?:money )?(?:did|does|do|will|"
@@ -319,7 +326,7 @@ WHEN_Q = re.compile(
     r"^\s*when\b(?![^?]*,\s*(?:what|which|who|whom|how|why|where|is|are|do|does|did|can|"
     r"could|should|must|may|will|would)\b)"
     r"|\bwhat (?:date|day|time|month|week)s?\b|\bon which (?:date|day)s?\b"
-    r"|\bat what time\b|\bwhich (?:date|day|month|week|weekday)\b"
+    r"|\bat what time\b|\bwhich (?:date|day|month|week|weekday)s?\b"
     r"|\b(?:over|during|in|for|from) (?:what|which) (?:period|time ?frame|time span|dates)\b",
     re.IGNORECASE,
 )
@@ -348,7 +355,7 @@ _ORIGIN_Q = re.compile(
     re.IGNORECASE,
 )
 _CALENDAR_DATE = re.compile(
-    rf"\b(?:{MONTH_PATTERN}|{'|'.join(WEEKDAYS)})\b|\b\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}\b"
+    rf"\b(?:{MONTH_PATTERN}|(?:{'|'.join(WEEKDAYS)})s?)\b|\b\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}\b"
     r"|\b(?:19|20)\d{2}-\d{2}-\d{2}\b|\b(?:first|second|third|fourth|fifth|last|"
     r"\d{1,2}(?:st|nd|rd|th)?) (?:working |business )?day of\b"
     # a day counted within a process: "Day 5: drafts are due", "by the tenth working day"
@@ -482,7 +489,7 @@ class Focus:
     groups: tuple[frozenset[str], ...] = ()  # per counted word: its stems and synonyms
     literal: bool = False  # a name may be an identifier or a title ("what is the name of")
     state: bool = False  # a count of what there is ("... today?"), not what a rule requires
-    rate: bool = False  # money asked about as a charge or fee: a percentage answers it
+    rate: bool = False  # money as a charge, or how often as a share: a percentage answers it
     saving: bool = False  # time asked about as time saved ("how much time did it save")
     calendar: bool = False  # a date asked for as a day of the calendar ("from what date")
     origin: bool = False  # ... or as when something began: a year answers it too
@@ -526,7 +533,7 @@ class Focus:
                 text = _TIME_SAVED.sub(" ", text)
             return bool((_SPAN_ONLY if self.units else _DURATION).search(text))
         if self.kind == "frequency":
-            return bool(_FREQUENCY.search(text))
+            return bool(_FREQUENCY.search(text)) or self.rate and bool(_PERCENT.search(text))
         if self.kind == "money":
             words = set(tokenize(text))
             if self.nouns and not self.nouns & words and (_AMOUNT_NOUNS - self.nouns) & words:
@@ -749,7 +756,7 @@ def focus_of(question: str) -> Focus | None:
     if not manner and _JOB_Q.search(question):
         return Focus("role", exclude=_capitalised(question), post=True)
     if _FREQUENCY_Q.search(question):
-        return Focus("frequency")
+        return Focus("frequency", rate=bool(_OUTCOME_Q.search(question)))
     if _DURATION_Q.search(question):
         return Focus(
             "duration",

@@ -148,6 +148,8 @@ EXPANSIONS: dict[str, tuple[str, ...]] = {
     "latency": ("response",),
     "response": ("latency",),
     "consecutive": ("row", "succession", "running"),
+    "aim": ("target", "goal"),
+    "goal": ("target", "aim"),
     "succession": ("row", "consecutive"),
     "challenge": ("appeal", "disagree", "dispute"),
     "contest": ("appeal", "disagree", "dispute"),

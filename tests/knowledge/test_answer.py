@@ -474,3 +474,26 @@ def test_a_figure_asked_for_a_named_place_needs_a_passage_about_that_place(
     assert answer.abstained, answer.text
     asked = service.ask("How much are business meals with clients capped at?")
     assert not asked.abstained and "85" in asked.text
+
+
+def test_one_thing_asked_of_many_is_not_a_list_question() -> None:
+    from knowledge.answer import answer_type
+
+    assert answer_type("What rating are the clinics aiming for?") != "list"
+    assert answer_type("What are the four criteria?") == "list"
+    assert answer_type("What steps are needed before a release?") == "list"
+
+
+def test_a_two_part_question_is_answered_in_both_parts(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "clinics"
+    folder.mkdir()
+    (folder / "clinics.md").write_text(
+        "# Clinics\n\n## The data clinic\n\nThe data clinic meets on the first Wednesday "
+        "of each month. It is run by the data protection officer of the AI spine.\n\n## The "
+        "prompt clinic\n\nThe prompt clinic is open to anyone who writes prompts.\n"
+    )
+    service = KnowledgeService(settings)
+    service.ingest([folder])
+    both = service.ask("How often does the data clinic meet, and who runs it?")
+    assert not both.abstained, both.text
+    assert "first Wednesday" in both.text and "data protection officer" in both.text, both.text

@@ -667,3 +667,16 @@ def test_a_how_or_why_question_wants_no_name_person_or_place(question: str) -> N
 
     assert focus_of(question) is None
     assert answer_type(question) != "place"
+
+
+def test_which_weekdays_wants_days_of_the_week_and_how_often_agreed_a_share() -> None:
+    days = focus_of("On which weekdays are releases allowed?")
+    assert days is not None and days.kind == "date" and days.selective
+    assert days.satisfied("Releases go out on Tuesdays and Thursdays.")
+    assert not days.satisfied("Releases go out after the review.")
+    agreed = focus_of("How often did the coaches agree with the tool's marks?")
+    assert agreed is not None and agreed.kind == "frequency" and agreed.rate
+    assert agreed.satisfied("The coaches agreed with 87 percent of the marks.")
+    met = focus_of("How often does the panel meet?")
+    assert met is not None and not met.rate
+    assert not met.satisfied("The panel approved 87 percent of the requests.")
