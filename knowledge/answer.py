@@ -927,16 +927,28 @@ def extractive_answer(
         focus = None
     candidates = _unit_candidates(question, top, state, vector, embed, kind, focus=focus)
     candidates = _of_the_named(question, candidates, top, state)
-    if len(question_parts(question)) == 2:
-        pass  # "how often does it run, and who runs it": the focus is half of what is asked
-    elif focus is not None and any(
-        focus.satisfied(c.unit.text) if n == 0 else focus.telling(c.unit.text) and not c.unit.items
-        for n, c in enumerate(candidates[:TELLING_CANDIDATES])
+    # "how often does it run, and who runs it": the focus is half of what is asked, so
+    # the answer is not narrowed to the sentences holding that half's kind of fact
+    single = len(question_parts(question)) == 1
+    if (
+        single
+        and focus is not None
+        and any(
+            focus.satisfied(c.unit.text)
+            if n == 0
+            else focus.telling(c.unit.text) and not c.unit.items
+            for n, c in enumerate(candidates[:TELLING_CANDIDATES])
+        )
     ):
         # "How many interviews ...?" is answered by the sentences that count interviews,
         # also when a sentence merely about interviews scored higher
         candidates = [c for c in candidates if focus.satisfied(c.unit.text)]
-    elif kind in ("number", "date") and candidates and has_entity(kind, candidates[0].unit.text):
+    elif (
+        single
+        and kind in ("number", "date")
+        and candidates
+        and has_entity(kind, candidates[0].unit.text)
+    ):
         # "How many ...?" is answered by the sentences with a figure, not around it.
         candidates = [c for c in candidates if has_entity(kind, c.unit.text)]
     later = bool(_AFTER_Q.search(question))

@@ -330,7 +330,7 @@ WHEN_Q = re.compile(
     r"|\b(?:over|during|in|for|from) (?:what|which) (?:period|time ?frame|time span|dates)\b",
     re.IGNORECASE,
 )
-# a time of day: "at 10:00", "by 17.30", "at noon", "9 am"
+# a time of day: "at 10:00", "by 17:30", "at noon", "9 am"
 _CLOCK_Q = re.compile(
     r"\bwhat times?\b(?! ?(?:frame|period|span|limit|window|scale|horizon|zone))"
     r"|\b(?:which|what) times? of (?:the )?day\b|\bwhat hour\b",
