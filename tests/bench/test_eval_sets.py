@@ -8,6 +8,7 @@ under ``bench/eval`` are checked here. The seed part is skipped when no seed fol
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,28 @@ def test_seed_set_stores_no_seed_sentences() -> None:
     for item in load("seeds.jsonl"):
         assert len(item.get("anchor", "").split()) < 8
         assert all(len(json.dumps(f).split()) < 8 for f in item.get("facts", []))
+
+
+def test_seed_set_repeats_no_run_of_twelve_seed_words() -> None:
+    # short facts in a row can still spell out a seed sentence (a list of five skills)
+    folder = seeds_dir()
+    if folder is None:
+        pytest.skip("no seed folder (SPINEBOT_SEEDS_DIR or ../shared/seeds)")
+
+    def run_words(text: str) -> list[str]:
+        return re.findall(r"[a-z0-9']+", re.sub(r"-\s*\n\s*", "", text).lower())
+
+    size = 12
+    seen: set[tuple[str, ...]] = set()
+    for name in SEED_FILES:
+        found = run_words((folder / name).read_text(encoding="utf-8"))
+        seen.update(tuple(found[i : i + size]) for i in range(len(found) - size + 1))
+    copied = []
+    for line in (EVAL_DIR / "seeds.jsonl").read_text(encoding="utf-8").splitlines():
+        found = run_words(line)
+        if any(tuple(found[i : i + size]) in seen for i in range(len(found) - size + 1)):
+            copied.append(json.loads(line)["id"])
+    assert copied == []
 
 
 def test_company_documents_rendered_as_pdf_and_docx_still_hold_every_anchor(
