@@ -705,8 +705,9 @@ def test_a_two_part_question_is_answered_in_both_parts() -> None:
 
 
 def test_a_second_half_in_other_words_is_answered_by_the_sentence_just_after() -> None:
-    # "what do they aim for?" shares no word with "The target is ...": the sentence
-    # nearest in meaning to the half answers it when it follows the one quoted
+    # "what do they hope for?" shares no word with "The target is ..." ("aim" would: it is
+    # searched as "target" too): the sentence nearest in meaning to the half answers it
+    # when it follows the one quoted
     def bakery(*sentences: str) -> Chunk:
         return _chunk(" ".join(sentences), n=1)
 
@@ -716,7 +717,7 @@ def test_a_second_half_in_other_words_is_answered_by_the_sentence_just_after() -
     oven = "Ovens are cleaned by the night shift once a week."
     closeness = {"Each month": 0.8, "The target": 0.1, "The bakery": 0.3, "Ovens": 0.5}
     embed, vector = _cosines(closeness)
-    question = "When does the quality team check a sample of loaves, and what do they aim for?"
+    question = "When does the quality team check a sample of loaves, and what do they hope for?"
     for sentences, quoted in (((count, target, mill), True), ((count, mill, oven, target), False)):
         checks = bakery(*sentences)
         state = _state(checks, FILLER)
