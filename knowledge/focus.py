@@ -515,7 +515,7 @@ class Focus:
         if self.kind in ("duration", "frequency", "percent"):
             return self.satisfied(text)
         if self.kind == "date" and self.clock:
-            return bool(_CLOCK.search(text))
+            return self.satisfied(text)
         if self.kind == "date" and self.calendar and not self.origin:
             # "from what date": "from 1 February 2027"; not any day in answer to when
             # something began

@@ -77,12 +77,6 @@ _RATIO = re.compile(
 _OF_MILLION = re.compile(
     r"\b(?P<f>half|a quarter of|one quarter of|three quarters of) an? million\b", re.IGNORECASE
 )
-_MILLION_PARTS = {
-    "half": "500,000",
-    "a quarter of": "250,000",
-    "one quarter of": "250,000",
-    "three quarters of": "750,000",
-}
 
 
 def count_of(word: str) -> int | None:
@@ -163,7 +157,8 @@ def restate(question: str) -> tuple[str, ...]:
             continue
         out += _durations(days, working, unit, amount)
     for match in _OF_MILLION.finditer(question):
-        out += [_MILLION_PARTS[" ".join(match.group("f").lower().split())]]
+        share = _FRACTIONS[" ".join(match.group("f").lower().split()).removesuffix(" of")]
+        out += [f"{share * 10_000:,}"]
     for match in _FRACTION.finditer(question):
         if _OF_MILLION.match(question, match.start()):
             continue
