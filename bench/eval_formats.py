@@ -428,6 +428,7 @@ PDF_RENDERED = frozenset(
         "incident-runbook",
         "model-retirement",
         "quarterly-business-review",
+        "premium-credit-control",
         "reserve-suggestions",
         "spine-clinics",
         "spine-secondments",
