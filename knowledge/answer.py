@@ -545,11 +545,18 @@ def _words(text: str) -> list[str]:
 
 
 def _pairs(text: str) -> list[tuple[str, str]]:
+    """Adjacent word pairs that may be a term; a possessive and its noun are none ("the
+    group's reinsurance protection": no "group reinsurance")."""
+    raw = re.findall(r"[\w'’-]+", text.lower())
     words = _words(text)
     return [
         (a, b)
-        for a, b in zip(words, words[1:], strict=False)
-        if a not in STOPWORDS and b not in STOPWORDS and len(a) > 2 and len(b) > 2
+        for a, b, first in zip(words, words[1:], raw, strict=False)
+        if a not in STOPWORDS
+        and b not in STOPWORDS
+        and len(a) > 2
+        and len(b) > 2
+        and not re.search(r"['’]s$", first)
     ]
 
 
@@ -731,7 +738,7 @@ def supported(
             continue
         if kind in _STRICT and not has_entity(kind, cand.unit.text, question):
             continue
-        if periods and not all(p in cand.unit.text.lower() for p in periods):
+        if periods and not _names_periods(periods, cand, hits):
             continue
         if (
             years
@@ -742,6 +749,16 @@ def supported(
             continue  # "how many teams in 2027": the 47 teams of 2026 do not answer it
         if focus is not None and not focus.satisfied(cand.unit.text):
             continue
+        if (
+            focus is not None
+            and focus.predicate
+            and not focus.predicate & unit_tokens(cand.unit.scored)
+        ):
+            continue  # "how many entries showed a vacant owner": 212 entries, no owner
+        if focus is not None and focus.kind == "named":
+            names = focus.new_names(cand.unit.text)
+            if names and all(n.lower() in state.house_names for n in names):
+                continue  # "which bank do brokers pay": "Lindqvist & Hale", the firm itself
         if (
             focus is not None
             and focus.kind == "person"
@@ -782,6 +799,51 @@ def supported(
             continue  # "the hotel cap for a trip to Stockholm": a cap for no city named
         return True
     return False
+
+
+def _before(cand: _Candidate, hits: Sequence[Hit]) -> Unit | None:
+    """The unit just before ``cand``'s in its passage (None for a passage's first)."""
+    if cand.position <= 0 or cand.unit.parent >= 0:
+        return None
+    chunk = hits[cand.rank].chunk
+    found = units(chunk.text, chunk.section)
+    return found[cand.position - 1] if cand.position - 1 < len(found) else None
+
+
+def _names_periods(periods: set[str], cand: _Candidate, hits: Sequence[Hit]) -> bool:
+    """Whether the periods a question names ("its October test", "the March 2027
+    rebuild") are named in the unit, in the sentence before it, or in its section's
+    heading: "Every October ... reruns the test. It may be used only if it finds 98
+    percent ..." answers what the October test must find."""
+    text = cand.unit.text.lower()
+    if all(p in text for p in periods):
+        return True
+    before = _before(cand, hits)
+    section = hits[cand.rank].chunk.section or ""
+    scope = " ".join([text, before.text if before else "", section]).lower()
+    return all(p in scope for p in periods)
+
+
+def _period_context(
+    question: str, chosen: list[_Candidate], top: Sequence[Hit]
+) -> list[_Candidate]:
+    """The sentence before the best one, when only it names the period the question
+    names: the answer says which October it is about."""
+    periods = {m.group(0).lower() for m in _PERIOD.finditer(question)}
+    if not periods or not chosen or chosen[0].unit.items:
+        return []
+    best = chosen[0]
+    text = " ".join(c.unit.text for c in chosen).lower()
+    if all(p in text for p in periods):
+        return []
+    before = _before(best, top)
+    if before is None or any(
+        c.rank == best.rank and c.position == best.position - 1 for c in chosen
+    ):
+        return []
+    if not all(p in f"{text} {before.text.lower()}" for p in periods):
+        return []
+    return [_Candidate(best.score, best.rank, best.position - 1, before, 0.0, 0.0)]
 
 
 # a place or party a figure is asked for: "a trip to Stockholm", "employees in Sweden"
@@ -876,10 +938,11 @@ def names_members(question: str, text: str) -> bool:
     return any(_SERIES.search(sentence) for sentence in split_sentences(text))
 
 
-def answer_has_focus(question: str, text: str) -> bool:
+def answer_has_focus(question: str, text: str, house: frozenset[str] = frozenset()) -> bool:
     """Whether the extractive answer ``text`` names the period the question names and
     holds the kind of fact the question's focus asks for (True when the question has no
-    such focus)."""
+    such focus); ``house``: the organisation's own names (``IndexState.house_names``),
+    which answer no "which bank"."""
     plain = re.sub(r"\s*\[\d+\]", " ", text)
     if not names_members(question, text):
         return False
@@ -893,6 +956,10 @@ def answer_has_focus(question: str, text: str) -> bool:
         return True
     if not any(focus.satisfied(part) for part in [plain, *split_sentences(plain)]):
         return False
+    if focus.kind == "named" and house:
+        names = focus.new_names(plain)
+        if names and all(n.lower() in house for n in names):
+            return False  # "which bank do brokers pay": only the firm itself is named
     if focus.kind in ("person", "role") and not _holds_post(question, plain):
         return False  # "who is the annotation lead": the guideline owner is someone else
     # "which model does Atlas run on": a name, but not of a model
@@ -1020,6 +1087,7 @@ def extractive_answer(
     chosen = _quote_speakers(chosen, top)
     if kind == "list" and chosen:
         chosen += _counted_run(question, chosen, candidates)
+    chosen += _period_context(question, chosen, top)
     step = _ordinal_step(question, chosen, top)
     chosen = step + chosen if step and step[0].rank != chosen[0].rank else chosen + step
     if chosen and not chosen[0].unit.items:

@@ -198,7 +198,9 @@ _STARTERS = _wordset(
 # capitals that are common nouns, not names (AL: AI misread in a PDF)
 _COMMON_CAPS = _wordset(
     "AI AL I ML LLM LLMS API APIS IDE SDK SQL PDF URL CSV HTML JSON UI UX KPI KPIS ROI SLA "
-    "FAQ GPU GPUS CPU OCR NLP RAG HR IT CEO CFO COO CTO CIO CDO CISO"
+    "FAQ GPU GPUS CPU OCR NLP RAG HR IT CEO CFO COO CTO CIO CDO CISO "
+    # currency codes: "owe around EUR 285 million" names no bank, firm or place
+    "EUR USD GBP SEK NOK DKK CHF JPY CAD AUD"
 )
 # the word a named question uses for what it wants named; a firm's name is never a title
 _NAMED_HEADS = _wordset(
@@ -211,6 +213,7 @@ _NAMED_HEADS = _wordset(
     "consultancies agencies podcasts banks countries cities regions regulators journals "
     "publishers universities books magazines newspapers conferences"
 )
+_DIGIT = re.compile(r"\d")
 _FIRM_HEADS = _wordset(
     "provider vendor supplier company firm manufacturer partner consultancy agency publisher "
     "providers vendors suppliers companies firms manufacturers partners consultancies "
@@ -475,6 +478,8 @@ _FUNCTION = frozenset(
 )
 # adjective endings ("banned", "international", "additional", "active", "reusable"); not
 # "-ic", which many nouns share ("clinic", "topic")
+_MONTH_STEMS = frozenset(tokenize(" ".join(MONTHS)))
+_PLURAL_WORD = re.compile(r"[a-z]{3,}[^s']s$")  # "treaties", "scientists"; not "across"
 _ADJECTIVE = re.compile(r"(?:[^e]ed|al|ive|ous|ful|able|ible)$", re.IGNORECASE)
 _STOP_FOCUS = frozenset(
     tokenize("different separate distinct individual total overall new ai ml llm genai generative")
@@ -497,6 +502,9 @@ class Focus:
     post: bool = False  # a role asked as the post someone holds: a name does not answer
     clock: bool = False  # a date asked as a time of day ("at what times are they sent")
     units: bool = False  # a duration asked as a number of time units ("how many days")
+    # what the counted things do, when the head was guessed ("how many entries showed a
+    # vacant owner"): a count in a sentence naming none of it counts other things
+    predicate: frozenset[str] = frozenset()
 
     @property
     def selective(self) -> bool:
@@ -612,8 +620,18 @@ class Focus:
             start = of + 1 if share else i + 1
             window = set().union(*stems[start : start + 4])
             if i > 0 and text[: found[i].start()].rstrip().endswith(":"):
-                # a table cell under its heading: "Requests per minute: 60"
-                window |= set().union(*stems[max(i - 4, 0) : i])
+                # a table cell under its heading: "Requests per minute: 60"; not the cell
+                # before it ("Who acts: Finance controller; What happens: 50 percent")
+                cell = max(
+                    (
+                        n + 1
+                        for n in range(max(i - 4, 0), i)
+                        if ";" in text[found[n].end() : found[n + 1].start()]
+                        or found[n].group(0).endswith(".")
+                    ),
+                    default=max(i - 4, 0),
+                )
+                window |= set().union(*stems[cell:i])
             closing = i == len(words) - 1 or found[i].group(0)[-1] in ".;"
             closing = closing or text[found[i].end() :].lstrip()[:1] in (";", ".")
             if closing and _LIMIT_BEFORE.search(text[: found[i].start()]):
@@ -689,6 +707,8 @@ class Focus:
                 continue  # a course called "Images and AI" is no vendor
             if word in appositives:
                 continue  # "Harbor, the claims assistant": the name of what is asked about
+            if self.asked & _FIRM_HEADS and _DIGIT.search(word):
+                continue  # "which company supplies the model": "EMB-07" is a version, no firm
             kind = _KIND_AFTER.match(text, match.end())
             if self.asked and kind and not set(tokenize(kind.group(1))) & self._asked_stems:
                 continue  # "the ContractHub repository" names no model
@@ -790,8 +810,11 @@ def focus_of(question: str) -> Focus | None:
             words = words[2:] if words[1:2] and words[1].lower() in _DETERMINERS else words[1:]
         aux = next((i for i, w in enumerate(words) if _AUX_WORD.match(w)), None)
         # "how many worked examples must ...": up to the verb; "how many employees
-        # work in ...": no verb in sight, so the first word is what is counted
-        counted = words[:aux] if aux else words[:1]
+        # work in ...": no verb in sight, so the first word is what is counted, or up to
+        # the first plural ("how many outward treaties make up ...": treaties)
+        plural = next((i for i, w in enumerate(words[:3]) if _PLURAL_WORD.match(w)), 0)
+        counted = words[:aux] if aux else words[: plural + 1]
+        guessed = not aux and plural > 0
         # the counted noun phrase ends at a function word: "returns [a day]",
         # "practitioners [and organisations]"
         end = next((i for i, w in enumerate(counted) if w.lower() in _FUNCTION), len(counted))
@@ -805,13 +828,24 @@ def focus_of(question: str) -> Focus | None:
                 # an adjective before the head is often said in other words ("banned
                 # phrases": "blocks 38 phrases", "international conferences": "two
                 # conferences abroad"); a noun modifier ("broker e-mails") is not
-                if n == len(phrase) - 1 or not _ADJECTIVE.search(word):
+                # ...; up to a plural with no verb in sight, only the plural is sure to
+                # be the head ("how many claim payments leave": "6,500 payments")
+                if n == len(phrase) - 1 or not (_ADJECTIVE.search(word) or guessed):
                     required.append(groups[-1])
+        predicate: frozenset[str] = frozenset()
+        if guessed:
+            rest = question[match.start(1) :].split(None, len(phrase))[len(phrase) :]
+            clause = re.split(r"[,;?]|\band\b", " ".join(rest))[0]
+            predicate = (
+                frozenset(t for t in tokenize(clause) if not t.isdigit() and t not in _MONTH_STEMS)
+                - _STOP_FOCUS
+            )
         return Focus(
             "count",
             nouns=frozenset().union(*groups),
             groups=tuple(required),
             state=bool(_STATE_Q.search(question)),
+            predicate=predicate,
         )
     if _COUNT_ANY_Q.search(question) or _SCORE_Q.search(question):
         return Focus("count")

@@ -205,6 +205,9 @@ class DocEntry:
     title: str = ""
 
 
+_CAPITAL_WORD = re.compile(r"\b[A-Z][\w&-]*[A-Za-z0-9]")
+HOUSE_DOCS = 5
+HOUSE_SHARE = 0.25
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z]+\b")
 
 
@@ -259,6 +262,23 @@ class IndexState:
         for chunk in self.chunks:
             found.update(_LOWER_WORD.findall(chunk.text))
         return frozenset(found)
+
+    @cached_property
+    def house_names(self) -> frozenset[str]:
+        """Capitalised words (lower-cased) that at least ``HOUSE_DOCS`` documents and
+        ``HOUSE_SHARE`` of all use: the organisation's own name ("Lindqvist & Hale"),
+        which answers no "which bank" or "which broker"."""
+        by_source: dict[str, set[str]] = {}
+        for chunk in self.chunks:
+            by_source.setdefault(chunk.source, set()).update(
+                w.lower() for w in _CAPITAL_WORD.findall(chunk.text)
+            )
+        least = max(HOUSE_DOCS, HOUSE_SHARE * len(by_source))
+        counts: dict[str, int] = {}
+        while by_source:  # one source's words at a time: a count per word, no set per word
+            for word in by_source.popitem()[1]:
+                counts[word] = counts.get(word, 0) + 1
+        return frozenset(w for w, n in counts.items() if n >= least)
 
     def idf(self, token: str) -> float:
         n = max(len(self.chunks), 1)

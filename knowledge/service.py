@@ -315,7 +315,7 @@ class KnowledgeService:
             model = None
         if model is None:
             text, used = extractive()
-            if not answer_has_focus(question, text):
+            if not answer_has_focus(question, text, state.house_names):
                 yield done(NOT_SAID_TEXT, [], True, related=retrieval.hits[:RELATED_PASSAGES])
                 return
             yield done(text, used, False)

@@ -497,3 +497,68 @@ def test_a_two_part_question_is_answered_in_both_parts(settings: Settings, tmp_p
     both = service.ask("How often does the data clinic meet, and who runs it?")
     assert not both.abstained, both.text
     assert "first Wednesday" in both.text and "data protection officer" in both.text, both.text
+
+
+def test_a_possessive_and_its_noun_make_no_term() -> None:
+    from knowledge.answer import _pairs
+
+    pairs = _pairs("How many treaties make up the group's reinsurance protection?")
+    assert ("reinsurance", "protection") in pairs
+    assert ("group", "reinsurance") not in pairs
+    assert ("oven", "board") in _pairs("Who is the oven board's ethicist?")
+
+
+def test_a_period_named_in_the_sentence_before_scopes_the_answer(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "tests"
+    folder.mkdir()
+    (folder / "review.md").write_text(
+        "# Wording review\n\n## Yearly test\n\nEvery October the spine reruns the reviewer "
+        "on a test set of 64 old wordings marked by hand. The reviewer may be used for the "
+        "season only if it finds at least 98 percent of the serious changes.\n\n## Owners\n\n"
+        "The head of reinsurance owns this page and signs off each change report.\n"
+    )
+    for n, topic in enumerate(("laptops", "phones", "desks", "badges", "parking")):
+        (folder / f"{topic}.md").write_text(
+            f"# {topic.title()}\n\nRequests for {topic} go to the facilities team, which "
+            f"answers {n + 90} percent of them within a day.\n"
+        )
+    service = KnowledgeService(settings)
+    service.ingest([folder])
+    answer = service.ask(
+        "What share of serious changes must the reviewer find in its October test?"
+    )
+    assert not answer.abstained, answer.text
+    assert "98 percent" in answer.text and "October" in answer.text, answer.text
+    # a period named nowhere near the figure is still not answered by it
+    other = service.ask("What share of serious changes did the reviewer find in its May 2026 test?")
+    assert other.abstained, other.text
+
+
+def test_the_organisation_s_own_name_answers_no_which_bank(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "house"
+    folder.mkdir()
+    (folder / "premium.md").write_text(
+        "# Premium collection\n\n## Brokers\n\nBrokers collect the premium from clients and "
+        "pay it over to Brightwater Mutual each month under their terms of business.\n"
+    )
+    for topic in ("laptops", "phones", "desks", "badges", "parking"):
+        (folder / f"{topic}.md").write_text(
+            f"# {topic.title()}\n\nAt Brightwater Mutual, requests for {topic} go to the "
+            "facilities team, which answers within a day.\n"
+        )
+    service = KnowledgeService(settings)
+    service.ingest([folder])
+    assert "brightwater" in service.index.state().house_names
+    answer = service.ask("Into which bank do brokers pay the premium they collect?")
+    assert answer.abstained, answer.text
+    (folder / "premium.md").write_text(
+        "# Premium collection\n\n## Brokers\n\nBrokers collect the premium from clients and "
+        "pay it over to Brightwater Mutual each month, into its account at Nordbank.\n"
+    )
+    service.ingest([folder])
+    named = service.ask("Into which bank do brokers pay the premium they collect?")
+    assert not named.abstained and "Nordbank" in named.text, named.text

@@ -273,6 +273,10 @@ def test_a_table_cell_counts_under_its_column_heading() -> None:
     assert requests.satisfied("Phase: Pilot; Requests per minute: 60; Tokens per day: 2 million.")
     assert not requests.satisfied("Phase: Pilot; Tokens per day: 60.")
     assert requests.satisfied("It slows traffic to 10 requests per minute.")
+    # the cell before is another column's: its words are not this figure's heading
+    controllers = focus_of("How many credit controllers work in the credit control team?")
+    assert controllers is not None
+    assert not controllers.satisfied("Who acts: Finance controller; What happens: 50 percent.")
 
 
 def test_which_regulator_or_journal_wants_a_name() -> None:
@@ -680,3 +684,36 @@ def test_which_weekdays_wants_days_of_the_week_and_how_often_agreed_a_share() ->
     met = focus_of("How often does the panel meet?")
     assert met is not None and not met.rate
     assert not met.satisfied("The panel approved 87 percent of the requests.")
+
+
+def test_with_no_verb_in_sight_the_counted_noun_runs_to_the_first_plural() -> None:
+    treaties = focus_of("How many outward treaties make up the group's reinsurance cover?")
+    assert treaties is not None and treaties.kind == "count"
+    assert treaties.satisfied("The group buys 37 outward reinsurance treaties.")
+    assert not treaties.satisfied("The cover is reviewed by 37 people.")  # not treaties
+    # the plural is the head; what comes before it may be left out by the passage
+    payments = focus_of("How many claim payments leave the centres on a working day?")
+    assert payments is not None and payments.satisfied("They release about 6,500 payments.")
+    # what the counted things do must be said: these count other entries
+    owners = focus_of("How many model inventory entries showed a vacant owner on 31 March?")
+    assert owners is not None and owners.predicate >= {"vacant", "owner"}
+    assert "31" not in owners.predicate and "march" not in owners.predicate
+    # with the verb found, nothing is guessed
+    examples = focus_of("How many worked examples must a prompt hold?")
+    assert examples is not None and examples.predicate == frozenset()
+
+
+def test_a_currency_code_is_no_name() -> None:
+    bank = focus_of("Into which bank do brokers pay the premium they owe?")
+    assert bank is not None and bank.kind == "named"
+    assert bank.new_names("At a month end brokers owe around EUR 285 million in premium.") == []
+    assert bank.new_names("Brokers pay the premium into an account at Nordbank.") == ["Nordbank"]
+
+
+def test_a_version_code_is_no_firm_s_name() -> None:
+    firm = focus_of("Which company supplies the EMB-08 embedding model?")
+    assert firm is not None and firm.kind == "named"
+    assert firm.new_names("The index moved from EMB-07 to EMB-08 in March.") == []
+    assert firm.new_names("The model is licensed from Nordvec under a yearly contract.") == [
+        "Nordvec"
+    ]
