@@ -595,10 +595,23 @@ class Focus:
         found = list(re.finditer(r"[\w%.,/-]+", text))
         words = [m.group(0).rstrip(".,") or m.group(0) for m in found]  # "eight." is eight
         stems = [set(tokenize(w.replace("-", " "))) for w in words]
+        # "12 reviews", "the office": the stem of a word for people ("reviewers",
+        # "officers"), but no people
+        people = [
+            st - _AGENT_STEMS if not _AGENT_FORM.search(w) else st
+            for w, st in zip(words, stems, strict=True)
+        ]
         following = [w.lower() for w in words[1:]] + [""]
         for i, word in enumerate(words):
             if not _NUMBER_TOKEN.match(word) or word.lower() in _ORDINALS:
                 continue  # "a second review": not how many
+            if (
+                i == 0
+                and re.fullmatch(r"\d+\.", found[i].group(0))
+                and words[1:2]
+                and words[1][:1].isupper()
+            ):
+                continue  # "4. Roles: Claims payments manager": a section's number
             share = "%" in word or following[i] == "percent"
             of = i + (2 if following[i] == "percent" else 1)
             if share and (
@@ -618,7 +631,7 @@ class Focus:
             # "22 interviews", "two million returns": every counted word (or a synonym)
             # within the four words after the figure
             start = of + 1 if share else i + 1
-            window = set().union(*stems[start : start + 4])
+            spans = [(start, start + 4)]
             if i > 0 and text[: found[i].start()].rstrip().endswith(":"):
                 # a table cell under its heading: "Requests per minute: 60"; not the cell
                 # before it ("Who acts: Finance controller; What happens: 50 percent")
@@ -631,14 +644,19 @@ class Focus:
                     ),
                     default=max(i - 4, 0),
                 )
-                window |= set().union(*stems[cell:i])
+                spans.append((cell, i))
             closing = i == len(words) - 1 or found[i].group(0)[-1] in ".;"
             closing = closing or text[found[i].end() :].lstrip()[:1] in (";", ".")
             if closing and _LIMIT_BEFORE.search(text[: found[i].start()]):
                 # a limit closing its sentence counts what the sentence named: "the
                 # people who will see the data, at most eight"
-                window |= set().union(*stems[max(i - 12, 0) : i])
-            if all(group & window for group in self.groups or (self.nouns,)):
+                spans.append((max(i - 12, 0), i))
+            window = set().union(*(st for a, b in spans for st in stems[a:b]))
+            persons = set().union(*(st for a, b in spans for st in people[a:b]))
+            if all(
+                group & (persons if group & _PEOPLE else window)
+                for group in self.groups or (self.nouns,)
+            ):
                 return True
         return False
 
@@ -869,6 +887,10 @@ def _capitalised(question: str) -> frozenset[str]:
 # "how many people": any word for people counts them ("seven voting members"); not
 # "person", whose stem is also that of "personal"
 _PEOPLE = frozenset(tokenize("people person persons individuals"))
+# stems shared by a word for people and a word for a thing: reviewer/review,
+# manager/management, officer/office, engineer/engine, user/use
+_AGENT_STEMS = frozenset(tokenize("reviewers managers officers engineers users"))
+_AGENT_FORM = re.compile(r"(?:er|or|ers|ors)$", re.IGNORECASE)
 _PERSON_NOUNS = frozenset(
     tokenize(
         "people individuals members staff employees workers participants attendees "

@@ -717,3 +717,13 @@ def test_a_version_code_is_no_firm_s_name() -> None:
     assert firm.new_names("The model is licensed from Nordvec under a yearly contract.") == [
         "Nordvec"
     ]
+
+
+def test_a_count_of_people_is_not_a_count_of_reviews_or_offices() -> None:
+    people = focus_of("How many people work in the team that reviews the payments?")
+    assert people is not None and people.kind == "count"
+    assert people.satisfied("The team has 12 reviewers and two managers.")
+    assert not people.satisfied("The team does 12 reviews a week.")
+    assert not people.satisfied("It runs from 3 offices in Sweden.")
+    # a numbered heading's number counts nothing
+    assert not people.satisfied("4. Roles: Claims payments manager, Linnea Kask: owns it.")
