@@ -755,10 +755,8 @@ def supported(
             and not focus.predicate & unit_tokens(cand.unit.scored)
         ):
             continue  # "how many entries showed a vacant owner": 212 entries, no owner
-        if focus is not None and focus.kind == "named":
-            names = focus.new_names(cand.unit.text)
-            if names and all(n.lower() in state.house_names for n in names):
-                continue  # "which bank do brokers pay": "Lindqvist & Hale", the firm itself
+        if focus is not None and _names_only_house(focus, cand.unit.text, state.house_names):
+            continue  # "which bank do brokers pay": "Lindqvist & Hale", the firm itself
         if (
             focus is not None
             and focus.kind == "person"
@@ -799,6 +797,14 @@ def supported(
             continue  # "the hotel cap for a trip to Stockholm": a cap for no city named
         return True
     return False
+
+
+def _names_only_house(focus: Focus, text: str, house: frozenset[str]) -> bool:
+    """Whether a name question's ``text`` names nothing but the organisation's own names."""
+    if focus.kind != "named" or not house:
+        return False
+    names = focus.new_names(text)
+    return bool(names) and all(n.lower() in house for n in names)
 
 
 def _before(cand: _Candidate, hits: Sequence[Hit]) -> Unit | None:
@@ -956,10 +962,8 @@ def answer_has_focus(question: str, text: str, house: frozenset[str] = frozenset
         return True
     if not any(focus.satisfied(part) for part in [plain, *split_sentences(plain)]):
         return False
-    if focus.kind == "named" and house:
-        names = focus.new_names(plain)
-        if names and all(n.lower() in house for n in names):
-            return False  # "which bank do brokers pay": only the firm itself is named
+    if _names_only_house(focus, plain, house):
+        return False  # "which bank do brokers pay": only the firm itself is named
     if focus.kind in ("person", "role") and not _holds_post(question, plain):
         return False  # "who is the annotation lead": the guideline owner is someone else
     # "which model does Atlas run on": a name, but not of a model

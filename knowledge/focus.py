@@ -476,10 +476,10 @@ _DETERMINERS = frozenset(["the", "these", "those", "its", "their", "our", "all"]
 _FUNCTION = frozenset(
     ["a", "an", "the", "and", "or", "of", "per", "in", "on", "at", "for", "to", "with", "by"]
 )
-# adjective endings ("banned", "international", "additional", "active", "reusable"); not
-# "-ic", which many nouns share ("clinic", "topic")
 _MONTH_STEMS = frozenset(tokenize(" ".join(MONTHS)))
 _PLURAL_WORD = re.compile(r"[a-z]{3,}[^s']s$")  # "treaties", "scientists"; not "across"
+# adjective endings ("banned", "international", "additional", "active", "reusable"); not
+# "-ic", which many nouns share ("clinic", "topic")
 _ADJECTIVE = re.compile(r"(?:[^e]ed|al|ive|ous|ful|able|ible)$", re.IGNORECASE)
 _STOP_FOCUS = frozenset(
     tokenize("different separate distinct individual total overall new ai ml llm genai generative")
@@ -845,9 +845,9 @@ def focus_of(question: str) -> Focus | None:
                 groups.append(_with_synonyms(stems))
                 # an adjective before the head is often said in other words ("banned
                 # phrases": "blocks 38 phrases", "international conferences": "two
-                # conferences abroad"); a noun modifier ("broker e-mails") is not
-                # ...; up to a plural with no verb in sight, only the plural is sure to
-                # be the head ("how many claim payments leave": "6,500 payments")
+                # conferences abroad"); a noun modifier ("broker e-mails") is not, unless
+                # the head was guessed: up to a plural with no verb in sight, only the
+                # plural is sure ("how many claim payments leave": "6,500 payments")
                 if n == len(phrase) - 1 or not (_ADJECTIVE.search(word) or guessed):
                     required.append(groups[-1])
         predicate: frozenset[str] = frozenset()
