@@ -812,7 +812,7 @@ def _before(cand: _Candidate, hits: Sequence[Hit]) -> Unit | None:
     if cand.position <= 0 or cand.unit.parent >= 0:
         return None
     chunk = hits[cand.rank].chunk
-    found = units(chunk.text, chunk.section)
+    found = cached_units(chunk.text, chunk.section)  # split once, as retrieval did
     return found[cand.position - 1] if cand.position - 1 < len(found) else None
 
 

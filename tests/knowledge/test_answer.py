@@ -452,6 +452,14 @@ def test_a_counted_set_is_answered_only_by_naming_its_members() -> None:
     assert names_members("Which of the three reports comes first?", only_there)
 
 
+def _facilities(folder: Path, line: str, extra: tuple[str, ...] = ()) -> None:
+    """Unrelated one-line documents, so that a test's own document is not the corpus: ``line``
+    with ``{topic}``, ``{days}`` (2, 3, ...) and ``{share}`` (90, 91, ...) filled in."""
+    for n, topic in enumerate(("laptops", "phones", "desks", "badges", "parking", *extra)):
+        text = line.format(topic=topic, days=n + 2, share=n + 90)
+        (folder / f"{topic}.md").write_text(f"# {topic.title()}\n\n{text}\n")
+
+
 def test_a_figure_asked_for_a_named_place_needs_a_passage_about_that_place(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -463,11 +471,11 @@ def test_a_figure_asked_for_a_named_place_needs_a_passage_about_that_place(
         "EUR 85 per guest.\n\n## Offices\n\nThe travel desk sits in Bergen and answers "
         "within one working day.\n\n## Trains\n\nTrains are booked in second class.\n"
     )
-    for n, topic in enumerate(("laptops", "phones", "desks", "badges", "parking", "canteen")):
-        (folder / f"{topic}.md").write_text(
-            f"# {topic.title()}\n\nRequests for {topic} go to the facilities team, which "
-            f"answers within {n + 2} working days.\n"
-        )
+    _facilities(
+        folder,
+        "Requests for {topic} go to the facilities team, which answers within {days} working days.",
+        extra=("canteen",),
+    )
     service = KnowledgeService(settings)
     service.ingest([folder])
     answer = service.ask("How much is the hotel allowance for a business trip to Bergen?")
@@ -519,11 +527,11 @@ def test_a_period_named_in_the_sentence_before_scopes_the_answer(
         "season only if it finds at least 98 percent of the serious changes.\n\n## Owners\n\n"
         "The head of reinsurance owns this page and signs off each change report.\n"
     )
-    for n, topic in enumerate(("laptops", "phones", "desks", "badges", "parking")):
-        (folder / f"{topic}.md").write_text(
-            f"# {topic.title()}\n\nRequests for {topic} go to the facilities team, which "
-            f"answers {n + 90} percent of them within a day.\n"
-        )
+    _facilities(
+        folder,
+        "Requests for {topic} go to the facilities team, which answers "
+        "{share} percent of them within a day.",
+    )
     service = KnowledgeService(settings)
     service.ingest([folder])
     answer = service.ask(
@@ -545,11 +553,11 @@ def test_the_organisation_s_own_name_answers_no_which_bank(
         "# Premium collection\n\n## Brokers\n\nBrokers collect the premium from clients and "
         "pay it over to Brightwater Mutual each month under their terms of business.\n"
     )
-    for topic in ("laptops", "phones", "desks", "badges", "parking"):
-        (folder / f"{topic}.md").write_text(
-            f"# {topic.title()}\n\nAt Brightwater Mutual, requests for {topic} go to the "
-            "facilities team, which answers within a day.\n"
-        )
+    _facilities(
+        folder,
+        "At Brightwater Mutual, requests for {topic} go to the facilities "
+        "team, which answers within a day.",
+    )
     service = KnowledgeService(settings)
     service.ingest([folder])
     assert "brightwater" in service.index.state().house_names
